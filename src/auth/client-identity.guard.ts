@@ -1,0 +1,56 @@
+import { randomUUID } from 'node:crypto';
+import {
+  type CanActivate,
+  type ExecutionContext,
+  Inject,
+  Injectable,
+  UnauthorizedException,
+} from '@nestjs/common';
+import { jwtVerify } from 'jose';
+import { clientIdProblem } from '../bus/message-validation.js';
+import { SSE_BUS_OPTIONS } from '../bus/sse-bus.constants.js';
+import type { ResolvedSseBusOptions } from '../config/sse-bus.options.js';
+import { setClientIdentity } from './client-identity.js';
+import { type TokenCarrier, requestToken } from './request-token.js';
+
+/**
+ * Establishes who opens a stream. Anonymous by default: a fresh random id per connection. With
+ * a JWT secret, the `sub` of a valid HS256 token, and 401 before any stream byte otherwise.
+ * A client id given any other way (`?clientId=`) is never trusted.
+ */
+@Injectable()
+export class ClientIdentityGuard implements CanActivate {
+  private readonly secret: Uint8Array | undefined;
+
+  constructor(@Inject(SSE_BUS_OPTIONS) private readonly options: ResolvedSseBusOptions) {
+    this.secret = options.jwtSecret ? new TextEncoder().encode(options.jwtSecret) : undefined;
+  }
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const request = context.switchToHttp().getRequest<TokenCarrier>();
+    if (!this.secret) {
+      setClientIdentity(request, { clientId: randomUUID() });
+      return true;
+    }
+    const token = requestToken(request, this.options.jwtCookie);
+    if (!token) {
+      throw new UnauthorizedException(
+        `A token is required: Authorization: Bearer, ?token= or the ${this.options.jwtCookie} cookie`,
+      );
+    }
+    // Only HS256: a token that names another algorithm, "none" included, is refused.
+    const payload = await jwtVerify(token, this.secret, { algorithms: ['HS256'] }).then(
+      (verified) => verified.payload,
+      () => {
+        throw new UnauthorizedException('The token is invalid or expired');
+      },
+    );
+    const problem = clientIdProblem(payload.sub);
+    if (problem) throw new UnauthorizedException(`The token's sub is not usable: ${problem}`);
+    setClientIdentity(request, {
+      clientId: payload.sub as string,
+      expiresAt: payload.exp === undefined ? undefined : payload.exp * 1000,
+    });
+    return true;
+  }
+}

@@ -1,0 +1,51 @@
+import type { Observable } from 'rxjs';
+import type { BusEvent, BusMessage, ResetReason } from './bus-event.js';
+import type { Cursor } from './cursor.js';
+
+/** A message on its way to the log: `data` is already JSON text. */
+export interface OutgoingMessage {
+  readonly to: readonly string[] | null;
+  readonly event: string | undefined;
+  readonly data: string;
+}
+
+export interface TransportHealth {
+  readonly transport: 'memory' | 'redis';
+  /** False while this process cannot read the log: it receives nothing until it can again. */
+  readonly reading: boolean;
+  readonly detail?: string;
+}
+
+/** The history cannot give every message after a cursor; the client has to start over. */
+export class HistoryGap extends Error {
+  constructor(readonly reason: ResetReason) {
+    super(`Cannot resume: ${reason}`);
+  }
+}
+
+/**
+ * Where messages are stored and how they reach every instance. The SSE side sees only this:
+ * a publish, a hot stream of events and a history to resume from.
+ */
+export abstract class BusTransport {
+  /** Every event of the bus as this process reads it: hot, shared, in log order. */
+  abstract readonly events$: Observable<BusEvent>;
+
+  /** The id of the last event this process has read, where a new subscriber starts. */
+  abstract position(): string;
+
+  /** Appends a message to the log; resolves to its id once the log has it. */
+  abstract publish(message: OutgoingMessage, timeoutMs: number): Promise<string>;
+
+  /**
+   * The messages after `cursor`, oldest first, a page at a time. Throws `HistoryGap` when it
+   * cannot give all of them: never a partial history passed off as complete.
+   */
+  abstract history(cursor: Cursor): AsyncIterable<readonly BusMessage[]>;
+
+  abstract health(): TransportHealth;
+
+  abstract start(): Promise<void>;
+
+  abstract close(): Promise<void>;
+}

@@ -1,0 +1,62 @@
+import { InvalidMessageError } from './errors/invalid-message.error.js';
+import { MessageTooLargeError } from './errors/message-too-large.error.js';
+import type { OutgoingMessage } from './bus-transport.js';
+
+/** Options of `MessageBus.publish()`. */
+export interface PublishOptions {
+  /** Who receives it: one client id or several. Omitted: every client (a broadcast). */
+  clientId?: string | string[];
+  /** The SSE event name. Omitted: the default `message` type. */
+  event?: string;
+}
+
+/** Event names the stream itself uses: a publisher cannot forge them. */
+export const RESERVED_EVENTS: readonly string[] = ['connected', 'reset', 'busy', 'error'];
+
+const EVENT_NAME = /^[A-Za-z0-9_.:-]{1,64}$/;
+const MAX_CLIENT_ID_LENGTH = 256;
+// C0 and C1 controls and DEL: a client id must not end a frame, a header or a log line.
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/; // eslint-disable-line no-control-regex
+
+/** Why `clientId` cannot be a client id, or undefined when it can. */
+export function clientIdProblem(clientId: unknown): string | undefined {
+  if (typeof clientId !== 'string') return 'a client id must be a string';
+  if (clientId.length === 0 || clientId.length > MAX_CLIENT_ID_LENGTH) {
+    return `a client id must be 1 to ${MAX_CLIENT_ID_LENGTH} characters long`;
+  }
+  if (CONTROL.test(clientId)) return 'a client id must not contain control characters';
+  return undefined;
+}
+
+/** Checks and serializes what `publish()` was given; throws a precise error when it cannot. */
+export function toOutgoingMessage(
+  data: unknown,
+  options: PublishOptions,
+  maxMessageBytes: number,
+): OutgoingMessage {
+  const { clientId, event } = options;
+  if (event !== undefined) {
+    if (typeof event !== 'string' || !EVENT_NAME.test(event)) {
+      throw new InvalidMessageError('event must be 1 to 64 of [A-Za-z0-9_.:-]');
+    }
+    if (RESERVED_EVENTS.includes(event)) {
+      throw new InvalidMessageError(`event "${event}" is reserved by the stream`);
+    }
+  }
+  const to = clientId === undefined ? null : Array.isArray(clientId) ? clientId : [clientId];
+  if (to !== null) {
+    if (to.length === 0) throw new InvalidMessageError('clientId must not be an empty list');
+    const problem = to.map(clientIdProblem).find((each) => each !== undefined);
+    if (problem) throw new InvalidMessageError(`clientId: ${problem}`);
+  }
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(data);
+  } catch (err) {
+    throw new InvalidMessageError(`data is not JSON-serializable: ${(err as Error).message}`);
+  }
+  if (json === undefined) throw new InvalidMessageError('data must be a JSON value');
+  const bytes = Buffer.byteLength(json);
+  if (bytes > maxMessageBytes) throw new MessageTooLargeError(bytes, maxMessageBytes);
+  return { to: to && [...new Set(to)], event, data: json };
+}

@@ -1,0 +1,54 @@
+/**
+ * Lua scripts of the Redis transport. Each runs atomically, so the epoch, the log and its top
+ * are always read and written together. Keys share one hash tag, so they live on one slot of a
+ * Redis Cluster.
+ *
+ * The log is a stream whose entries carry the epoch they were written in. The meta hash holds
+ * the epoch and the id of the last entry: a log that is gone while its meta says it had entries
+ * was lost (eviction, a flush), and gets a new epoch like a Redis that came back empty.
+ */
+
+/** Starts a new epoch when there is none or the log was lost. KEYS: meta, log. ARGV: candidate epoch. */
+const ENSURE_EPOCH = `
+local epoch = redis.call('HGET', KEYS[1], 'epoch')
+if (not epoch) or (redis.call('HEXISTS', KEYS[1], 'top') == 1 and redis.call('EXISTS', KEYS[2]) == 0) then
+  epoch = ARGV[1]
+  redis.call('DEL', KEYS[1], KEYS[2])
+  redis.call('HSET', KEYS[1], 'epoch', epoch)
+end`;
+
+/** KEYS: meta, log. ARGV: candidate epoch. Returns { epoch, top id }. */
+export const SYNC_SCRIPT = `${ENSURE_EPOCH}
+return { epoch, redis.call('HGET', KEYS[1], 'top') or '0-0' }`;
+
+/**
+ * KEYS: meta, log, receipt. ARGV: candidate epoch, max length, to, event, data, receipt ttl ms.
+ * Returns the event id. The receipt makes a retried publish (after a lost reply) a no-op that
+ * returns the first id, instead of a second entry.
+ */
+export const PUBLISH_SCRIPT = `
+local receipt = redis.call('GET', KEYS[3])
+if receipt then return receipt end
+${ENSURE_EPOCH}
+local id = redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], '*', 'e', epoch, 'to', ARGV[3], 'ev', ARGV[4], 'd', ARGV[5])
+redis.call('HSET', KEYS[1], 'top', id)
+receipt = epoch .. '.' .. id
+redis.call('SET', KEYS[3], receipt, 'PX', ARGV[6])
+return receipt`;
+
+/**
+ * KEYS: meta, log. ARGV: epoch, after id, count.
+ * Returns { 'gap', reason } or { 'ok', top id, first id, trimmed (0/1), entries after the id }.
+ */
+export const HISTORY_SCRIPT = `
+local epoch = redis.call('HGET', KEYS[1], 'epoch')
+if epoch ~= ARGV[1] then return { 'gap', 'epoch' } end
+local top = redis.call('HGET', KEYS[1], 'top')
+if not top then return { 'ok', '0-0', '0-0', 0, {} } end
+if redis.call('EXISTS', KEYS[2]) == 0 then return { 'gap', 'lost' } end
+local info = redis.call('XINFO', 'STREAM', KEYS[2])
+local facts = {}
+for i = 1, #info, 2 do facts[info[i]] = info[i + 1] end
+local first = facts['first-entry'] and facts['first-entry'][1] or top
+local trimmed = (facts['entries-added'] > facts['length']) and 1 or 0
+return { 'ok', top, first, trimmed, redis.call('XRANGE', KEYS[2], '(' .. ARGV[2], '+', 'COUNT', ARGV[3]) }`;

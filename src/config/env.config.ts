@@ -1,0 +1,88 @@
+import { ConfigError } from './config.error.js';
+import {
+  NUMERIC_OPTIONS,
+  type ResolvedSseBusOptions,
+  type SseBusOptions,
+  resolveSseBusOptions,
+} from './sse-bus.options.js';
+
+export const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** What the runnable service reads from its environment. */
+export interface ServiceConfig {
+  readonly port: number;
+  readonly host: string;
+  readonly logLevel: LogLevel;
+  readonly options: ResolvedSseBusOptions;
+}
+
+/**
+ * Reads and checks the service's environment. A wrong value throws a `ConfigError` whose message
+ * is one line naming the variable and what it expects.
+ */
+export function loadEnvConfig(env: NodeJS.ProcessEnv = process.env): ServiceConfig {
+  const value = (name: string) => (env[name] === '' ? undefined : env[name]);
+  const whole = (name: string, min: number, max = Number.MAX_SAFE_INTEGER) => {
+    const text = value(name);
+    if (text === undefined) return undefined;
+    const number = /^\d{1,15}$/.test(text.trim()) ? Number(text) : NaN;
+    if (!(number >= min && number <= max)) {
+      const range = max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `from ${min} to ${max}`;
+      throw new ConfigError(`${name}: expected a whole number ${range}, got "${text}"`);
+    }
+    return number;
+  };
+
+  const options: SseBusOptions = {
+    redisUrl: value('REDIS_URL'),
+    redisKeyPrefix: value('SSE_REDIS_PREFIX'),
+    jwtSecret: value('SSE_JWT_SECRET'),
+    jwtCookie: value('SSE_JWT_COOKIE'),
+    publishToken: value('SSE_PUBLISH_TOKEN'),
+    corsOrigins: origins(value('SSE_CORS_ORIGINS')),
+  };
+  for (const [key, spec] of Object.entries(NUMERIC_OPTIONS)) {
+    options[key as keyof typeof NUMERIC_OPTIONS] = whole(spec.env, spec.min);
+  }
+  if (options.redisUrl !== undefined && !/^rediss?:\/\/[^\s]+$/.test(options.redisUrl)) {
+    throw new ConfigError(`REDIS_URL: expected redis://host:port, got "${options.redisUrl}"`);
+  }
+  if (options.jwtCookie !== undefined && !/^[\w!#$%&'*+.^`|~-]+$/.test(options.jwtCookie)) {
+    throw new ConfigError(`SSE_JWT_COOKIE: expected a cookie name, got "${options.jwtCookie}"`);
+  }
+  if (options.redisKeyPrefix !== undefined && !/^[\w.:-]{1,64}$/.test(options.redisKeyPrefix)) {
+    throw new ConfigError(
+      `SSE_REDIS_PREFIX: expected 1 to 64 of [A-Za-z0-9_.:-], got "${options.redisKeyPrefix}"`,
+    );
+  }
+  const logLevel = value('LOG_LEVEL') ?? 'info';
+  if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
+    throw new ConfigError(`LOG_LEVEL: expected one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
+  }
+  return {
+    port: whole('PORT', 0, 65535) ?? 3000,
+    host: value('HOST') ?? '0.0.0.0',
+    logLevel: logLevel as LogLevel,
+    options: resolveSseBusOptions(options),
+  };
+}
+
+function origins(list: string | undefined): string[] | undefined {
+  if (list === undefined) return undefined;
+  return list.split(',').map((entry) => {
+    const origin = entry.trim();
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(origin);
+    } catch {
+      parsed = undefined;
+    }
+    if (!parsed || !/^https?:$/.test(parsed.protocol) || parsed.origin !== origin) {
+      throw new ConfigError(
+        `SSE_CORS_ORIGINS: expected comma-separated origins like https://app.example.com, got "${origin}"`,
+      );
+    }
+    return origin;
+  });
+}

@@ -1,0 +1,101 @@
+import { ConfigError } from './config.error.js';
+
+/** How `SseBusModule` behaves. Every field is optional; the defaults suit one instance. */
+export interface SseBusOptions {
+  /** Redis URL (`redis://host:port/db`). Unset: the embedded in-process bus (one instance). */
+  redisUrl?: string;
+  /** Prefix of the Redis keys; instances with the same prefix form one bus. @default 'sse-bus' */
+  redisKeyPrefix?: string;
+  /** Interval of the heartbeat comment on every stream. @default 15000 */
+  heartbeatMs?: number;
+  /** The `retry:` sent on connect: how long a browser waits before reconnecting. @default 3000 */
+  retryMs?: number;
+  /** HS256 secret. Set: a client id is the `sub` of a token every stream must carry. */
+  jwtSecret?: string;
+  /** Cookie the token may come in, besides `?token=` and `Authorization`. @default 'sse_token' */
+  jwtCookie?: string;
+  /** Bearer token of `POST /sse/publish`. Unset: the route is off (404). */
+  publishToken?: string;
+  /** Messages kept for clients that resume with `Last-Event-ID`. @default 10000 */
+  historyMaxLength?: number;
+  /** How long `publish()` waits for an unreachable bus before it rejects. @default 5000 */
+  publishTimeoutMs?: number;
+  /** Bytes a stream may have waiting for a client; past it, the client is cut off. @default 1 MiB */
+  maxBufferedBytes?: number;
+  /** Open streams per instance; more are asked to come back later. @default 10000 */
+  maxConnections?: number;
+  /** Largest `data`, in bytes of JSON. @default 64 KiB */
+  maxMessageBytes?: number;
+  /** Longest a shutdown may take. @default 10000 */
+  shutdownMs?: number;
+  /** Spread of the `retry:` sent to streams ended by a shutdown or turned away. @default 5000 */
+  reconnectJitterMs?: number;
+  /** Origins allowed by CORS. Empty: CORS off. @default [] */
+  corsOrigins?: string[];
+}
+
+export type ResolvedSseBusOptions = Required<
+  Omit<SseBusOptions, 'redisUrl' | 'jwtSecret' | 'publishToken'>
+> &
+  Pick<SseBusOptions, 'redisUrl' | 'jwtSecret' | 'publishToken'>;
+
+type Numeric = {
+  [K in keyof ResolvedSseBusOptions]-?: ResolvedSseBusOptions[K] extends number ? K : never;
+}[keyof ResolvedSseBusOptions];
+
+interface NumericSpec {
+  readonly env: string;
+  readonly default: number;
+  readonly min: number;
+}
+
+/** Each numeric option: its environment variable, default and smallest value. */
+export const NUMERIC_OPTIONS: Record<Numeric, NumericSpec> = {
+  heartbeatMs: { env: 'SSE_HEARTBEAT_MS', default: 15_000, min: 10 },
+  retryMs: { env: 'SSE_RETRY_MS', default: 3_000, min: 0 },
+  historyMaxLength: { env: 'SSE_HISTORY_MAXLEN', default: 10_000, min: 1 },
+  publishTimeoutMs: { env: 'SSE_PUBLISH_TIMEOUT_MS', default: 5_000, min: 1 },
+  maxBufferedBytes: { env: 'SSE_MAX_BUFFERED_BYTES', default: 1024 * 1024, min: 1024 },
+  maxConnections: { env: 'SSE_MAX_CONNECTIONS', default: 10_000, min: 1 },
+  maxMessageBytes: { env: 'SSE_MAX_MESSAGE_BYTES', default: 64 * 1024, min: 1 },
+  shutdownMs: { env: 'SSE_SHUTDOWN_MS', default: 10_000, min: 1 },
+  reconnectJitterMs: { env: 'SSE_RECONNECT_JITTER_MS', default: 5_000, min: 0 },
+};
+
+/** Applies the defaults and checks every value; a wrong one throws a `ConfigError` naming it. */
+export function resolveSseBusOptions(options: SseBusOptions = {}): ResolvedSseBusOptions {
+  const numbers = {} as Record<Numeric, number>;
+  for (const [key, spec] of Object.entries(NUMERIC_OPTIONS) as [Numeric, NumericSpec][]) {
+    const value = options[key] ?? spec.default;
+    if (!Number.isSafeInteger(value) || value < spec.min) {
+      throw new ConfigError(
+        `${key} (${spec.env}): expected a whole number >= ${spec.min}, got ${String(value)}`,
+      );
+    }
+    numbers[key] = value;
+  }
+  // A replay pauses at half the buffer: one message must fit in the other half.
+  if (numbers.maxBufferedBytes < 2 * numbers.maxMessageBytes) {
+    throw new ConfigError(
+      'maxBufferedBytes (SSE_MAX_BUFFERED_BYTES): expected at least twice maxMessageBytes (SSE_MAX_MESSAGE_BYTES)',
+    );
+  }
+  for (const key of ['redisUrl', 'jwtSecret', 'publishToken'] as const) {
+    const value = options[key];
+    if (value !== undefined && (typeof value !== 'string' || value === '')) {
+      throw new ConfigError(`${key}: expected a non-empty string or nothing`);
+    }
+  }
+  if (options.redisUrl !== undefined && !/^rediss?:\/\//.test(options.redisUrl)) {
+    throw new ConfigError(`redisUrl: expected redis://… or rediss://…, got ${options.redisUrl}`);
+  }
+  return {
+    ...numbers,
+    redisUrl: options.redisUrl,
+    redisKeyPrefix: options.redisKeyPrefix ?? 'sse-bus',
+    jwtSecret: options.jwtSecret,
+    jwtCookie: options.jwtCookie ?? 'sse_token',
+    publishToken: options.publishToken,
+    corsOrigins: options.corsOrigins ?? [],
+  };
+}

@@ -1,0 +1,17 @@
+export { SseBusModule } from './sse-bus.module.js';
+export { MessageBus } from './bus/message-bus.js';
+export type { PublishOptions } from './bus/message-validation.js';
+export type { BusEvent, BusMessage, BusReset, ResetReason } from './bus/bus-event.js';
+export type { TransportHealth } from './bus/bus-transport.js';
+export {
+  BusUnavailableError,
+  InvalidMessageError,
+  MessageTooLargeError,
+  SseBusError,
+} from './bus/errors/index.js';
+export type { SseBusOptions, ResolvedSseBusOptions } from './config/sse-bus.options.js';
+export { resolveSseBusOptions } from './config/sse-bus.options.js';
+export { ConfigError } from './config/config.error.js';
+export { type ServiceConfig, loadEnvConfig } from './config/env.config.js';
+export { SseStreamService } from './sse/sse-stream.service.js';
+export { encodeSseFields, SseFrame, type SseFields } from './sse/sse-frame.js';

@@ -1,0 +1,59 @@
+import { Global, Module } from '@nestjs/common';
+import { ClientIdentityGuard } from './auth/client-identity.guard.js';
+import { PublishTokenGuard } from './auth/publish-token.guard.js';
+import { BusTransport } from './bus/bus-transport.js';
+import { MessageBus } from './bus/message-bus.js';
+import { SSE_BUS_OPTIONS } from './bus/sse-bus.constants.js';
+import { MemoryTransport } from './bus/transports/memory.transport.js';
+import { RedisTransport } from './bus/transports/redis.transport.js';
+import {
+  type ResolvedSseBusOptions,
+  type SseBusOptions,
+  resolveSseBusOptions,
+} from './config/sse-bus.options.js';
+import { SSE_BUS_MODULE_OPTIONS, SseBusConfigurableModule } from './sse-bus.module-definition.js';
+import { Heartbeat } from './sse/heartbeat.js';
+import { PublishController } from './sse/publish.controller.js';
+import { SseController } from './sse/sse.controller.js';
+import { SseStreamService } from './sse/sse-stream.service.js';
+
+/** How long the Redis reader blocks in one `XREAD`, and how long any command may take. */
+const REDIS_BLOCK_MS = 2_000;
+const REDIS_COMMAND_TIMEOUT_MS = 3_000;
+
+function createTransport(options: ResolvedSseBusOptions): BusTransport {
+  if (!options.redisUrl) return new MemoryTransport(options.historyMaxLength);
+  return new RedisTransport({
+    url: options.redisUrl,
+    keyPrefix: options.redisKeyPrefix,
+    maxLength: options.historyMaxLength,
+    blockMs: REDIS_BLOCK_MS,
+    commandTimeoutMs: REDIS_COMMAND_TIMEOUT_MS,
+  });
+}
+
+/**
+ * Server-sent events from any instance to browsers: `GET /sse/msg`, `POST /sse/publish`, and
+ * `MessageBus`, injectable everywhere (the module is global).
+ *
+ * `SseBusModule.forRoot({ redisUrl })` or `SseBusModule.forRootAsync({ useFactory, inject })`.
+ */
+@Global()
+@Module({
+  controllers: [SseController, PublishController],
+  providers: [
+    {
+      provide: SSE_BUS_OPTIONS,
+      useFactory: (options: SseBusOptions) => resolveSseBusOptions(options),
+      inject: [SSE_BUS_MODULE_OPTIONS],
+    },
+    { provide: BusTransport, useFactory: createTransport, inject: [SSE_BUS_OPTIONS] },
+    MessageBus,
+    Heartbeat,
+    SseStreamService,
+    ClientIdentityGuard,
+    PublishTokenGuard,
+  ],
+  exports: [MessageBus],
+})
+export class SseBusModule extends SseBusConfigurableModule {}

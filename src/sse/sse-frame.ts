@@ -1,0 +1,67 @@
+import type { MessageEvent } from '@nestjs/common';
+
+/** The fields of one server-sent event. */
+export interface SseFields {
+  readonly id?: string;
+  readonly event?: string;
+  readonly data?: string;
+  readonly retry?: number;
+  readonly comment?: string;
+}
+
+/**
+ * One event, encoded once and written as the same bytes to every connection that gets it.
+ * `chunk` carries HTTP/1.1 chunked framing too, which depends on nothing but the bytes.
+ */
+export class SseFrame {
+  private encoded: Buffer | undefined;
+  private chunked: Buffer | undefined;
+
+  constructor(readonly fields: SseFields) {}
+
+  get bytes(): Buffer {
+    return (this.encoded ??= Buffer.from(encodeSseFields(this.fields)));
+  }
+
+  get chunk(): Buffer {
+    if (!this.chunked) {
+      const bytes = this.bytes;
+      this.chunked = Buffer.concat([
+        Buffer.from(`${bytes.length.toString(16)}\r\n`),
+        bytes,
+        Buffer.from('\r\n'),
+      ]);
+    }
+    return this.chunked;
+  }
+
+  /** The same event for Nest to write, where the socket cannot be written directly. */
+  toMessageEvent(): MessageEvent {
+    const { id, event, data, retry, comment } = this.fields;
+    return { id, type: event, data, retry, comment };
+  }
+}
+
+/**
+ * Encodes an event per the WHATWG rules. `data` and `comment` get one line per line they hold,
+ * so nothing in them can end the event or start a field; `id` and `event` lose any CR, LF or NUL.
+ */
+export function encodeSseFields({ id, event, data, retry, comment }: SseFields): string {
+  let text = comment === undefined ? '' : comment === '' ? ':\n' : lines(': ', comment);
+  if (retry !== undefined) text += `retry: ${Math.max(0, Math.floor(retry))}\n`;
+  if (id !== undefined) text += `id: ${oneLine(id)}\n`;
+  if (event !== undefined) text += `event: ${oneLine(event)}\n`;
+  if (data !== undefined) text += lines('data: ', data);
+  return `${text}\n`;
+}
+
+function lines(prefix: string, value: string): string {
+  return value
+    .split(/\r\n|\r|\n/)
+    .map((line) => `${prefix}${line}\n`)
+    .join('');
+}
+
+function oneLine(value: string): string {
+  return value.replace(/[\r\n\0]/g, '');
+}
