@@ -1,0 +1,62 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { freePort } from './free-port.js';
+import { waitFor } from './wait-for.js';
+
+export interface RedisServer {
+  readonly url: string;
+  readonly port: number;
+  /** Sends a signal to the server process (SIGKILL, SIGSTOP, SIGCONT). */
+  signal(signal: NodeJS.Signals): void;
+  /** Starts the server again on the same port and directory (after a kill). */
+  restart(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * A `redis-server` of the test's own on a free port, so a test can kill or freeze it.
+ * `persistent` turns on AOF with fsync on every write, so a restart keeps every acknowledged write.
+ */
+export async function startRedis(options: { persistent?: boolean } = {}): Promise<RedisServer> {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'sse-bus-redis-'));
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', ''];
+  args.push(...(options.persistent ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no']));
+  let child: ChildProcess;
+  const launch = async () => {
+    child = spawn('redis-server', args, { stdio: 'ignore' });
+    await waitFor(() => ping(port), `redis-server on port ${port}`);
+  };
+  await launch();
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    port,
+    signal: (signal) => child.kill(signal),
+    restart: launch,
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGCONT');
+        child.kill('SIGKILL');
+        await new Promise((resolve) => child.once('exit', resolve));
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function ping(port: number): Promise<boolean> {
+  const client = new Redis({ port, host: '127.0.0.1', lazyConnect: true, retryStrategy: () => null });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    const pong = (await client.ping()) === 'PONG';
+    await client.quit();
+    return pong;
+  } catch {
+    client.disconnect();
+    return false;
+  }
+}
