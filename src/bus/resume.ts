@@ -41,7 +41,9 @@ export function resume(
       next: (event) => {
         if (!heldBack) return forward(event);
         if (heldBack.push(event) > MAX_HELD_BACK) {
-          subscriber.error(new BusUnavailableError('The client fell too far behind while catching up'));
+          subscriber.error(
+            new BusUnavailableError('The client fell too far behind while catching up'),
+          );
         }
       },
       error: (err) => subscriber.error(err),
@@ -51,6 +53,9 @@ export function resume(
     const replay = async () => {
       const cursor = parseCursor(lastEventId);
       if (!cursor) throw new HistoryGap('malformed');
+      // The client has everything up to its cursor, which may be ahead of this instance's reader
+      // (it came from an instance that had read further): live events up to it are repeats too.
+      replayedUpTo = cursor;
       for await (const page of transport.history(cursor)) {
         if (subscriber.closed) return;
         for (const message of page) {
@@ -67,6 +72,8 @@ export function resume(
     replay()
       .catch((err: unknown) => {
         if (!(err instanceof HistoryGap)) throw err;
+        // The cursor means nothing here: every live event from the reset's position on goes out.
+        replayedUpTo = undefined;
         subscriber.next(resetAt(start, err));
       })
       .then(
