@@ -3,7 +3,12 @@ import { Logger } from '@nestjs/common';
 import { Redis, type RedisOptions, ReplyError } from 'ioredis';
 import { Subject } from 'rxjs';
 import type { BusEvent, BusMessage } from '../bus-event.js';
-import { type OutgoingMessage, BusTransport, HistoryGap, type TransportHealth } from '../bus-transport.js';
+import {
+  type OutgoingMessage,
+  BusTransport,
+  HistoryGap,
+  type TransportHealth,
+} from '../bus-transport.js';
 import {
   type Cursor,
   type StreamPosition,
@@ -55,6 +60,8 @@ export class RedisTransport extends BusTransport {
   private readonly writer: ScriptedRedis;
   /** Only ever blocked in `XREAD`. */
   private readonly reader: ScriptedRedis;
+  private readonly writerCommands: InFlight;
+  private readonly readerCommands: InFlight;
   private epoch = '';
   private top: StreamPosition = START;
   private reading = false;
@@ -73,12 +80,15 @@ export class RedisTransport extends BusTransport {
       // Reconnect quickly and keep trying: a restarted Redis should be picked up in well under
       // a second, and giving up would leave the instance deaf for good.
       retryStrategy: (times) => Math.min(50 * times, 1000),
-      // A command in flight when the connection drops is failed, never silently sent twice.
+      // A command in flight when the connection drops is failed (see `InFlight`), never silently
+      // sent twice.
       autoResendUnfulfilledCommands: false,
       maxRetriesPerRequest: null,
     };
     this.writer = this.connect('writer', { ...common, enableOfflineQueue: false });
     this.reader = this.connect('reader', common);
+    this.writerCommands = new InFlight(this.writer);
+    this.readerCommands = new InFlight(this.reader);
     this.reader.on('close', () => this.setReading(false, 'connection to Redis lost'));
   }
 
@@ -130,7 +140,9 @@ export class RedisTransport extends BusTransport {
         if (left <= 0) throw new DeadlineExceeded(`Redis is unreachable`);
         await this.whenWriterReady(left);
         return await withDeadline(
-          this.writer.sseBusPublish(this.keys.meta, this.keys.log, receipt, ...args),
+          this.writerCommands.track(
+            this.writer.sseBusPublish(this.keys.meta, this.keys.log, receipt, ...args),
+          ),
           deadline - Date.now(),
           'Redis',
         );
@@ -139,7 +151,9 @@ export class RedisTransport extends BusTransport {
           throw new BusUnavailableError(`Redis refused the message: ${(err as Error).message}`);
         }
         if (err instanceof DeadlineExceeded) {
-          throw new BusUnavailableError(`Message not published within ${timeoutMs} ms: ${err.message}`);
+          throw new BusUnavailableError(
+            `Message not published within ${timeoutMs} ms: ${err.message}`,
+          );
         }
         // The connection broke: try again once it is back. The receipt makes a retry of a
         // publish that did land return its first id.
@@ -152,12 +166,14 @@ export class RedisTransport extends BusTransport {
     let after: StreamPosition = cursor;
     for (let first = true; ; first = false) {
       const reply = await withDeadline(
-        this.writer.sseBusHistory(
-          this.keys.meta,
-          this.keys.log,
-          cursor.epoch,
-          formatStreamId(after),
-          String(HISTORY_PAGE_SIZE),
+        this.writerCommands.track(
+          this.writer.sseBusHistory(
+            this.keys.meta,
+            this.keys.log,
+            cursor.epoch,
+            formatStreamId(after),
+            String(HISTORY_PAGE_SIZE),
+          ),
         ),
         this.options.commandTimeoutMs,
         'Redis',
@@ -191,7 +207,7 @@ export class RedisTransport extends BusTransport {
   /** Finds the epoch and where to read from; a new epoch resets every subscriber. */
   private async sync(): Promise<void> {
     const [epoch, top] = await withDeadline(
-      this.reader.sseBusSync(this.keys.meta, this.keys.log, newEpoch()),
+      this.readerCommands.track(this.reader.sseBusSync(this.keys.meta, this.keys.log, newEpoch())),
       this.options.commandTimeoutMs,
       'Redis',
     );
@@ -217,14 +233,16 @@ export class RedisTransport extends BusTransport {
           synced = true;
         }
         const reply = (await withDeadline(
-          this.reader.xread(
-            'COUNT',
-            1000,
-            'BLOCK',
-            this.options.blockMs,
-            'STREAMS',
-            this.keys.log,
-            formatStreamId(this.top),
+          this.readerCommands.track(
+            this.reader.xread(
+              'COUNT',
+              1000,
+              'BLOCK',
+              this.options.blockMs,
+              'STREAMS',
+              this.keys.log,
+              formatStreamId(this.top),
+            ),
           ),
           this.options.blockMs + this.options.commandTimeoutMs,
           'XREAD',
@@ -284,5 +302,31 @@ export class RedisTransport extends BusTransport {
     this.problem = problem;
     if (reading) this.logger.log('Reading the log from Redis');
     else if (!this.closed) this.logger.error(`Not reading the log from Redis: ${problem}`);
+  }
+}
+
+/**
+ * The commands in flight on one connection, failed when it closes. ioredis 6.0.0 drops such a
+ * command without ever settling it when it does not resend it (redis/ioredis#2193): a publish
+ * would wait out its deadline instead of retrying once Redis is back, and the reader its
+ * watchdog.
+ */
+class InFlight {
+  private readonly failures = new Set<(err: Error) => void>();
+
+  constructor(client: Redis) {
+    client.on('close', () => {
+      const lost = new Error('Connection to Redis lost');
+      this.failures.forEach((fail) => fail(lost));
+      this.failures.clear();
+    });
+  }
+
+  /** Settles like `command`, or rejects if the connection closes first. */
+  track<T>(command: Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.failures.add(reject);
+      command.then(resolve, reject).finally(() => this.failures.delete(reject));
+    });
   }
 }
