@@ -11,6 +11,7 @@ import {
   WAIT_MS,
 } from './support/fault-config.js';
 import { Ledger, type Publish, total } from './support/ledger.js';
+import { RedisProxy } from './support/redis-proxy.js';
 import { JWT_SECRET } from './support/tokens.js';
 
 const PUBLISH_TOKEN = 'faults-publish-token';
@@ -160,5 +161,72 @@ describe('Redis killed and restarted without its data', () => {
       unexpected: 0,
       resets: 4,
     });
+  });
+});
+
+describe('one instance losing its connections to Redis (through a proxy)', () => {
+  let redis: RedisServer;
+  let proxy: RedisProxy;
+  let a: TestApp;
+  let b: TestApp;
+  let client: RawSseClient;
+  let since: string;
+  beforeAll(async () => {
+    redis = await startRedis();
+    proxy = await RedisProxy.start(redis.port);
+    const options = { redisKeyPrefix: 'faults-cut', jwtSecret: JWT_SECRET };
+    a = await startApp({ ...options, redisUrl: redis.url });
+    b = await startApp({
+      ...options,
+      redisUrl: proxy.url,
+      publishTimeoutMs: LONG_PUBLISH_TIMEOUT_MS,
+    });
+    client = await openStream(b.url, 'ann');
+    since = (await connected(client)).id!;
+  });
+  afterAll(async () => {
+    client?.close();
+    await Promise.all([a?.close(), b?.close()]);
+    await proxy?.close();
+    await redis?.stop();
+  });
+
+  it('retries a publish whose reply was lost, and it lands once, with its first id', async () => {
+    const ledger = new Ledger('lost-reply');
+    const onA: Publish = (data, opts) => a.bus.publish(data, opts);
+    const watcher = await openStream(a.url, 'ben');
+    const watching = (await connected(watcher)).id!;
+    // Redis runs B's publish, but its reply never reaches B, whose connection then breaks.
+    proxy.hold('writer');
+    const publishing = ledger.publish((data, opts) => b.bus.publish(data, opts));
+    const landed = await watcher.waitForEvent(
+      (event) => event.data !== undefined && event.event !== 'connected',
+      'the message',
+      WAIT_MS,
+    );
+    proxy.cut('writer');
+    const sent = await publishing;
+    expect(sent.status).toBe('acknowledged');
+    expect(sent.id).toBe(landed.id);
+
+    // B's reader is cut too, and reads on where it stopped.
+    proxy.cut('reader');
+    const after = [await ledger.publish(onA), await ledger.publish(onA, ['ann'])];
+    await Promise.all([received(client, after[1].data, WAIT_MS), received(watcher, after[0].data)]);
+    const last = await ledger.publish(onA);
+    await Promise.all([received(client, last.data, WAIT_MS), received(watcher, last.data)]);
+    watcher.close();
+    const audits = [
+      ledger.audit('ann', framesOf(client), since),
+      ledger.audit('ben', framesOf(watcher), watching),
+    ];
+    expect(total(audits)).toMatchObject({
+      lost: 0,
+      duplicated: 0,
+      outOfOrder: 0,
+      unexpected: 0,
+      resets: 0,
+    });
+    expect(b.bus.health().reading).toBe(true);
   });
 });
