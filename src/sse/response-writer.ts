@@ -59,12 +59,14 @@ export class ResponseWriter {
           error: (err) => subscriber.error(err),
           complete: () => (this.waiting ? (completed = true) : subscriber.complete()),
         });
-        subscription.add(() => {
+        // Not added to `subscription`: a source that completed at once has closed it already,
+        // and frames may still be waiting for the headers.
+        return () => {
+          subscription.unsubscribe();
           clearTimeout(timer);
           // A replay waiting for the headers of a stream that is gone must not wait forever.
           this.whenHeadersSent?.();
-        });
-        return subscription;
+        };
       });
   }
 

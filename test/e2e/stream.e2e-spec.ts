@@ -1,0 +1,95 @@
+import { request } from 'node:http';
+import { SseStreamService } from '../../src/index.js';
+import { RawSseClient } from '../support/sse-client.js';
+import { type TestApp, startApp } from '../support/test-app.js';
+import { waitFor } from '../support/wait-for.js';
+
+describe('GET /sse/msg', () => {
+  let app: TestApp;
+  beforeAll(async () => {
+    app = await startApp({ heartbeatMs: 50, retryMs: 1500 });
+  });
+  afterAll(() => app.close());
+
+  it('opens with retry and connected, then sends messages with the bus ids and event names', async () => {
+    const client = await new RawSseClient(`${app.url}/sse/msg`).opened();
+    expect(client.status).toBe(200);
+    expect(client.headers['content-type']).toMatch(/^text\/event-stream/);
+    expect(client.headers['cache-control']).toContain('no-cache');
+    const [retry, connected] = await client.waitForEvents(2);
+    expect(retry).toEqual({ retry: 1500 });
+    expect(connected.event).toBe('connected');
+    expect(connected.id).toBe(app.bus.position());
+    expect(JSON.parse(connected.data!).clientId).toMatch(/^[0-9a-f-]{36}$/);
+
+    const first = await app.bus.publish({ hello: 'world' });
+    const second = await app.bus.publish('two', { event: 'greeting' });
+    await client.waitForEvents(4);
+    expect(client.events.slice(2)).toEqual([
+      { id: first, data: '{"hello":"world"}' },
+      { id: second, event: 'greeting', data: '"two"' },
+    ]);
+    // The bytes themselves: no field but those, nothing numbered per connection.
+    expect(client.raw).toContain(`id: ${first}\ndata: {"hello":"world"}\n\n`);
+    expect(client.raw).toContain(`id: ${second}\nevent: greeting\ndata: "two"\n\n`);
+    client.close();
+  });
+
+  it('sends a heartbeat comment, which carries no id, every heartbeatMs', async () => {
+    const client = new RawSseClient(`${app.url}/sse/msg`);
+    await waitFor(() => client.comments >= 3, 'three heartbeats');
+    expect(client.raw).toMatch(/\n:\n\n/);
+    expect(client.events).toHaveLength(2);
+    client.close();
+  });
+
+  it('gives every connection its own anonymous id and ignores ?clientId=', async () => {
+    const one = new RawSseClient(`${app.url}/sse/msg?clientId=alice`);
+    const two = new RawSseClient(`${app.url}/sse/msg?clientId=alice`);
+    const [a, b] = await Promise.all([one.waitForEvents(2), two.waitForEvents(2)]);
+    const ids = [a[1], b[1]].map((event) => JSON.parse(event.data!).clientId);
+    expect(ids[0]).not.toBe('alice');
+    expect(ids[0]).not.toBe(ids[1]);
+    await app.bus.publish('for alice', { clientId: 'alice' });
+    const mine = await app.bus.publish('for one', { clientId: ids[0] });
+    await one.waitForEvents(3);
+    expect(one.events[2]).toEqual({ id: mine, data: '"for one"' });
+    expect(two.events).toHaveLength(2);
+    one.close();
+    two.close();
+  });
+
+  it('releases the subscription when the client goes away', async () => {
+    const client = new RawSseClient(`${app.url}/sse/msg`);
+    await client.waitForEvents(2);
+    expect(app.bus.subscriberCount).toBe(1);
+    client.close();
+    await waitFor(() => app.bus.subscriberCount === 0, 'the subscription to be released');
+    expect(app.app.get(SseStreamService).openStreams).toBe(0);
+  });
+
+  it('leaves no subscription, stream or listener behind after 1,000 connect/disconnect cycles', async () => {
+    const server = app.app.getHttpServer();
+    const listenersBefore = server.listenerCount('request') + server.listenerCount('connection');
+    const cycle = () =>
+      new Promise<void>((resolve, reject) => {
+        const req = request(`${app.url}/sse/msg`, (res) => {
+          // Some leave at once, some after the first bytes.
+          res.once('data', () => req.destroy());
+          res.once('close', () => resolve());
+        });
+        req.once('error', reject);
+        req.end();
+      });
+    for (let round = 0; round < 100; round++) {
+      await Promise.all(Array.from({ length: 10 }, cycle));
+    }
+    const streams = app.app.get(SseStreamService);
+    await waitFor(
+      () => app.bus.subscriberCount === 0 && streams.openStreams === 0,
+      'every stream to be released',
+    );
+    expect(server.listenerCount('request') + server.listenerCount('connection')).toBe(listenersBefore);
+    await waitFor(() => new Promise((resolve) => server.getConnections((_, count) => resolve(count === 0))), 'sockets closed');
+  });
+});
