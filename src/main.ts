@@ -28,19 +28,35 @@ async function main(): Promise<void> {
       allowedHeaders: ['Authorization', 'Content-Type', 'Last-Event-ID'],
     });
   }
-  app.enableShutdownHooks(['SIGTERM', 'SIGINT'], { useProcessExit: true });
-  for (const signal of ['SIGTERM', 'SIGINT']) {
-    // The hooks end streams and close Redis; should anything hang, the deadline still holds.
-    process.once(signal, () => setTimeout(() => process.exit(0), shutdownMs).unref());
-  }
+  const logger = new Logger('sse-bus');
+  const shutdown = async (signal: string) => {
+    logger.log(`${signal}: shutting down`);
+    // The hooks end streams, let publishes finish and close Redis; should anything hang, the
+    // deadline still holds.
+    setTimeout(() => {
+      logger.warn(`Shutdown took longer than ${shutdownMs} ms; exiting`);
+      process.exit(0);
+    }, shutdownMs).unref();
+    // A keep-alive connection whose request was in flight when the server began to close goes
+    // idle later, and would hold the close until it times out.
+    const server = app.getHttpServer();
+    const sweep = setInterval(() => server.closeIdleConnections(), 50);
+    await app.close().then(
+      () => logger.log('Shut down'),
+      (err: Error) => logger.error(`Shutdown failed: ${err.message}`),
+    );
+    clearInterval(sweep);
+    process.exit(0);
+  };
+  process.once('SIGTERM', shutdown).once('SIGINT', shutdown);
   await app.listen(config.port, config.host);
-  new Logger('sse-bus').log(
-    `Listening on ${await app.getUrl()} (${redisUrl ? 'Redis' : 'embedded bus'})`,
-  );
+  logger.log(`Listening on ${await app.getUrl()} (${redisUrl ? 'Redis' : 'embedded bus'})`);
 }
 
 main().catch((err: Error) => {
   // One line, naming what is wrong: a bad variable, or what failed at start-up.
-  console.error(err instanceof ConfigError ? err.message : `sse-bus failed to start: ${err.message}`);
+  console.error(
+    err instanceof ConfigError ? err.message : `sse-bus failed to start: ${err.message}`,
+  );
   process.exit(1);
 });

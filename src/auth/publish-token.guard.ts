@@ -22,12 +22,16 @@ export class PublishTokenGuard implements CanActivate {
   }
 
   canActivate(context: ExecutionContext): boolean {
-    const request = context.switchToHttp().getRequest<{ headers: IncomingHttpHeaders; method: string; url: string }>();
+    const request = context
+      .switchToHttp()
+      .getRequest<{ headers: IncomingHttpHeaders; method: string; url: string }>();
     if (!this.expected) throw new NotFoundException(`Cannot ${request.method} ${request.url}`);
     const given = bearerToken(request.headers);
     // Digests have one length, so the comparison takes the same time whatever was given.
     if (given === undefined || !timingSafeEqual(digest(given), this.expected)) {
-      throw new UnauthorizedException('A valid publish token is required: Authorization: Bearer <token>');
+      throw new UnauthorizedException(
+        'A valid publish token is required: Authorization: Bearer <token>',
+      );
     }
     return true;
   }

@@ -19,7 +19,8 @@ export function bearerToken(headers: IncomingHttpHeaders): string | undefined {
  */
 export function requestToken(request: TokenCarrier, cookieName: string): string | undefined {
   const query = request.query as Record<string, unknown> | undefined;
-  const fromQuery = typeof query?.token === 'string' && query.token !== '' ? query.token : undefined;
+  const fromQuery =
+    typeof query?.token === 'string' && query.token !== '' ? query.token : undefined;
   const cookies = request.headers.cookie ? parseCookie(request.headers.cookie) : {};
   return bearerToken(request.headers) ?? fromQuery ?? (cookies[cookieName] || undefined);
 }

@@ -64,7 +64,7 @@ export function loadEnvConfig(env: NodeJS.ProcessEnv = process.env): ServiceConf
     port: whole('PORT', 0, 65535) ?? 3000,
     host: value('HOST') ?? '0.0.0.0',
     logLevel: logLevel as LogLevel,
-    options: resolveSseBusOptions(options),
+    options: resolveSseBusOptions(options, 'env'),
   };
 }
 

@@ -62,14 +62,21 @@ export const NUMERIC_OPTIONS: Record<Numeric, NumericSpec> = {
   reconnectJitterMs: { env: 'SSE_RECONNECT_JITTER_MS', default: 5_000, min: 0 },
 };
 
-/** Applies the defaults and checks every value; a wrong one throws a `ConfigError` naming it. */
-export function resolveSseBusOptions(options: SseBusOptions = {}): ResolvedSseBusOptions {
+/**
+ * Applies the defaults and checks every value; a wrong one throws a `ConfigError` naming it, by
+ * its option name or, with `names: 'env'`, by its environment variable.
+ */
+export function resolveSseBusOptions(
+  options: SseBusOptions = {},
+  names: 'option' | 'env' = 'option',
+): ResolvedSseBusOptions {
+  const name = (key: Numeric) => (names === 'env' ? NUMERIC_OPTIONS[key].env : key);
   const numbers = {} as Record<Numeric, number>;
   for (const [key, spec] of Object.entries(NUMERIC_OPTIONS) as [Numeric, NumericSpec][]) {
     const value = options[key] ?? spec.default;
     if (!Number.isSafeInteger(value) || value < spec.min) {
       throw new ConfigError(
-        `${key} (${spec.env}): expected a whole number >= ${spec.min}, got ${String(value)}`,
+        `${name(key)}: expected a whole number >= ${spec.min}, got ${String(value)}`,
       );
     }
     numbers[key] = value;
@@ -77,7 +84,7 @@ export function resolveSseBusOptions(options: SseBusOptions = {}): ResolvedSseBu
   // A replay pauses at half the buffer: one message must fit in the other half.
   if (numbers.maxBufferedBytes < 2 * numbers.maxMessageBytes) {
     throw new ConfigError(
-      'maxBufferedBytes (SSE_MAX_BUFFERED_BYTES): expected at least twice maxMessageBytes (SSE_MAX_MESSAGE_BYTES)',
+      `${name('maxBufferedBytes')}: expected at least twice ${name('maxMessageBytes')}, got ${numbers.maxBufferedBytes}`,
     );
   }
   for (const key of ['redisUrl', 'jwtSecret', 'publishToken'] as const) {

@@ -10,7 +10,11 @@ export function frameOf(event: BusEvent): SseFrame {
     frame =
       event.kind === 'message'
         ? new SseFrame({ id: event.id, event: event.event, data: event.data })
-        : new SseFrame({ id: event.id, event: 'reset', data: JSON.stringify({ reason: event.reason }) });
+        : new SseFrame({
+            id: event.id,
+            event: 'reset',
+            data: JSON.stringify({ reason: event.reason }),
+          });
     frames.set(event, frame);
   }
   return frame;

@@ -11,7 +11,9 @@ const FIELDS = new Set(['data', 'clientId', 'event']);
 /** Checks the shape of a publish body; the bus checks the values. Throws 400 saying what is wrong. */
 export function parsePublishRequest(body: unknown): PublishRequest {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    throw new BadRequestException('The body must be a JSON object: { "data": …, "clientId"?, "event"? }');
+    throw new BadRequestException(
+      'The body must be a JSON object: { "data": …, "clientId"?, "event"? }',
+    );
   }
   const unknown = Object.keys(body).filter((key) => !FIELDS.has(key));
   if (unknown.length > 0) throw new BadRequestException(`Unknown field(s): ${unknown.join(', ')}`);
@@ -24,5 +26,9 @@ export function parsePublishRequest(body: unknown): PublishRequest {
   if (event !== undefined && typeof event !== 'string') {
     throw new BadRequestException('"event" must be a string');
   }
-  return { data, clientId: clientId as PublishOptions['clientId'], event: event as string | undefined };
+  return {
+    data,
+    clientId: clientId as PublishOptions['clientId'],
+    event: event as string | undefined,
+  };
 }

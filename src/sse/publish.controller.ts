@@ -31,7 +31,8 @@ export class PublishController {
   @UseGuards(PublishTokenGuard)
   async publish(
     @Body() body: unknown,
-    @Res({ passthrough: true }) reply: ServerResponse | { header(name: string, value: string): void },
+    @Res({ passthrough: true })
+    reply: ServerResponse | { header(name: string, value: string): void },
   ): Promise<{ id: string }> {
     const { data, ...options } = parsePublishRequest(body);
     try {

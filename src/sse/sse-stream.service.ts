@@ -62,7 +62,11 @@ export class SseStreamService implements BeforeApplicationShutdown {
     return jitter(this.options.retryMs * 5, this.options.reconnectJitterMs);
   }
 
-  open(response: ServerResponse, client: ClientIdentity, lastEventId?: string): Observable<MessageEvent> {
+  open(
+    response: ServerResponse,
+    client: ClientIdentity,
+    lastEventId?: string,
+  ): Observable<MessageEvent> {
     return defer(() => {
       this.streams++;
       const writer = new ResponseWriter(response, this.options.maxBufferedBytes, () =>
@@ -90,7 +94,11 @@ export class SseStreamService implements BeforeApplicationShutdown {
         takeUntil(ending$),
         endWith(retryFrame(jitter(this.options.retryMs, this.options.reconnectJitterMs))),
         writer.writeAll(),
-        finalize(() => this.streams--),
+        finalize(() => {
+          this.streams--;
+          // Left open, the idle connection would hold the server's close until keep-alive expires.
+          if (this.draining) response.once('finish', () => response.socket?.end());
+        }),
       );
     });
   }

@@ -43,7 +43,8 @@ export class SseController {
     }
     const header = request.headers['last-event-id'];
     const query = request.query?.lastEventId;
-    const lastEventId = (typeof header === 'string' && header) || (typeof query === 'string' ? query : undefined);
+    const lastEventId =
+      (typeof header === 'string' && header) || (typeof query === 'string' ? query : undefined);
     return this.streams.open(response, client, lastEventId);
   }
 }

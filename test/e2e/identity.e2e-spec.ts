@@ -25,7 +25,11 @@ describe('identity from a JWT', () => {
     const viaCookie = new RawSseClient(`${app.url}/sse/msg`, {
       cookie: `other=1; sse=${await signToken(SECRET, 'c')}`,
     });
-    expect(await Promise.all([viaQuery, viaHeader, viaCookie].map(connectedAs))).toEqual(['q', 'h', 'c']);
+    expect(await Promise.all([viaQuery, viaHeader, viaCookie].map(connectedAs))).toEqual([
+      'q',
+      'h',
+      'c',
+    ]);
     [viaQuery, viaHeader, viaCookie].forEach((client) => client.close());
   });
 
@@ -37,7 +41,9 @@ describe('identity from a JWT', () => {
     ['garbage', () => Promise.resolve('not.a.token')],
   ])('answers 401 with a JSON error and no stream for %s', async (_, token) => {
     const value = await token();
-    const client = await new RawSseClient(`${app.url}/sse/msg${value ? `?token=${value}` : ''}`).opened();
+    const client = await new RawSseClient(
+      `${app.url}/sse/msg${value ? `?token=${value}` : ''}`,
+    ).opened();
     expect(client.status).toBe(401);
     expect(client.headers['content-type']).toMatch(/application\/json/);
     await waitFor(() => client.ended, 'the end of the response');

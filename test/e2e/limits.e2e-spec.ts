@@ -7,7 +7,10 @@ import { waitFor } from '../support/wait-for.js';
 
 describe('SSE_MAX_CONNECTIONS', () => {
   let app: TestApp;
-  beforeAll(async () => (app = await startApp({ maxConnections: 2, retryMs: 1000, reconnectJitterMs: 500 })));
+  beforeAll(
+    async () =>
+      (app = await startApp({ maxConnections: 2, retryMs: 1000, reconnectJitterMs: 500 })),
+  );
   afterAll(() => app.close());
 
   it('turns a browser away with 200, a backed-off retry and a busy frame; others get 503', async () => {
@@ -27,7 +30,7 @@ describe('SSE_MAX_CONNECTIONS', () => {
     const other = await fetch(`${app.url}/sse/msg`, { headers: { accept: '*/*' } });
     expect(other.status).toBe(503);
     expect(Number(other.headers.get('retry-after'))).toBeGreaterThanOrEqual(5);
-    expect((await other.json()).message).toMatch(/Too many streams/);
+    expect(((await other.json()) as { message: string }).message).toMatch(/Too many streams/);
 
     held[0].close();
     await waitFor(() => app.bus.subscriberCount === 1, 'a slot to free up');
@@ -52,14 +55,23 @@ describe('a client that stops reading', () => {
   });
   afterAll(() => service.stop());
 
-  const rss = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${service.child.pid}/status`, 'utf8'))![1]) * 1024;
+  const rss = () =>
+    Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${service.child.pid}/status`, 'utf8'))![1]) *
+    1024;
 
   it('is cut off while healthy readers get every message and the process stays small', async () => {
-    const healthy = Array.from({ length: 3 }, () => new RawSseClient(`${service.url}/sse/msg`, {}, true));
+    const healthy = Array.from(
+      { length: 3 },
+      () => new RawSseClient(`${service.url}/sse/msg`, {}, true),
+    );
     await Promise.all(healthy.map((client) => client.waitForEvents(2)));
     // A reader that never reads: the kernel buffers fill, then the server's own.
     let stalledClosed = false;
-    const stalled = connect({ port: Number(new URL(service.url).port), host: '127.0.0.1', onread: { buffer: Buffer.alloc(1024), callback: () => false } });
+    const stalled = connect({
+      port: Number(new URL(service.url).port),
+      host: '127.0.0.1',
+      onread: { buffer: Buffer.alloc(1024), callback: () => false },
+    });
     stalled.on('close', () => (stalledClosed = true)).on('error', () => undefined);
     stalled.write('GET /sse/msg HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n');
     await waitFor(() => service.output().includes('GET'), 'the stalled request to be logged');
@@ -75,10 +87,17 @@ describe('a client that stops reading', () => {
       });
       expect(response.status).toBe(202);
     }
-    await Promise.all(healthy.map((client) => client.waitForEvents(2 + count, 'every message', 30_000)));
-    await waitFor(() => service.output().includes('is not reading: disconnected'), 'the stalled client to be cut off');
+    await Promise.all(
+      healthy.map((client) => client.waitForEvents(2 + count, 'every message', 30_000)),
+    );
+    await waitFor(
+      () => service.output().includes('is not reading: disconnected'),
+      'the stalled client to be cut off',
+    );
     const growth = rss() - before;
-    console.log(`RSS grew by ${(growth / 1e6).toFixed(1)} MB while ${(count * data.length * 4) / 1e6} MB were sent`);
+    console.log(
+      `RSS grew by ${(growth / 1e6).toFixed(1)} MB while ${(count * data.length * 4) / 1e6} MB were sent`,
+    );
     // Holding the stalled client's backlog alone would take 96 MB.
     expect(growth).toBeLessThan(60e6);
     for (const client of healthy) {

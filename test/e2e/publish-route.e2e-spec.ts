@@ -4,10 +4,17 @@ import { type TestApp, startApp } from '../support/test-app.js';
 async function post(url: string, body: unknown, token?: string, raw?: string) {
   const response = await fetch(`${url}/sse/publish`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    headers: {
+      'content-type': 'application/json',
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+    },
     body: raw ?? JSON.stringify(body),
   });
-  return { status: response.status, body: await response.json(), headers: response.headers };
+  return {
+    status: response.status,
+    body: (await response.json()) as { id: string; message: string; statusCode: number },
+    headers: response.headers,
+  };
 }
 
 describe('POST /sse/publish', () => {
@@ -25,14 +32,20 @@ describe('POST /sse/publish', () => {
 
   describe('with a publish token', () => {
     let app: TestApp;
-    beforeAll(async () => (app = await startApp({ publishToken: 'p-token', maxMessageBytes: 1000 })));
+    beforeAll(
+      async () => (app = await startApp({ publishToken: 'p-token', maxMessageBytes: 1000 })),
+    );
     afterAll(() => app.close());
 
     it('answers 202 with the event id, and the message reaches the clients', async () => {
       const client = new RawSseClient(`${app.url}/sse/msg`);
       const [, connected] = await client.waitForEvents(2);
       const clientId = JSON.parse(connected.data!).clientId;
-      const { status, body } = await post(app.url, { data: { a: [1, 'x'] }, clientId, event: 'update' }, 'p-token');
+      const { status, body } = await post(
+        app.url,
+        { data: { a: [1, 'x'] }, clientId, event: 'update' },
+        'p-token',
+      );
       expect(status).toBe(202);
       expect(body.id).toMatch(/^[A-Za-z0-9_-]+\.\d+-\d+$/);
       await client.waitForEvents(3);

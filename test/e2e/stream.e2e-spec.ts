@@ -89,7 +89,12 @@ describe('GET /sse/msg', () => {
       () => app.bus.subscriberCount === 0 && streams.openStreams === 0,
       'every stream to be released',
     );
-    expect(server.listenerCount('request') + server.listenerCount('connection')).toBe(listenersBefore);
-    await waitFor(() => new Promise((resolve) => server.getConnections((_, count) => resolve(count === 0))), 'sockets closed');
+    expect(server.listenerCount('request') + server.listenerCount('connection')).toBe(
+      listenersBefore,
+    );
+    await waitFor(
+      () => new Promise((resolve) => server.getConnections((_, count) => resolve(count === 0))),
+      'sockets closed',
+    );
   });
 });

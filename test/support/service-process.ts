@@ -24,7 +24,9 @@ export async function startService(env: Record<string, string> = {}): Promise<Se
   });
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => resolve(code)),
+  );
   await waitFor(
     () => output.includes('Listening on') || child.exitCode !== null,
     `the service on port ${port}`,
@@ -43,10 +45,15 @@ export async function startService(env: Record<string, string> = {}): Promise<Se
 }
 
 /** Runs the service expecting it to refuse to start; resolves to its exit code and output. */
-export function runService(env: Record<string, string>): Promise<{ code: number | null; output: string }> {
+export function runService(
+  env: Record<string, string>,
+): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve) => {
     let output = '';
-    const child = spawn(process.execPath, [MAIN], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [MAIN], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.once('exit', (code) => resolve({ code, output }));

@@ -29,22 +29,28 @@ export class RawSseClient {
     headers: Record<string, string> = {},
     private readonly light = false,
   ) {
-    this.req = request(url, { headers: { accept: 'text/event-stream', ...headers } }, (response) => {
-      this.response = response;
-      this.status = response.statusCode ?? 0;
-      this.headers = response.headers;
-      response.setEncoding('utf8');
-      response.on('data', (chunk: string) => this.feed(chunk));
-      response.on('end', () => (this.ended = true));
-      response.on('close', () => (this.ended = true));
-    });
+    this.req = request(
+      url,
+      { headers: { accept: 'text/event-stream', ...headers } },
+      (response) => {
+        this.response = response;
+        this.status = response.statusCode ?? 0;
+        this.headers = response.headers;
+        response.setEncoding('utf8');
+        response.on('data', (chunk: string) => this.feed(chunk));
+        response.on('end', () => (this.ended = true));
+        response.on('close', () => (this.ended = true));
+      },
+    );
     this.req.on('error', () => (this.ended = true));
     this.req.end();
   }
 
   /** The data of `message` events (the default type), parsed. */
   get messages(): unknown[] {
-    return this.events.filter((e) => e.event === undefined && e.data !== undefined).map((e) => JSON.parse(e.data!));
+    return this.events
+      .filter((e) => e.event === undefined && e.data !== undefined)
+      .map((e) => JSON.parse(e.data!));
   }
 
   get lastId(): string | undefined {
@@ -56,12 +62,20 @@ export class RawSseClient {
     return this;
   }
 
-  async waitForEvents(count: number, what = `${count} events`, timeoutMs?: number): Promise<SseEvent[]> {
+  async waitForEvents(
+    count: number,
+    what = `${count} events`,
+    timeoutMs?: number,
+  ): Promise<SseEvent[]> {
     await waitFor(() => this.events.length >= count, what, timeoutMs);
     return this.events;
   }
 
-  async waitForEvent(predicate: (event: SseEvent) => boolean, what: string, timeoutMs?: number): Promise<SseEvent> {
+  async waitForEvent(
+    predicate: (event: SseEvent) => boolean,
+    what: string,
+    timeoutMs?: number,
+  ): Promise<SseEvent> {
     await waitFor(() => this.events.some(predicate), what, timeoutMs);
     return this.events.find(predicate)!;
   }

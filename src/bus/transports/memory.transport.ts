@@ -1,7 +1,19 @@
 import { Subject } from 'rxjs';
 import type { BusEvent, BusMessage } from '../bus-event.js';
-import { type OutgoingMessage, BusTransport, HistoryGap, type TransportHealth } from '../bus-transport.js';
-import { type Cursor, type StreamPosition, START, comparePositions, formatCursor, newEpoch } from '../cursor.js';
+import {
+  type OutgoingMessage,
+  BusTransport,
+  HistoryGap,
+  type TransportHealth,
+} from '../bus-transport.js';
+import {
+  type Cursor,
+  type StreamPosition,
+  START,
+  comparePositions,
+  formatCursor,
+  newEpoch,
+} from '../cursor.js';
 import { HISTORY_PAGE_SIZE } from './history-page-size.js';
 
 /**

@@ -1,0 +1,93 @@
+import { Redis } from 'ioredis';
+import { type RedisServer, startRedis } from '../support/redis-server.js';
+import { startService } from '../support/service-process.js';
+import { RawSseClient } from '../support/sse-client.js';
+import { type TestApp, startApp } from '../support/test-app.js';
+import { waitFor } from '../support/wait-for.js';
+
+describe('with Redis', () => {
+  let redis: RedisServer;
+  let admin: Redis;
+  beforeAll(async () => {
+    redis = await startRedis();
+    admin = new Redis(redis.url);
+  });
+  afterAll(async () => {
+    admin.disconnect();
+    await redis.stop();
+  });
+
+  const busConnections = async () =>
+    (String(await admin.client('LIST')).match(/name=sse-bus:/g) ?? []).length;
+
+  it('on SIGTERM lets pending publishes finish, closes its Redis connections and exits 0', async () => {
+    const service = await startService({
+      REDIS_URL: redis.url,
+      SSE_PUBLISH_TOKEN: 't',
+      SSE_REDIS_PREFIX: 'shutdown',
+    });
+    expect(await busConnections()).toBe(2);
+    const client = new RawSseClient(`${service.url}/sse/msg`);
+    await client.waitForEvents(2);
+    const publish = (n: number) =>
+      fetch(`${service.url}/sse/publish`, {
+        method: 'POST',
+        headers: { authorization: 'Bearer t', 'content-type': 'application/json' },
+        body: JSON.stringify({ data: n }),
+      }).then(
+        async (response) =>
+          response.status === 202
+            ? ((await response.json()) as { id: string }).id
+            : response.status,
+        (): string | number => 'refused',
+      );
+    expect(typeof (await publish(-1))).toBe('string');
+    const inFlight = Array.from({ length: 50 }, (_, n) => publish(n));
+    // Once some are being handled, so that the shutdown finds publishes in flight.
+    await waitFor(
+      () => service.output().split('incoming request').length > 10,
+      'publishes in flight',
+    );
+    const exit = service.stop('SIGTERM');
+    const results = await Promise.all(inFlight);
+    expect(await exit).toBe(0);
+    // Not by the SSE_SHUTDOWN_MS deadline, which would also exit 0.
+    expect(service.output()).toMatch(/Shut down\b/);
+    const accepted = results.filter(
+      (result): result is string => typeof result === 'string' && result !== 'refused',
+    );
+    expect(accepted.length).toBeGreaterThan(0);
+    // Each was accepted (and is in the log) or refused at the door; none failed half-way.
+    expect(results.every((result) => typeof result === 'string' || result === 503)).toBe(true);
+    const logged = await admin.xrange('{shutdown}:log', '-', '+');
+    const ids = new Set(logged.map(([id]) => id));
+    for (const id of accepted) expect(ids.has(id.split('.')[1])).toBe(true);
+    await waitFor(async () => (await busConnections()) === 0, 'its Redis connections to close');
+  });
+
+  describe('while Redis is frozen', () => {
+    let app: TestApp;
+    beforeAll(async () => {
+      app = await startApp({ redisUrl: redis.url, redisKeyPrefix: 'frozen', heartbeatMs: 100 });
+    });
+    afterAll(async () => {
+      redis.signal('SIGCONT');
+      await app.close();
+    });
+
+    it('ends a stream it cannot resume with a retry, never with an error frame', async () => {
+      const first = new RawSseClient(`${app.url}/sse/msg`);
+      const [, connected] = await first.waitForEvents(2);
+      first.close();
+      redis.signal('SIGSTOP');
+      const resuming = new RawSseClient(`${app.url}/sse/msg`, { 'last-event-id': connected.id! });
+      await waitFor(() => resuming.ended, 'the stream to end', 15_000);
+      redis.signal('SIGCONT');
+      expect(resuming.status).toBe(200);
+      expect(
+        resuming.events.map((event) => event.event ?? (event.retry ? 'retry' : 'message')),
+      ).toEqual(['retry', 'connected', 'retry']);
+      expect(resuming.raw).not.toContain('event: error');
+    });
+  });
+});
