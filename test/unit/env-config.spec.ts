@@ -1,0 +1,56 @@
+import { ConfigError, loadEnvConfig } from '../../src/index.js';
+
+describe('loadEnvConfig', () => {
+  it('has defaults for everything', () => {
+    const config = loadEnvConfig({});
+    expect(config).toMatchObject({ port: 3000, host: '0.0.0.0', logLevel: 'info' });
+    expect(config.options).toMatchObject({
+      redisUrl: undefined,
+      heartbeatMs: 15000,
+      historyMaxLength: 10000,
+      maxBufferedBytes: 1024 * 1024,
+      maxMessageBytes: 64 * 1024,
+      corsOrigins: [],
+      jwtCookie: 'sse_token',
+    });
+  });
+
+  it('reads every variable', () => {
+    const config = loadEnvConfig({
+      PORT: '8080',
+      HOST: '127.0.0.1',
+      REDIS_URL: 'redis://r:6379/2',
+      SSE_HEARTBEAT_MS: '500',
+      SSE_JWT_SECRET: 's',
+      SSE_PUBLISH_TOKEN: 'p',
+      SSE_HISTORY_MAXLEN: '50',
+      SSE_CORS_ORIGINS: 'https://a.example, http://localhost:5173',
+      SSE_REDIS_PREFIX: 'tenant-1',
+    });
+    expect(config.port).toBe(8080);
+    expect(config.options).toMatchObject({
+      redisUrl: 'redis://r:6379/2',
+      heartbeatMs: 500,
+      jwtSecret: 's',
+      publishToken: 'p',
+      historyMaxLength: 50,
+      corsOrigins: ['https://a.example', 'http://localhost:5173'],
+      redisKeyPrefix: 'tenant-1',
+    });
+  });
+
+  it('treats an empty variable as unset', () => {
+    expect(loadEnvConfig({ REDIS_URL: '', PORT: '' }).options.redisUrl).toBeUndefined();
+  });
+
+  it.each([
+    ['SSE_HISTORY_MAXLEN', '0'],
+    ['SSE_PUBLISH_TIMEOUT_MS', '1e3'],
+    ['SSE_REDIS_PREFIX', 'has space'],
+    ['SSE_JWT_COOKIE', 'a;b'],
+    ['SSE_CORS_ORIGINS', 'https://a.example/path'],
+  ])('names %s when it is %p', (name, value) => {
+    expect(() => loadEnvConfig({ [name]: value })).toThrow(ConfigError);
+    expect(() => loadEnvConfig({ [name]: value })).toThrow(new RegExp(`^${name}: expected`));
+  });
+});

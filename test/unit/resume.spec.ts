@@ -1,0 +1,87 @@
+import { lastValueFrom, take, toArray } from 'rxjs';
+import type { BusEvent } from '../../src/index.js';
+import { ClientRouter } from '../../src/bus/client-router.js';
+import { resume } from '../../src/bus/resume.js';
+import { MemoryTransport } from '../../src/bus/transports/memory.transport.js';
+
+const message = (data: unknown, to: string[] | null = null) => ({
+  to,
+  event: undefined,
+  data: JSON.stringify(data),
+});
+
+function setup(maxLength = 100) {
+  const transport = new MemoryTransport(maxLength);
+  const router = new ClientRouter(transport.events$);
+  const view = (clientId: string, lastEventId: string, count: number) =>
+    lastValueFrom(
+      resume(router.forClient(clientId), transport, clientId, lastEventId, () => undefined).pipe(
+        take(count),
+        toArray(),
+      ),
+    );
+  return { transport, view };
+}
+
+const summary = (events: BusEvent[]) =>
+  events.map((event) =>
+    event.kind === 'reset' ? `reset:${event.reason}` : JSON.parse(event.data),
+  );
+
+describe('resume', () => {
+  it('replays what the client missed and may see, then goes live, exactly once and in order', async () => {
+    const { transport, view } = setup();
+    const cursor = transport.position();
+    await transport.publish(message(1));
+    await transport.publish(message('for b', ['b']), 1000);
+    await transport.publish(message(2, ['a']), 1000);
+    const events = view('a', cursor, 3);
+    await transport.publish(message(3));
+    expect(summary(await events)).toEqual([1, 2, 3]);
+  });
+
+  it('does not repeat at the seam what was published while the history was read', async () => {
+    const { transport, view } = setup(10_000);
+    const cursor = transport.position();
+    for (let n = 0; n < 1200; n++) await transport.publish(message(n));
+    const events = view('a', cursor, 1300);
+    for (let n = 1200; n < 1300; n++) await transport.publish(message(n));
+    expect(summary(await events)).toEqual(Array.from({ length: 1300 }, (_, n) => n));
+  });
+
+  it.each([
+    ['garbage', () => 'not-an-id', 'malformed'],
+    ['another epoch', () => 'otherEpoch.1-0', 'epoch'],
+    [
+      'an id ahead of the log',
+      (position: string) => position.replace(/\.\d+/, '.99999999999999'),
+      'ahead',
+    ],
+  ])('resets for %s, carrying the id live events continue from', async (_, cursor, reason) => {
+    const { transport, view } = setup();
+    await transport.publish(message(1));
+    const position = transport.position();
+    const events = view('a', cursor(position), 2);
+    await transport.publish(message(2));
+    const [reset, next] = await events;
+    expect(reset).toMatchObject({ kind: 'reset', reason, id: position });
+    expect(summary([next])).toEqual([2]);
+  });
+
+  it('resets for an id older than the retained history', async () => {
+    const { transport, view } = setup(5);
+    const cursor = transport.position();
+    for (let n = 0; n < 20; n++) await transport.publish(message(n));
+    const events = view('a', cursor, 1);
+    expect(summary(await events)).toEqual(['reset:expired']);
+  });
+
+  it('resumes within the retained history even after older messages were trimmed', async () => {
+    const { transport, view } = setup(5);
+    for (let n = 0; n < 20; n++) await transport.publish(message(n));
+    const cursor = transport.position();
+    await transport.publish(message(20));
+    await transport.publish(message(21));
+    expect(summary(await view('a', cursor, 2))).toEqual([20, 21]);
+  });
+});

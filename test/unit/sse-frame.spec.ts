@@ -1,0 +1,48 @@
+import { SseFrame, encodeSseFields } from '../../src/index.js';
+
+describe('encodeSseFields', () => {
+  it('writes id, event and data lines and ends the event with a blank line', () => {
+    expect(encodeSseFields({ id: 'e.1-0', event: 'update', data: '{"a":1}' })).toBe(
+      'id: e.1-0\nevent: update\ndata: {"a":1}\n\n',
+    );
+  });
+
+  it('gives each line of data its own data: line, whatever the line ending', () => {
+    expect(encodeSseFields({ data: 'a\nb\r\nc\rd' })).toBe(
+      'data: a\ndata: b\ndata: c\ndata: d\n\n',
+    );
+  });
+
+  it('keeps CR, LF and NUL out of id and event, so they cannot start a field', () => {
+    expect(encodeSseFields({ id: 'x\nretry: 1', event: 'a\r\n\0b' })).toBe(
+      'id: xretry: 1\nevent: ab\n\n',
+    );
+  });
+
+  it('writes comments, an empty one as a bare colon, and retry as a whole number', () => {
+    expect(encodeSseFields({ comment: '' })).toBe(':\n\n');
+    expect(encodeSseFields({ comment: 'hi\nthere' })).toBe(': hi\n: there\n\n');
+    expect(encodeSseFields({ retry: 1500.7 })).toBe('retry: 1500\n\n');
+  });
+});
+
+describe('SseFrame', () => {
+  it('encodes once and adds HTTP/1.1 chunked framing around the same bytes', () => {
+    const frame = new SseFrame({ id: '1', data: '"é"' });
+    expect(frame.bytes).toBe(frame.bytes);
+    expect(frame.bytes.toString()).toBe('id: 1\ndata: "é"\n\n');
+    expect(frame.chunk.toString()).toBe(
+      `${frame.bytes.length.toString(16)}\r\nid: 1\ndata: "é"\n\n\r\n`,
+    );
+  });
+
+  it('becomes a MessageEvent with the same fields for Nest to write', () => {
+    expect(new SseFrame({ id: '1', event: 'x', data: '2' }).toMessageEvent()).toEqual({
+      id: '1',
+      type: 'x',
+      data: '2',
+      retry: undefined,
+      comment: undefined,
+    });
+  });
+});
