@@ -1,4 +1,5 @@
 import { request } from 'node:http';
+import { connect } from 'node:net';
 import { SseStreamService } from '../../src/index.js';
 import { RawSseClient } from '../support/sse-client.js';
 import { type TestApp, startApp } from '../support/test-app.js';
@@ -57,6 +58,22 @@ describe('GET /sse/msg', () => {
     expect(two.events).toHaveLength(2);
     one.close();
     two.close();
+  });
+
+  it('answers HEAD with the headers and no body, and HTTP/1.0 without chunked framing', async () => {
+    const head = await fetch(`${app.url}/sse/msg`, { method: 'HEAD' });
+    expect(head.status).toBe(200);
+    expect(await head.text()).toBe('');
+    const socket = connect(Number(new URL(app.url).port), '127.0.0.1');
+    let bytes = '';
+    socket.setEncoding('utf8').on('data', (chunk: string) => (bytes += chunk));
+    socket.write('GET /sse/msg HTTP/1.0\r\nAccept: text/event-stream\r\n\r\n');
+    await waitFor(() => bytes.includes('event: connected'), 'the connected frame');
+    socket.destroy();
+    const body = bytes.slice(bytes.indexOf('\r\n\r\n') + 4);
+    expect(body).toMatch(
+      /^\nretry: 1500\n\nid: \S+\nevent: connected\ndata: \{"clientId":"[0-9a-f-]{36}"\}\n\n/,
+    );
   });
 
   it('releases the subscription when the client goes away', async () => {
