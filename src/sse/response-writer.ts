@@ -1,12 +1,12 @@
 import type { ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { MessageEvent } from '@nestjs/common';
-import { Observable, type OperatorFunction, map } from 'rxjs';
+import type { Subscriber } from 'rxjs';
 import type { SseFrame } from './sse-frame.js';
 
 /**
  * Writes a stream's frames to its HTTP/1 socket as prebuilt bytes, bypassing Nest's per-event
- * formatting and per-event drain wait; Nest still owns the response: it sends the headers, ends
+ * formatting and per-event drain wait. Nest still owns the response: it sends the headers, ends
  * it when the stream completes, and unsubscribes when the client goes away.
  *
  * Nest sends the headers on a timer after it subscribes, so frames wait until then. Where the
@@ -16,58 +16,38 @@ import type { SseFrame } from './sse-frame.js';
  */
 export class ResponseWriter {
   private readonly socket: Socket | undefined;
-  private waiting: SseFrame[] | undefined = [];
+  private waiting: SseFrame[] | undefined;
   private waitingBytes = 0;
+  private ending = false;
+  private headersTimer: NodeJS.Timeout | undefined;
   private whenHeadersSent: (() => void) | undefined;
   private drained: Promise<void> | undefined;
 
   constructor(
     private readonly response: ServerResponse,
     private readonly maxBufferedBytes: number,
+    private readonly out: Subscriber<MessageEvent>,
     private readonly onOverflow: () => void,
   ) {
     const direct = response.req?.httpVersionMajor === 1 && response.socket;
     this.socket = direct ? response.socket : undefined;
+    if (this.socket) {
+      this.waiting = [];
+      this.headersTimer = setTimeout(() => this.flushOnceHeadersSent(), 1);
+    }
   }
 
-  /** Writes the frames; emits only those that must go through Nest. */
-  writeAll(): OperatorFunction<SseFrame, MessageEvent> {
-    const socket = this.socket;
-    if (!socket) return map((frame) => frame.toMessageEvent());
-    return (source) =>
-      new Observable<MessageEvent>((subscriber) => {
-        let timer: NodeJS.Timeout | undefined;
-        let completed = false;
-        const poll = () => {
-          if (!this.response.headersSent) {
-            timer = setTimeout(poll, 1);
-            return;
-          }
-          const frames = this.waiting ?? [];
-          this.waiting = undefined;
-          frames.forEach((frame) => this.write(socket, frame));
-          this.whenHeadersSent?.();
-          if (completed) subscriber.complete();
-        };
-        timer = setTimeout(poll, 1);
-        const subscription = source.subscribe({
-          next: (frame) => {
-            if (!this.waiting) return this.write(socket, frame);
-            this.waiting.push(frame);
-            this.waitingBytes += frame.bytes.length;
-          },
-          error: (err) => subscriber.error(err),
-          complete: () => (this.waiting ? (completed = true) : subscriber.complete()),
-        });
-        // Not added to `subscription`: a source that completed at once has closed it already,
-        // and frames may still be waiting for the headers.
-        return () => {
-          subscription.unsubscribe();
-          clearTimeout(timer);
-          // A replay waiting for the headers of a stream that is gone must not wait forever.
-          this.whenHeadersSent?.();
-        };
-      });
+  write(frame: SseFrame): void {
+    if (!this.socket) return this.out.next(frame.toMessageEvent());
+    if (!this.waiting) return this.send(this.socket, frame);
+    this.waiting.push(frame);
+    this.waitingBytes += frame.bytes.length;
+  }
+
+  /** Completes the stream once every frame written so far is out. */
+  end(): void {
+    if (this.waiting) this.ending = true;
+    else this.out.complete();
   }
 
   /**
@@ -93,7 +73,25 @@ export class ResponseWriter {
     return this.drained;
   }
 
-  private write(socket: Socket, frame: SseFrame): void {
+  dispose(): void {
+    clearTimeout(this.headersTimer);
+    // A replay waiting for the headers of a stream that is gone must not wait forever.
+    this.whenHeadersSent?.();
+  }
+
+  private flushOnceHeadersSent(): void {
+    if (!this.response.headersSent) {
+      this.headersTimer = setTimeout(() => this.flushOnceHeadersSent(), 1);
+      return;
+    }
+    const frames = this.waiting ?? [];
+    this.waiting = undefined;
+    frames.forEach((frame) => this.send(this.socket!, frame));
+    this.whenHeadersSent?.();
+    if (this.ending) this.out.complete();
+  }
+
+  private send(socket: Socket, frame: SseFrame): void {
     if (socket.destroyed) return;
     socket.write(this.response.chunkedEncoding ? frame.chunk : frame.bytes);
     if (socket.writableLength > this.maxBufferedBytes) {

@@ -6,21 +6,7 @@ import {
   Logger,
   type MessageEvent,
 } from '@nestjs/common';
-import {
-  EMPTY,
-  type Observable,
-  Subject,
-  catchError,
-  concat,
-  defer,
-  endWith,
-  finalize,
-  map,
-  merge,
-  of,
-  takeUntil,
-  timer,
-} from 'rxjs';
+import { Observable, Subject, merge, timer } from 'rxjs';
 import type { ClientIdentity } from '../auth/client-identity.js';
 import { MessageBus } from '../bus/message-bus.js';
 import { SSE_BUS_OPTIONS } from '../bus/sse-bus.constants.js';
@@ -28,6 +14,7 @@ import type { ResolvedSseBusOptions } from '../config/sse-bus.options.js';
 import { busyFrame, connectedFrame, frameOf, jitter, retryFrame } from './event-frames.js';
 import { Heartbeat } from './heartbeat.js';
 import { ResponseWriter } from './response-writer.js';
+import type { SseFrame } from './sse-frame.js';
 
 /**
  * Builds the stream of each connection: `retry` and `connected`, then what the client may see
@@ -40,12 +27,15 @@ export class SseStreamService implements BeforeApplicationShutdown {
   private readonly closing$ = new Subject<void>();
   private draining = false;
   private streams = 0;
+  private readonly retry: SseFrame;
 
   constructor(
     private readonly bus: MessageBus,
     private readonly heartbeat: Heartbeat,
     @Inject(SSE_BUS_OPTIONS) private readonly options: ResolvedSseBusOptions,
-  ) {}
+  ) {
+    this.retry = retryFrame(options.retryMs);
+  }
 
   /** Open streams on this instance. */
   get openStreams(): number {
@@ -62,51 +52,71 @@ export class SseStreamService implements BeforeApplicationShutdown {
     return jitter(this.options.retryMs * 5, this.options.reconnectJitterMs);
   }
 
+  /**
+   * The stream of one connection. Written as one Observable rather than a chain of operators:
+   * it is held once per open connection, and each operator would hold its own subscriber.
+   */
   open(
     response: ServerResponse,
     client: ClientIdentity,
     lastEventId?: string,
   ): Observable<MessageEvent> {
-    return defer(() => {
+    return new Observable<MessageEvent>((subscriber) => {
       this.streams++;
-      const writer = new ResponseWriter(response, this.options.maxBufferedBytes, () =>
+      const writer = new ResponseWriter(response, this.options.maxBufferedBytes, subscriber, () =>
         this.logger.warn(`Client ${client.clientId} is not reading: disconnected`),
       );
+      // Ends the stream with its own `retry`, so that clients ended together come back spread out.
+      const end = () => {
+        writer.write(retryFrame(jitter(this.options.retryMs, this.options.reconnectJitterMs)));
+        writer.end();
+      };
+      writer.write(this.retry);
       // Read in the same turn as the bus is subscribed: nothing can come in between.
-      const opening = of(
-        retryFrame(this.options.retryMs),
-        connectedFrame(client.clientId, lastEventId ? undefined : this.bus.position()),
-      );
-      const events$ = this.bus
+      writer.write(connectedFrame(client.clientId, lastEventId ? undefined : this.bus.position()));
+      const subscription = this.bus
         .stream(client.clientId, lastEventId, () => writer.whenWritable())
-        .pipe(map(frameOf));
-      const ending$ =
-        client.expiresAt === undefined
-          ? this.closing$
-          : merge(this.closing$, timer(Math.max(0, client.expiresAt - Date.now())));
-      return concat(opening, merge(events$, this.heartbeat.beat$)).pipe(
-        // An error never reaches the client as an `error` frame (Nest would end the stream and
-        // the browser retry in a loop): the stream ends, and the client resumes after `retry`.
-        catchError((err: Error) => {
-          this.logger.warn(`Stream of ${client.clientId} ended: ${err.message}`);
-          return EMPTY;
-        }),
-        takeUntil(ending$),
-        endWith(retryFrame(jitter(this.options.retryMs, this.options.reconnectJitterMs))),
-        writer.writeAll(),
-        finalize(() => {
-          this.streams--;
-          // Left open, the idle connection would hold the server's close until keep-alive expires.
-          if (this.draining) response.once('finish', () => response.socket?.end());
-        }),
-      );
+        .subscribe({
+          next: (event) => writer.write(frameOf(event)),
+          // An error never reaches the client as an `error` frame (Nest would end the stream and
+          // the browser retry in a loop): the stream ends, and the client resumes after `retry`.
+          error: (err: Error) => {
+            this.logger.warn(`Stream of ${client.clientId} ended: ${err.message}`);
+            end();
+          },
+          complete: end,
+        });
+      subscription.add(this.heartbeat.beat$.subscribe((frame) => writer.write(frame)));
+      subscription.add(this.ending$(client).subscribe(end));
+      return () => {
+        subscription.unsubscribe();
+        writer.dispose();
+        this.streams--;
+        // Left open, the idle connection would hold the server's close until keep-alive expires.
+        if (this.draining) response.once('finish', () => response.socket?.end());
+      };
     });
   }
 
   /** A stream that only says "busy, come back later" and ends. */
   turnAway(response: ServerResponse): Observable<MessageEvent> {
-    const writer = new ResponseWriter(response, this.options.maxBufferedBytes, () => undefined);
-    return of(busyFrame(this.busyRetryMs())).pipe(writer.writeAll());
+    return new Observable<MessageEvent>((subscriber) => {
+      const writer = new ResponseWriter(
+        response,
+        this.options.maxBufferedBytes,
+        subscriber,
+        () => undefined,
+      );
+      writer.write(busyFrame(this.busyRetryMs()));
+      writer.end();
+      return () => writer.dispose();
+    });
+  }
+
+  /** When a stream must end: at shutdown, and when the token it was opened with expires. */
+  private ending$(client: ClientIdentity): Observable<unknown> {
+    if (client.expiresAt === undefined) return this.closing$;
+    return merge(this.closing$, timer(Math.max(0, client.expiresAt - Date.now())));
   }
 
   /** Ends every stream, each with its own `retry`, so clients come back spread out. */
