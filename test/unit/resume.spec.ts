@@ -33,8 +33,8 @@ describe('resume', () => {
     const { transport, view } = setup();
     const cursor = transport.position();
     await transport.publish(message(1));
-    await transport.publish(message('for b', ['b']), 1000);
-    await transport.publish(message(2, ['a']), 1000);
+    await transport.publish(message('for b', ['b']));
+    await transport.publish(message(2, ['a']));
     const events = view('a', cursor, 3);
     await transport.publish(message(3));
     expect(summary(await events)).toEqual([1, 2, 3]);
