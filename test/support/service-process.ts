@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { connect } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { freePort } from './free-port.js';
 import { waitFor } from './wait-for.js';
@@ -27,8 +28,9 @@ export async function startService(env: Record<string, string> = {}): Promise<Se
   const exited = new Promise<number | null>((resolve) =>
     child.once('exit', (code) => resolve(code)),
   );
+  // Listening, whatever LOG_LEVEL lets it print.
   await waitFor(
-    () => output.includes('Listening on') || child.exitCode !== null,
+    () => child.exitCode !== null || accepts(port),
     `the service on port ${port}`,
     20_000,
   );
@@ -57,5 +59,15 @@ export function runService(
     child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.once('exit', (code) => resolve({ code, output }));
+  });
+}
+
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => resolve(true)).once('error', () => resolve(false));
+    socket.once('close', () => socket.destroy());
+    socket.setTimeout(500, () => socket.destroy());
+    socket.once('connect', () => socket.end());
   });
 }
