@@ -29,6 +29,8 @@ describe('an instance killed (SIGKILL) under its clients', () => {
   let redis: RedisServer;
   let a: ServiceProcess;
   let b: ServiceProcess;
+  const clients: RawSseClient[] = [];
+  let publishing = false;
   beforeAll(async () => {
     assertBuildIsFresh();
     redis = await startRedis();
@@ -43,18 +45,21 @@ describe('an instance killed (SIGKILL) under its clients', () => {
     [a, b] = await Promise.all([startService(env), startService(env)]);
   });
   afterAll(async () => {
-    await Promise.all([a?.stop('SIGKILL'), b?.stop()]);
+    publishing = false;
+    clients.forEach((client) => client.close());
+    await Promise.all([a?.stop('SIGKILL'), b?.stop('SIGKILL')]);
     await redis?.stop();
   });
 
   it('lets its clients resume on the other instance with their Last-Event-ID, missing nothing', async () => {
     const ledger = new Ledger('loss');
     const first = await Promise.all(SUBS.map((sub) => openStream(a.url, sub)));
+    clients.push(...first);
     const since = (await Promise.all(first.map(connected))).map((event) => event.id!);
     const viaA = through(a);
     const viaB = through(b);
     let aAlive = true;
-    let publishing = true;
+    publishing = true;
     // Publishes the whole time, through both while A lives, then through B.
     const publisher = (async () => {
       for (let i = 0; publishing; i++) {
@@ -79,6 +84,7 @@ describe('an instance killed (SIGKILL) under its clients', () => {
           openStream(b.url, SUBS[i], client.lastId, i % 2 ? 'query' : 'header'),
         ),
       );
+      clients.push(...second);
       await Promise.all(second.map(connected));
       await waitFor(
         () => ledger.acknowledged.length >= acknowledgedAtKill + 30,
@@ -91,7 +97,6 @@ describe('an instance killed (SIGKILL) under its clients', () => {
     }
     const last = await ledger.publish(viaB);
     await Promise.all(second.map((client) => received(client, last.data, WAIT_MS)));
-    second.forEach((client) => client.close());
 
     const audits = SUBS.map((sub, i) => ledger.audit(sub, framesOf(first[i], second[i]), since[i]));
     expect(total(audits)).toMatchObject({
