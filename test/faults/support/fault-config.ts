@@ -32,3 +32,5 @@ export const SOAK_RATE = knob('FAULTS_SOAK_RATE', 100);
 export const SOAK_MAX_CONNECTED_MS = knob('FAULTS_SOAK_MAX_CONNECTED_MS', 1_500);
 /** How long a soak client stays away, at most. */
 export const SOAK_MAX_AWAY_MS = knob('FAULTS_SOAK_MAX_AWAY_MS', 300);
+/** How late the replies to one soak instance's reader are: it reads behind the other one. */
+export const SOAK_READER_LAG_MS = knob('FAULTS_SOAK_READER_LAG_MS', 30);

@@ -21,6 +21,7 @@ interface Link {
 export class RedisProxy {
   private readonly links = new Set<Link>();
   private readonly holding = new Set<Role>();
+  private readonly lags = new Map<Role, number>();
   private readonly server: Server = createServer((client) => this.accept(client));
   private port = 0;
 
@@ -46,6 +47,11 @@ export class RedisProxy {
   hold(role: Role): void {
     this.holding.add(role);
     for (const link of this.links) if (link.role === role) link.held ??= [];
+  }
+
+  /** Delays every reply to `role`'s connections by `ms` (0: none): a slow path to Redis. */
+  lag(role: Role, ms: number): void {
+    this.lags.set(role, ms);
   }
 
   /** Delivers what was held, in order, and stops holding. */
@@ -78,6 +84,11 @@ export class RedisProxy {
     await new Promise((resolve) => this.server.close(resolve));
   }
 
+  private deliver(link: Link, chunk: Buffer): void {
+    if (link.held) link.held.push(chunk);
+    else if (!link.client.destroyed) link.client.write(chunk);
+  }
+
   private accept(client: Socket): void {
     const upstream = connect(this.redisPort, '127.0.0.1');
     const link: Link = { client, upstream, role: undefined, sniffed: '', held: undefined };
@@ -93,9 +104,12 @@ export class RedisProxy {
       }
       upstream.write(chunk);
     });
-    upstream.on('data', (chunk: Buffer) =>
-      link.held ? link.held.push(chunk) : client.write(chunk),
-    );
+    upstream.on('data', (chunk: Buffer) => {
+      const lag = link.role && this.lags.get(link.role);
+      // Timers of one delay fire in the order they were set: the bytes stay in order.
+      if (lag) setTimeout(() => this.deliver(link, chunk), lag);
+      else this.deliver(link, chunk);
+    });
     const end = () => {
       this.links.delete(link);
       client.destroy();

@@ -1,0 +1,87 @@
+import { type ClientRequest, request } from 'node:http';
+import type { Via } from './clients.js';
+import type { Frame } from './ledger.js';
+
+/**
+ * One browser tab of a soak: it connects, drops, and comes back (to any instance) with the id of
+ * the last event it received, as EventSource does, and keeps every frame of every connection.
+ * Light on purpose: a hundred of them share the test's process with the instances.
+ */
+export class ResumingClient {
+  /** Frames with data (messages, resets, connected), over all its connections, in order. */
+  readonly frames: Frame[] = [];
+  /** The id of the first `connected` frame: where what it is owed starts. */
+  since: string | undefined;
+  lastEventId: string | undefined;
+  connections = 0;
+  /** Responses other than 200. */
+  refused = 0;
+  private readonly data = new Set<string>();
+  private current: ClientRequest | undefined;
+  private buffer = '';
+
+  constructor(
+    readonly clientId: string,
+    private readonly token: string,
+  ) {}
+
+  get connected(): boolean {
+    return this.current !== undefined;
+  }
+
+  /** Whether a message frame with `data` has arrived. */
+  has(data: string): boolean {
+    return this.data.has(data);
+  }
+
+  connect(baseUrl: string, via: Via): void {
+    this.disconnect();
+    const query = new URLSearchParams({ token: this.token });
+    const headers: Record<string, string> = { accept: 'text/event-stream' };
+    if (this.lastEventId !== undefined) {
+      if (via === 'query') query.set('lastEventId', this.lastEventId);
+      else headers['last-event-id'] = this.lastEventId;
+    }
+    const req = request(`${baseUrl}/sse/msg?${query}`, { headers }, (response) => {
+      if (response.statusCode !== 200) this.refused++;
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => this.current === req && this.feed(chunk));
+      response.on('error', () => undefined);
+    });
+    req.on('error', () => undefined);
+    req.end();
+    this.current = req;
+    this.connections++;
+  }
+
+  /** Drops the connection at once, whatever it was in the middle of. */
+  disconnect(): void {
+    this.current?.destroy();
+    this.current = undefined;
+    // An event cut off half-way was never received.
+    this.buffer = '';
+  }
+
+  private feed(chunk: string): void {
+    this.buffer += chunk;
+    const blocks = this.buffer.split('\n\n');
+    this.buffer = blocks.pop()!;
+    for (const block of blocks) {
+      const frame: Frame = {};
+      for (const line of block.split('\n')) {
+        const colon = line.indexOf(':');
+        if (colon <= 0) continue;
+        const value = line.slice(colon + 2);
+        const field = line.slice(0, colon);
+        if (field === 'id') frame.id = value;
+        else if (field === 'event') frame.event = value;
+        else if (field === 'data') frame.data = value;
+      }
+      if (frame.id !== undefined) this.lastEventId = frame.id;
+      if (frame.data === undefined) continue;
+      if (frame.event === 'connected' && frame.id !== undefined) this.since ??= frame.id;
+      this.frames.push(frame);
+      this.data.add(frame.data);
+    }
+  }
+}
