@@ -1,0 +1,240 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Redis } from 'ioredis';
+import { ROOT, compiled } from './paths.js';
+import { JWT_SECRET, PUBLISH_TOKEN } from './tokens.js';
+
+export type SystemId = 'sse-bus' | 'bare-http' | 'better-sse' | 'naive-nest';
+
+export const SYSTEMS: Record<SystemId, { label: string; script: () => string; describe: string }> =
+  {
+    'sse-bus': {
+      label: 'sse-bus',
+      script: () => join(ROOT, 'dist/main.js'),
+      describe: 'this project: NestJS 12 + Fastify, `node dist/main.js`',
+    },
+    'bare-http': {
+      label: 'bare node:http',
+      script: () => compiled('baselines/bare-http.js'),
+      describe:
+        'node:http, one prebuilt frame Buffer per message, Map routing, one heartbeat timer',
+    },
+    'better-sse': {
+      label: 'better-sse',
+      script: () => compiled('baselines/better-sse.js'),
+      describe: 'better-sse 0.16.1 sessions on one channel, on node:http',
+    },
+    'naive-nest': {
+      label: 'naive NestJS',
+      script: () => compiled('baselines/naive-nest.js'),
+      describe:
+        'NestJS + Express, Map<clientId, Response>, JSON.stringify + res.write per client, Redis pub/sub',
+    },
+  };
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ port, host: '127.0.0.1' });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export interface ServerProcess {
+  readonly name: string;
+  readonly port: number;
+  readonly pid: number;
+  readonly child: ChildProcess;
+  /** The last lines it printed. */
+  output(): string;
+  /** Why it exited, if it did while it should not have. */
+  crashed(): string | undefined;
+  /** Full GC, then memory and event-loop delay since the last call (from the preload). */
+  stats(): Promise<ServerStats | undefined>;
+  stop(): Promise<void>;
+}
+
+export interface ServerStats {
+  before: NodeJS.MemoryUsage;
+  after: NodeJS.MemoryUsage;
+  loopDelayMs: { p50: number; p99: number; max: number };
+}
+
+function keepTail(text: string, more: string): string {
+  const all = text + more;
+  return all.length > 20_000 ? all.slice(-20_000) : all;
+}
+
+/** Starts `node <script>` pinned to `cpu`, and waits until its port accepts connections. */
+async function startNode(
+  name: string,
+  script: string,
+  env: Record<string, string>,
+  cpu: string | undefined,
+): Promise<ServerProcess> {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'sse-bench-'));
+  const statsFile = join(dir, 'stats.json');
+  const args = [
+    '--expose-gc',
+    '--import',
+    pathToFileURL(compiled('lib/server-preload.js')).href,
+    script,
+  ];
+  const command = cpu ? 'taskset' : process.execPath;
+  const child = spawn(command, cpu ? ['-c', cpu, process.execPath, ...args] : args, {
+    cwd: ROOT,
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '/tmp',
+      NODE_ENV: 'production',
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      LOG_LEVEL: 'warn',
+      SSE_JWT_SECRET: JWT_SECRET,
+      SSE_PUBLISH_TOKEN: PUBLISH_TOKEN,
+      SSE_MAX_CONNECTIONS: '20000',
+      SSE_HEARTBEAT_MS: '600000',
+      BENCH_STATS_FILE: statsFile,
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  let stopping = false;
+  let exit: string | undefined;
+  child.stdout!.on('data', (chunk: Buffer) => (output = keepTail(output, chunk.toString())));
+  child.stderr!.on('data', (chunk: Buffer) => (output = keepTail(output, chunk.toString())));
+  const exited = new Promise<void>((resolve) =>
+    child.once('exit', (code, signal) => {
+      if (!stopping) exit = `${name} exited (${code ?? signal}): ${output.slice(-2000)}`;
+      resolve();
+    }),
+  );
+  const deadline = Date.now() + 30_000;
+  while (!(await accepts(port))) {
+    if (exit) throw new Error(exit);
+    if (Date.now() > deadline) throw new Error(`${name} did not listen within 30 s: ${output}`);
+    await sleep(100);
+  }
+  return {
+    name,
+    port,
+    pid: child.pid!,
+    child,
+    output: () => output,
+    crashed: () => exit,
+    async stats() {
+      if (exit) return undefined;
+      rmSync(statsFile, { force: true });
+      child.kill('SIGUSR2');
+      for (let i = 0; i < 100; i++) {
+        await sleep(20);
+        try {
+          return JSON.parse(readFileSync(statsFile, 'utf8')) as ServerStats;
+        } catch {
+          // Not written yet.
+        }
+      }
+      return undefined;
+    },
+    async stop() {
+      stopping = true;
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGKILL');
+        await exited;
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function startSystem(
+  system: SystemId,
+  index: number,
+  redisUrl: string | undefined,
+  cpu: string | undefined,
+): Promise<ServerProcess> {
+  const env: Record<string, string> = redisUrl ? { REDIS_URL: redisUrl } : {};
+  return startNode(`${system}#${index}`, SYSTEMS[system].script(), env, cpu);
+}
+
+export interface RedisProcess {
+  readonly url: string;
+  readonly pid: number;
+  info(): Promise<Record<string, string>>;
+  stop(): Promise<void>;
+}
+
+export async function startRedis(cpu: string | undefined): Promise<RedisProcess> {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'sse-bench-redis-'));
+  const args = [
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--save',
+    '',
+    '--appendonly',
+    'no',
+    '--dir',
+    dir,
+  ];
+  const child = cpu
+    ? spawn('taskset', ['-c', cpu, 'redis-server', ...args], { stdio: 'ignore' })
+    : spawn('redis-server', args, { stdio: 'ignore' });
+  const deadline = Date.now() + 10_000;
+  while (!(await accepts(port))) {
+    if (child.exitCode !== null) throw new Error('redis-server exited at start');
+    if (Date.now() > deadline) throw new Error('redis-server did not start');
+    await sleep(50);
+  }
+  const url = `redis://127.0.0.1:${port}`;
+  return {
+    url,
+    pid: child.pid!,
+    async info() {
+      const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+      try {
+        await client.connect();
+        const text = `${await client.info('stats')}\n${await client.info('clients')}\n${await client.info('memory')}`;
+        const fields: Record<string, string> = {};
+        for (const line of text.split(/\r?\n/)) {
+          const at = line.indexOf(':');
+          if (at > 0) fields[line.slice(0, at)] = line.slice(at + 1);
+        }
+        return fields;
+      } finally {
+        client.disconnect();
+      }
+    },
+    async stop() {
+      if (child.exitCode === null) {
+        child.kill('SIGKILL');
+        await new Promise((resolve) => child.once('exit', resolve));
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

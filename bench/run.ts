@@ -1,0 +1,231 @@
+/**
+ * sse-bus benchmark: `npm run bench` (full suite, ~45 min) or `npm run bench -- --smoke` (~2 min).
+ *
+ * Options:
+ *   --smoke                ~2k connections, a few broadcasts and targeted messages, every system
+ *   --rounds N             run every system/mode N times (full: 1)
+ *   --systems a,b          only these systems (sse-bus, bare-http, better-sse, naive-nest)
+ *   --modes embedded,redis only these modes
+ *   --out FILE             where the JSON goes (full: bench/results/<timestamp>.json;
+ *                          smoke: a temporary file)
+ *   --no-docs              do not rewrite docs/benchmarks.md and docs/benchmarks.svg
+ *   --no-pin               do not pin servers to CPU 0 and the load to CPU 1
+ *   --report FILE          only regenerate the docs from a results file
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join, relative } from 'node:path';
+import { ROOT } from './lib/paths.js';
+import { readText } from './lib/proc.js';
+import { writeReport } from './lib/report.js';
+import type { BenchResult, Mode, RunResult } from './lib/results.js';
+import { type BenchConfig, runSystem } from './lib/scenarios.js';
+import type { SystemId } from './lib/servers.js';
+
+const ALL_SYSTEMS: SystemId[] = ['sse-bus', 'bare-http', 'better-sse', 'naive-nest'];
+
+function option(name: string): string | undefined {
+  const at = process.argv.indexOf(name);
+  return at >= 0 ? process.argv[at + 1] : undefined;
+}
+const flag = (name: string) => process.argv.includes(name);
+
+function config(smoke: boolean): BenchConfig {
+  const pinned = !flag('--no-pin') && cpus().length >= 2;
+  const systems = (option('--systems')?.split(',') as SystemId[] | undefined) ?? ALL_SYSTEMS;
+  const modes = (option('--modes')?.split(',') as Mode[] | undefined) ?? ['embedded', 'redis'];
+  for (const system of systems) {
+    if (!ALL_SYSTEMS.includes(system)) throw new Error(`Unknown system ${system}`);
+  }
+  const configs = modes.flatMap((mode) =>
+    systems
+      // The smoke run takes the Redis path with sse-bus only (naive-nest always uses Redis).
+      .filter((system) => !(smoke && mode === 'redis' && system !== 'sse-bus'))
+      .map((system) => ({ system, mode })),
+  );
+  const common = {
+    smoke,
+    rounds: Number(option('--rounds') ?? 1),
+    configs,
+    smallN: 100,
+    smallProbeEvery: 5,
+    probeEvery: 50,
+    payloadBytes: 100,
+    cpuServers: pinned ? '0' : undefined,
+    cpuLoad: pinned ? '1' : undefined,
+  };
+  if (smoke) {
+    return {
+      ...common,
+      levels: { embedded: [1000, 2000], redis: [1000, 2000] },
+      targetedRates: [200, 1000],
+      targetedSeconds: 2,
+      mainN: 2000,
+      broadcastSteps: [
+        { rate: 1, seconds: 3 },
+        { rate: 10, seconds: 2 },
+      ],
+      pointMessages: 3,
+      stalled: null,
+      storm: { inFlightPerWorker: 256 },
+      waitCapMs: 30_000,
+      settleMs: 500,
+    };
+  }
+  return {
+    ...common,
+    levels: { embedded: [1000, 10_000, 19_000], redis: [1000, 10_000, 19_000, 38_000] },
+    targetedRates: [100, 500, 1000, 2000, 3000, 4000, 6000],
+    targetedSeconds: 4,
+    mainN: 10_000,
+    broadcastSteps: [
+      { rate: 1, seconds: 10 },
+      { rate: 5, seconds: 6 },
+      { rate: 10, seconds: 5 },
+      { rate: 20, seconds: 4 },
+      { rate: 50, seconds: 2 },
+    ],
+    pointMessages: 5,
+    stalled: { n: 1000, share: 0.01, rate: 20, seconds: 15, payloadBytes: 16 * 1024 },
+    storm: { inFlightPerWorker: 256 },
+    waitCapMs: 90_000,
+    settleMs: 2000,
+  };
+}
+
+function machine(): Record<string, string | number> {
+  const redis = (() => {
+    try {
+      return execFileSync('redis-server', ['--version']).toString().trim();
+    } catch {
+      return 'not found';
+    }
+  })();
+  return {
+    cpu: cpus()[0]?.model ?? '?',
+    cores: cpus().length,
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+    kernel: readText('/proc/sys/kernel/osrelease'),
+    node: process.version,
+    redis,
+    nofile: execFileSync('sh', ['-c', 'ulimit -n']).toString().trim(),
+    tcp_wmem: readText('/proc/sys/net/ipv4/tcp_wmem').replace(/\s+/g, ' '),
+    tcp_rmem: readText('/proc/sys/net/ipv4/tcp_rmem').replace(/\s+/g, ' '),
+    somaxconn: readText('/proc/sys/net/core/somaxconn'),
+  };
+}
+
+function git(): { commit: string; dirty: boolean } {
+  try {
+    const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT })
+      .toString()
+      .trim();
+    const status = execFileSync('git', ['status', '--porcelain', '--', 'src'], { cwd: ROOT })
+      .toString()
+      .trim();
+    return { commit, dirty: status.length > 0 };
+  } catch {
+    return { commit: '?', dirty: false };
+  }
+}
+
+/** What makes a smoke run fail: the benchmark is broken, never that something is slow. */
+function brokenChecks(runs: RunResult[]): string[] {
+  const broken: string[] = [];
+  for (const run of runs) {
+    const label = `${run.system}/${run.mode}`;
+    if (!run.ok) broken.push(`${label} did not complete: ${run.problems.at(-1)}`);
+    const steps = [...run.broadcast, ...run.latencyByN];
+    if (steps.length === 0 || steps.every((s) => s.delivered === 0)) {
+      broken.push(`${label}: no broadcast delivered`);
+    }
+    if (steps.some((s) => s.lost > 0)) broken.push(`${label}: broadcast frames lost`);
+    if (run.targeted.length === 0 || run.targeted.every((s) => s.delivered === 0)) {
+      broken.push(`${label}: no targeted message delivered`);
+    }
+    if (run.targeted.some((s) => s.lost > 0)) broken.push(`${label}: targeted messages lost`);
+    if (run.idle.some((p) => p.connect.failed > 0)) broken.push(`${label}: connects failed`);
+    if (run.storm && run.storm.failed > 0) broken.push(`${label}: reconnects failed in the storm`);
+  }
+  return broken;
+}
+
+async function main(): Promise<void> {
+  const reportOnly = option('--report');
+  if (reportOnly) {
+    const result = JSON.parse(readFileSync(reportOnly, 'utf8')) as BenchResult;
+    const written = writeReport(result, relative(ROOT, reportOnly));
+    console.log(`Wrote ${written.join(', ')}`);
+    return;
+  }
+  const smoke = flag('--smoke');
+  const cfg = config(smoke);
+  const started = Date.now();
+  const stamp = new Date()
+    .toISOString()
+    .replace(/[:.]/g, '-')
+    .replace(/-\d{3}Z$/, 'Z');
+  const out =
+    option('--out') ??
+    (smoke
+      ? join(tmpdir(), `sse-bus-bench-smoke-${stamp}.json`)
+      : join(ROOT, 'bench/results', `${stamp}.json`));
+  const command = `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
+  const log = (line: string) =>
+    console.log(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}`);
+  log(
+    `sse-bus bench (${smoke ? 'smoke' : 'full'}): ${cfg.configs.length} system/mode pairs x ${cfg.rounds} round(s), ` +
+      `${cfg.cpuServers ? `servers on CPU ${cfg.cpuServers}, load on CPU ${cfg.cpuLoad}` : 'unpinned'}`,
+  );
+  const runs: RunResult[] = [];
+  const result: BenchResult = {
+    meta: {
+      startedAt: new Date(started).toISOString(),
+      finishedAt: '',
+      durationS: 0,
+      command,
+      smoke,
+      git: git(),
+      machine: machine(),
+      placement: cfg.cpuServers
+        ? `servers under test pinned to CPU ${cfg.cpuServers} (both instances in the Redis mode); load generators, publisher, redis-server and the controller on CPU ${cfg.cpuLoad}`
+        : 'nothing pinned',
+      config: cfg,
+    },
+    runs,
+  };
+  const save = () => {
+    result.meta.finishedAt = new Date().toISOString();
+    result.meta.durationS = Math.round((Date.now() - started) / 1000);
+    mkdirSync(join(out, '..'), { recursive: true });
+    writeFileSync(out, `${JSON.stringify(result, null, 1)}\n`);
+  };
+  for (let roundNo = 1; roundNo <= cfg.rounds; roundNo++) {
+    // Every other round goes through the systems the other way round.
+    const order = roundNo % 2 ? cfg.configs : [...cfg.configs].reverse();
+    for (const { system, mode } of order) {
+      log(`${system} / ${mode}${cfg.rounds > 1 ? ` (round ${roundNo})` : ''}`);
+      runs.push(await runSystem(cfg, system, mode, roundNo, log));
+      save();
+    }
+  }
+  save();
+  log(`results: ${relative(ROOT, out)}`);
+  if (!smoke && !flag('--no-docs')) {
+    const written = writeReport(result, relative(ROOT, out));
+    log(`wrote ${written.join(', ')}`);
+  }
+  const broken = brokenChecks(runs);
+  if (broken.length > 0) {
+    console.error(`\nThe benchmark is broken:\n  ${broken.join('\n  ')}`);
+    process.exitCode = 1;
+  } else {
+    log('every system connected, delivered every message, and stayed up');
+  }
+}
+
+main().catch((err: Error) => {
+  console.error(err.stack ?? err.message);
+  process.exit(1);
+});
