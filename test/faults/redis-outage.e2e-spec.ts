@@ -229,4 +229,18 @@ describe('one instance losing its connections to Redis (through a proxy)', () =>
     });
     expect(b.bus.health().reading).toBe(true);
   });
+
+  it('replaces a writer connection that went silent, and publishes through a new one', async () => {
+    const ledger = new Ledger('silent-writer');
+    // Nothing B writes reaches Redis, nothing comes back, and no error says so.
+    proxy.silence('writer');
+    const sent = await ledger.publish((data, opts) => b.bus.publish(data, opts), ['ann']);
+    expect(sent.error).toBeUndefined();
+    await received(client, sent.data, WAIT_MS);
+    const last = await ledger.publish((data, opts) => b.bus.publish(data, opts));
+    await received(client, last.data, WAIT_MS);
+    const frames = framesOf(client).filter((frame) => ledger.find(frame.data));
+    expect(ledger.audit('ann', frames, sent.id!)).toMatchObject({ duplicated: 0, unexpected: 0 });
+    expect(frames.map((frame) => frame.data)).toEqual([sent.data, last.data]);
+  });
 });

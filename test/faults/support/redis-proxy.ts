@@ -10,6 +10,8 @@ interface Link {
   sniffed: string;
   /** Replies from Redis held back from the client, while its role is held. */
   held: Buffer[] | undefined;
+  /** Passes nothing either way, yet stays open: a peer gone without a word. */
+  silent: boolean;
 }
 
 /**
@@ -65,6 +67,14 @@ export class RedisProxy {
     }
   }
 
+  /**
+   * Makes `role`'s open connections pass nothing, either way, while staying open, as when the
+   * host at the other end is gone without a reset; new connections pass.
+   */
+  silence(role: Role): void {
+    for (const link of this.links) if (link.role === role) link.silent = true;
+  }
+
   /** Breaks `role`'s connections, dropping what was held for them; new connections pass. */
   cut(role: Role): void {
     this.holding.delete(role);
@@ -85,13 +95,21 @@ export class RedisProxy {
   }
 
   private deliver(link: Link, chunk: Buffer): void {
+    if (link.silent) return;
     if (link.held) link.held.push(chunk);
     else if (!link.client.destroyed) link.client.write(chunk);
   }
 
   private accept(client: Socket): void {
     const upstream = connect(this.redisPort, '127.0.0.1');
-    const link: Link = { client, upstream, role: undefined, sniffed: '', held: undefined };
+    const link: Link = {
+      client,
+      upstream,
+      role: undefined,
+      sniffed: '',
+      held: undefined,
+      silent: false,
+    };
     this.links.add(link);
     client.on('data', (chunk: Buffer) => {
       if (link.role === undefined && link.sniffed.length < 4096) {
@@ -102,7 +120,7 @@ export class RedisProxy {
           if (this.holding.has(role)) link.held = [];
         }
       }
-      upstream.write(chunk);
+      if (!link.silent) upstream.write(chunk);
     });
     upstream.on('data', (chunk: Buffer) => {
       const lag = link.role && this.lags.get(link.role);
