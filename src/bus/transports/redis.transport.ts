@@ -114,7 +114,10 @@ export class RedisTransport extends BusTransport {
     // Interrupts the blocked XREAD; quit() would wait up to blockMs for it.
     this.reader.disconnect();
     await this.loop;
-    await this.writer.quit().catch(() => this.writer.disconnect());
+    // A QUIT on a connection that stopped answering would never be answered either.
+    await withDeadline(this.writer.quit(), this.options.commandTimeoutMs, 'QUIT').catch(() =>
+      this.writer.disconnect(),
+    );
     this.subject.complete();
   }
 
@@ -139,24 +142,21 @@ export class RedisTransport extends BusTransport {
       try {
         if (left <= 0) throw new DeadlineExceeded(`Redis is unreachable`);
         await this.whenWriterReady(left);
-        return await withDeadline(
-          this.writerCommands.track(
-            this.writer.sseBusPublish(this.keys.meta, this.keys.log, receipt, ...args),
-          ),
+        return await this.onWriter(
+          this.writer.sseBusPublish(this.keys.meta, this.keys.log, receipt, ...args),
           deadline - Date.now(),
-          'Redis',
         );
       } catch (err) {
         if (err instanceof ReplyError) {
           throw new BusUnavailableError(`Redis refused the message: ${(err as Error).message}`);
         }
-        if (err instanceof DeadlineExceeded) {
+        if (err instanceof DeadlineExceeded && Date.now() >= deadline) {
           throw new BusUnavailableError(
             `Message not published within ${timeoutMs} ms: ${err.message}`,
           );
         }
-        // The connection broke: try again once it is back. The receipt makes a retry of a
-        // publish that did land return its first id.
+        // The connection broke, or stopped answering and is being replaced: try again once it
+        // is back. The receipt makes a retry of a publish that did land return its first id.
         await delay(Math.min(20, Math.max(0, deadline - Date.now())));
       }
     }
@@ -165,18 +165,15 @@ export class RedisTransport extends BusTransport {
   async *history(cursor: Cursor): AsyncIterable<readonly BusMessage[]> {
     let after: StreamPosition = cursor;
     for (let first = true; ; first = false) {
-      const reply = await withDeadline(
-        this.writerCommands.track(
-          this.writer.sseBusHistory(
-            this.keys.meta,
-            this.keys.log,
-            cursor.epoch,
-            formatStreamId(after),
-            String(HISTORY_PAGE_SIZE),
-          ),
+      const reply = await this.onWriter(
+        this.writer.sseBusHistory(
+          this.keys.meta,
+          this.keys.log,
+          cursor.epoch,
+          formatStreamId(after),
+          String(HISTORY_PAGE_SIZE),
         ),
         this.options.commandTimeoutMs,
-        'Redis',
       ).catch((err: unknown) => {
         throw new BusUnavailableError(`History unavailable: ${(err as Error).message}`);
       });
@@ -192,6 +189,25 @@ export class RedisTransport extends BusTransport {
         after = page[page.length - 1].position;
       }
       if (page.length < HISTORY_PAGE_SIZE) return;
+    }
+  }
+
+  /**
+   * Waits up to `ms` for a writer command. One unanswered for `commandTimeoutMs` means the
+   * connection is dead though nothing said so (a frozen Redis, a host gone without a reset,
+   * which the OS may take many minutes to notice): the writer gets a new one, as the reader does.
+   */
+  private async onWriter<T>(command: Promise<T>, ms: number): Promise<T> {
+    const watched = ms >= this.options.commandTimeoutMs;
+    try {
+      return await withDeadline(
+        this.writerCommands.track(command),
+        Math.min(ms, this.options.commandTimeoutMs),
+        'Redis',
+      );
+    } catch (err) {
+      if (watched && err instanceof DeadlineExceeded) this.writer.disconnect(true);
+      throw err;
     }
   }
 
