@@ -42,7 +42,9 @@ describe('an instance killed (SIGKILL) under its clients', () => {
       SSE_HEARTBEAT_MS: String(HEARTBEAT_MS),
       LOG_LEVEL: 'warn',
     };
-    [a, b] = await Promise.all([startService(env), startService(env)]);
+    // One after the other: if the second cannot start, afterAll still stops the first.
+    a = await startService(env);
+    b = await startService(env);
   });
   afterAll(async () => {
     publishing = false;
