@@ -150,7 +150,7 @@ export class RedisTransport extends BusTransport {
         if (err instanceof ReplyError) {
           throw new BusUnavailableError(`Redis refused the message: ${(err as Error).message}`);
         }
-        if (err instanceof DeadlineExceeded && Date.now() >= deadline) {
+        if (err instanceof DeadlineExceeded) {
           throw new BusUnavailableError(
             `Message not published within ${timeoutMs} ms: ${err.message}`,
           );
@@ -193,22 +193,17 @@ export class RedisTransport extends BusTransport {
   }
 
   /**
-   * Waits up to `ms` for a writer command. One unanswered for `commandTimeoutMs` means the
-   * connection is dead though nothing said so (a frozen Redis, a host gone without a reset,
-   * which the OS may take many minutes to notice): the writer gets a new one, as the reader does.
+   * Waits up to `ms` for a writer command. Whoever waits, one unanswered for `commandTimeoutMs`
+   * means the connection is dead though nothing said so (a frozen Redis, a host gone without a
+   * reset, which the OS may take many minutes to notice): the writer gets a new one, as the
+   * reader does, and the commands in flight on the old one fail (see `InFlight`).
    */
-  private async onWriter<T>(command: Promise<T>, ms: number): Promise<T> {
-    const watched = ms >= this.options.commandTimeoutMs;
-    try {
-      return await withDeadline(
-        this.writerCommands.track(command),
-        Math.min(ms, this.options.commandTimeoutMs),
-        'Redis',
-      );
-    } catch (err) {
-      if (watched && err instanceof DeadlineExceeded) this.writer.disconnect(true);
-      throw err;
-    }
+  private onWriter<T>(command: Promise<T>, ms: number): Promise<T> {
+    const answer = this.writerCommands.track(command);
+    withDeadline(answer, this.options.commandTimeoutMs, 'Redis').catch((err: unknown) => {
+      if (err instanceof DeadlineExceeded) this.writer.disconnect(true);
+    });
+    return withDeadline(answer, ms, 'Redis');
   }
 
   private connect(role: string, options: RedisOptions): ScriptedRedis {
