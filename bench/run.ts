@@ -73,9 +73,12 @@ function config(smoke: boolean): BenchConfig {
       settleMs: 500,
     };
   }
+  const levels = option('--levels')?.split(',').map(Number);
   return {
     ...common,
-    levels: { embedded: [1000, 10_000, 19_000], redis: [1000, 10_000, 19_000, 38_000] },
+    levels: levels
+      ? { embedded: levels, redis: levels }
+      : { embedded: [1000, 10_000, 19_000], redis: [1000, 10_000, 19_000, 38_000] },
     targetedRates: [100, 500, 1000, 2000, 3000, 4000, 6000],
     targetedSeconds: 4,
     mainN: 10_000,
@@ -87,7 +90,7 @@ function config(smoke: boolean): BenchConfig {
       { rate: 50, seconds: 2 },
     ],
     pointMessages: 5,
-    stalled: { n: 1000, share: 0.01, rate: 20, seconds: 15, payloadBytes: 16 * 1024 },
+    stalled: { n: 1000, share: 0.01, rate: 20, seconds: 15, payloadBytes: 48 * 1024 },
     storm: { inFlightPerWorker: 256 },
     waitCapMs: 90_000,
     settleMs: 2000,

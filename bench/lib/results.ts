@@ -68,6 +68,8 @@ export interface TargetedStep {
   achievedPerSecond: number | null;
   /** p99 under 50 ms, nothing lost, every POST accepted. */
   ok: boolean;
+  /** Longest event-loop stall of the server(s) during the step. */
+  loopDelayMaxMs: number | null;
 }
 
 export interface StormResult {

@@ -65,8 +65,8 @@ export interface Opened {
 }
 
 /**
- * The generator processes, seen as one: connection `idx` lives on process `idx % workers`,
- * each process on its own source address (127.0.0.2, .3, …) so that ephemeral ports last.
+ * The generator processes, seen as one: connection `idx` lives on process `idx % workers` and
+ * comes from source address 127.0.0.(2 + idx % 8), so that ephemeral ports last.
  */
 export class LoadGen {
   private constructor(private readonly workers: Worker[]) {}
@@ -83,7 +83,7 @@ export class LoadGen {
       await worker.call({
         op: 'init',
         host: '127.0.0.1',
-        localAddress: `127.0.0.${2 + (index % 8)}`,
+        localAddresses: Array.from({ length: 8 }, (_, k) => `127.0.0.${2 + k}`),
       });
       if (cpu && child.pid) pin(child.pid, cpu);
       workers.push(worker);

@@ -18,7 +18,7 @@ export type WorkerRequest =
   | {
       readonly op: 'init';
       readonly id: number;
-      readonly localAddress: string;
+      readonly localAddresses: string[];
       readonly host: string;
     }
   | {

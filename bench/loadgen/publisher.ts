@@ -76,7 +76,7 @@ function run(job: PublishJob): Promise<PublishResult> {
         lastReplyNs: lastReply.toString(),
         replyMs,
       });
-    const send = (i: number, at: bigint) => {
+    const send = (i: number, at: bigint, retry = true) => {
       const seq = job.seqStart + i;
       let target = '';
       if (job.mode === 'targeted' && job.recipients?.length) {
@@ -115,9 +115,14 @@ function run(job: PublishJob): Promise<PublishResult> {
           done(res.statusCode === 202 || res.statusCode === 200, `status ${res.statusCode}`),
         );
       });
-      req.on('error', (err) => done(false, err.message));
+      req.on('error', (err: NodeJS.ErrnoException) => {
+        // A keep-alive socket the server closed just as it was reused: the request never got
+        // there, so send it again (with its original timestamp), as Node's docs advise.
+        if (retry && req.reusedSocket && err.code === 'ECONNRESET') send(i, at, false);
+        else done(false, err.message);
+      });
       req.end(body);
-      sent++;
+      if (retry) sent++;
     };
     let i = 0;
     const tick = () => {

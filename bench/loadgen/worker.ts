@@ -28,7 +28,7 @@ const CONNECT_TIMEOUT_MS = 30_000;
 const READ_BUFFER = Buffer.allocUnsafe(256 * 1024);
 
 let host = '127.0.0.1';
-let localAddress = '127.0.0.1';
+let localAddresses = ['127.0.0.1'];
 const tokens = new Map<number, string>();
 
 /** Sinks read while this is on (a drain, or the live mode of the stalled-client scenario). */
@@ -73,7 +73,9 @@ class Conn {
       const socket = net.connect({
         host,
         port: this.spec.port,
-        localAddress,
+        // Connections take turns over the source addresses: fewer ports in use per address
+        // keeps bind() fast and the ephemeral range far from exhausted.
+        localAddress: localAddresses[this.spec.idx % localAddresses.length],
         noDelay: true,
         onread: {
           buffer: READ_BUFFER,
@@ -413,7 +415,7 @@ async function handle(request: WorkerRequest): Promise<unknown> {
   switch (request.op) {
     case 'init':
       host = request.host;
-      localAddress = request.localAddress;
+      localAddresses = request.localAddresses;
       return { pid: process.pid };
     case 'open': {
       const list = request.specs.map((spec) => {
