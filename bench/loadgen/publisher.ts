@@ -76,7 +76,7 @@ function run(job: PublishJob): Promise<PublishResult> {
         lastReplyNs: lastReply.toString(),
         replyMs,
       });
-    const send = (i: number, at: bigint, retry = true) => {
+    const send = (i: number, at: bigint, retries = 3) => {
       const seq = job.seqStart + i;
       let target = '';
       if (job.mode === 'targeted' && job.recipients?.length) {
@@ -118,11 +118,11 @@ function run(job: PublishJob): Promise<PublishResult> {
       req.on('error', (err: NodeJS.ErrnoException) => {
         // A keep-alive socket the server closed just as it was reused: the request never got
         // there, so send it again (with its original timestamp), as Node's docs advise.
-        if (retry && req.reusedSocket && err.code === 'ECONNRESET') send(i, at, false);
+        if (retries > 0 && req.reusedSocket && err.code === 'ECONNRESET') send(i, at, retries - 1);
         else done(false, err.message);
       });
       req.end(body);
-      if (retry) sent++;
+      if (retries === 3) sent++;
     };
     let i = 0;
     const tick = () => {
