@@ -6,7 +6,7 @@ import {
   Logger,
   type MessageEvent,
 } from '@nestjs/common';
-import { Observable, Subject, merge, timer } from 'rxjs';
+import { Observable, Subject } from 'rxjs';
 import type { ClientIdentity } from '../auth/client-identity.js';
 import { MessageBus } from '../bus/message-bus.js';
 import { SSE_BUS_OPTIONS } from '../bus/sse-bus.constants.js';
@@ -15,6 +15,9 @@ import { busyFrame, connectedFrame, frameOf, jitter, retryFrame } from './event-
 import { Heartbeat } from './heartbeat.js';
 import { ResponseWriter } from './response-writer.js';
 import type { SseFrame } from './sse-frame.js';
+
+/** The longest delay `setTimeout` takes; a longer one would fire at once. */
+const MAX_TIMEOUT_MS = 2 ** 31 - 1;
 
 /**
  * Builds the stream of each connection: `retry` and `connected`, then what the client may see
@@ -87,7 +90,13 @@ export class SseStreamService implements BeforeApplicationShutdown {
           complete: end,
         });
       subscription.add(this.heartbeat.beat$.subscribe((frame) => writer.write(frame)));
-      subscription.add(this.ending$(client).subscribe(end));
+      subscription.add(this.closing$.subscribe(end));
+      // The stream ends when its token expires; the client's next connection needs a fresh one.
+      const expiresIn = client.expiresAt === undefined ? Infinity : client.expiresAt - Date.now();
+      if (expiresIn < MAX_TIMEOUT_MS) {
+        const expiry = setTimeout(end, Math.max(0, expiresIn));
+        subscription.add(() => clearTimeout(expiry));
+      }
       return () => {
         subscription.unsubscribe();
         writer.dispose();
@@ -111,12 +120,6 @@ export class SseStreamService implements BeforeApplicationShutdown {
       writer.end();
       return () => writer.dispose();
     });
-  }
-
-  /** When a stream must end: at shutdown, and when the token it was opened with expires. */
-  private ending$(client: ClientIdentity): Observable<unknown> {
-    if (client.expiresAt === undefined) return this.closing$;
-    return merge(this.closing$, timer(Math.max(0, client.expiresAt - Date.now())));
   }
 
   /** Ends every stream, each with its own `retry`, so clients come back spread out. */

@@ -53,6 +53,16 @@ describe('identity from a JWT', () => {
     expect(app.bus.subscriberCount).toBe(0);
   });
 
+  it('ends a stream when its token expires, after which the token is refused', async () => {
+    const token = await signToken(SECRET, 'short-lived', 1);
+    const client = new RawSseClient(`${app.url}/sse/msg?token=${token}`);
+    expect(await connectedAs(client)).toBe('short-lived');
+    await waitFor(() => client.ended, 'the stream to end at expiry', 5000);
+    expect(client.events[client.events.length - 1].retry).toBeGreaterThan(0);
+    const again = await new RawSseClient(`${app.url}/sse/msg?token=${token}`).opened();
+    expect(again.status).toBe(401);
+  });
+
   it('delivers a targeted message to every connection of that client and to nobody else', async () => {
     const tab1 = new RawSseClient(`${app.url}/sse/msg?token=${await signToken(SECRET, 'alice')}`);
     const tab2 = new RawSseClient(`${app.url}/sse/msg?token=${await signToken(SECRET, 'alice')}`);
