@@ -34,3 +34,5 @@ export const SOAK_MAX_CONNECTED_MS = knob('FAULTS_SOAK_MAX_CONNECTED_MS', 1_500)
 export const SOAK_MAX_AWAY_MS = knob('FAULTS_SOAK_MAX_AWAY_MS', 300);
 /** How late the replies to one soak instance's reader are: it reads behind the other one. */
 export const SOAK_READER_LAG_MS = knob('FAULTS_SOAK_READER_LAG_MS', 30);
+/** Longest wait, at the end of the soak, for every client to catch up (long only when slow). */
+export const SOAK_CATCH_UP_MS = knob('FAULTS_SOAK_CATCH_UP_MS', 120_000);

@@ -16,6 +16,8 @@ export class ResumingClient {
   connections = 0;
   /** Responses other than 200. */
   refused = 0;
+  /** Streams the server ended (it does, when it cannot serve one: the client is to come back). */
+  endedByServer = 0;
   private readonly data = new Set<string>();
   private current: ClientRequest | undefined;
   private buffer = '';
@@ -47,8 +49,14 @@ export class ResumingClient {
       response.setEncoding('utf8');
       response.on('data', (chunk: string) => this.current === req && this.feed(chunk));
       response.on('error', () => undefined);
+      response.on('close', ended);
     });
-    req.on('error', () => undefined);
+    const ended = () => {
+      if (this.current !== req) return;
+      this.endedByServer++;
+      this.current = undefined;
+    };
+    req.on('error', ended);
     req.end();
     this.current = req;
     this.connections++;
