@@ -13,6 +13,8 @@ export interface TransportHealth {
   readonly transport: 'memory' | 'redis';
   /** False while this process cannot read the log: it receives nothing until it can again. */
   readonly reading: boolean;
+  /** False while publishes cannot reach the log: they wait, then reject. */
+  readonly writing: boolean;
   readonly detail?: string;
 }
 

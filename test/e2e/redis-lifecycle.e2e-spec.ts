@@ -91,3 +91,26 @@ describe('with Redis', () => {
     });
   });
 });
+
+describe('health()', () => {
+  it('says whether the instance can read the log and publish to it', async () => {
+    const redis = await startRedis();
+    const app = await startApp({ redisUrl: redis.url });
+    expect(app.bus.health()).toEqual({
+      transport: 'redis',
+      reading: true,
+      writing: true,
+      detail: undefined,
+    });
+    redis.signal('SIGKILL');
+    await waitFor(() => {
+      const health = app.bus.health();
+      return !health.reading && !health.writing;
+    }, 'health to report the outage');
+    expect(app.bus.health().detail).toEqual(expect.any(String));
+    await redis.restart();
+    await waitFor(() => app.bus.health().reading && app.bus.health().writing, 'health to recover');
+    await app.close();
+    await redis.stop();
+  });
+});

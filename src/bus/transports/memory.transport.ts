@@ -79,7 +79,7 @@ export class MemoryTransport extends BusTransport {
   }
 
   health(): TransportHealth {
-    return { transport: 'memory', reading: true };
+    return { transport: 'memory', reading: true, writing: true };
   }
 
   async start(): Promise<void> {}

@@ -122,7 +122,12 @@ export class RedisTransport extends BusTransport {
   }
 
   health(): TransportHealth {
-    return { transport: 'redis', reading: this.reading, detail: this.problem };
+    return {
+      transport: 'redis',
+      reading: this.reading,
+      writing: this.writer.status === 'ready',
+      detail: this.problem,
+    };
   }
 
   async publish(message: OutgoingMessage, timeoutMs: number): Promise<string> {
