@@ -36,6 +36,15 @@ export interface Audit {
   problems: string[];
 }
 
+/** What an audit of a client that lost nothing shows. */
+export const CLEAN: Partial<Audit> = {
+  lost: 0,
+  duplicated: 0,
+  outOfOrder: 0,
+  unexpected: 0,
+  resets: 0,
+};
+
 /** A frame as the SSE clients parse it. */
 export interface Frame {
   id?: string;
