@@ -95,7 +95,11 @@ async function startNode(
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'sse-bench-'));
   const statsFile = join(dir, 'stats.json');
+  // BENCH_NODE_FLAGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") adds Node flags to the
+  // servers, for profiling; they are then stopped with SIGTERM so that the profile is written.
+  const extra = process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? [];
   const args = [
+    ...extra,
     '--expose-gc',
     '--import',
     pathToFileURL(compiled('lib/server-preload.js')).href,
@@ -148,7 +152,7 @@ async function startNode(
       if (exit) return undefined;
       rmSync(statsFile, { force: true });
       child.kill('SIGUSR2');
-      for (let i = 0; i < 100; i++) {
+      for (let i = 0; i < 500; i++) {
         await sleep(20);
         try {
           return JSON.parse(readFileSync(statsFile, 'utf8')) as ServerStats;
@@ -161,6 +165,10 @@ async function startNode(
     async stop() {
       stopping = true;
       if (child.exitCode === null && child.signalCode === null) {
+        if (extra.length > 0) {
+          child.kill('SIGTERM');
+          await Promise.race([exited, sleep(15_000)]);
+        }
         child.kill('SIGKILL');
         await exited;
       }
