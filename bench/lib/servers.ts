@@ -98,9 +98,11 @@ async function startNode(
   // BENCH_NODE_FLAGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") adds Node flags to the
   // servers, for profiling; they are then stopped with SIGTERM so that the profile is written.
   const extra = process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? [];
+  // BENCH_NO_GC=1: no forced GC in the servers (the preload then reports without one), so that
+  // a profile shows only the GC the system itself causes.
   const args = [
     ...extra,
-    '--expose-gc',
+    ...(process.env.BENCH_NO_GC === '1' ? [] : ['--expose-gc']),
     '--import',
     pathToFileURL(compiled('lib/server-preload.js')).href,
     script,
