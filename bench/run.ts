@@ -81,6 +81,7 @@ function config(smoke: boolean): BenchConfig {
       : { embedded: [1000, 10_000, 19_000], redis: [1000, 10_000, 19_000, 38_000] },
     targetedRates: [100, 500, 1000, 2000, 3000, 4000, 6000],
     targetedSeconds: 4,
+    retryFailedStep: true,
     mainN: 10_000,
     broadcastSteps: [
       { rate: 1, seconds: 10 },

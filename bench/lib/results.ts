@@ -70,6 +70,8 @@ export interface TargetedStep {
   ok: boolean;
   /** Longest event-loop stall of the server(s) during the step. */
   loopDelayMaxMs: number | null;
+  /** When the first try failed on p99 and this is the second: the first try's p99. */
+  firstTryP99?: number | null;
 }
 
 export interface StormResult {
