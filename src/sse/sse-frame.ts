@@ -14,23 +14,23 @@ export interface SseFields {
  * `chunk` carries HTTP/1.1 chunked framing too, which depends on nothing but the bytes.
  */
 export class SseFrame {
-  private encoded: Buffer | undefined;
   private chunked: Buffer | undefined;
+  private headLength = 0;
 
   constructor(readonly fields: SseFields) {}
 
+  /** The encoded event: a view into `chunk`, so that a frame holds its bytes once. */
   get bytes(): Buffer {
-    return (this.encoded ??= Buffer.from(encodeSseFields(this.fields)));
+    const chunk = this.chunk;
+    return chunk.subarray(this.headLength, chunk.length - 2);
   }
 
   get chunk(): Buffer {
     if (!this.chunked) {
-      const bytes = this.bytes;
-      this.chunked = Buffer.concat([
-        Buffer.from(`${bytes.length.toString(16)}\r\n`),
-        bytes,
-        Buffer.from('\r\n'),
-      ]);
+      const text = encodeSseFields(this.fields);
+      const head = `${Buffer.byteLength(text).toString(16)}\r\n`;
+      this.headLength = head.length;
+      this.chunked = Buffer.from(`${head}${text}\r\n`);
     }
     return this.chunked;
   }

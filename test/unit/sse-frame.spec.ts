@@ -29,7 +29,8 @@ describe('encodeSseFields', () => {
 describe('SseFrame', () => {
   it('encodes once and adds HTTP/1.1 chunked framing around the same bytes', () => {
     const frame = new SseFrame({ id: '1', data: '"é"' });
-    expect(frame.bytes).toBe(frame.bytes);
+    expect(frame.bytes.buffer).toBe(frame.chunk.buffer);
+    expect(frame.bytes.byteOffset - frame.chunk.byteOffset).toBe(4);
     expect(frame.bytes.toString()).toBe('id: 1\ndata: "é"\n\n');
     expect(frame.chunk.toString()).toBe(
       `${frame.bytes.length.toString(16)}\r\nid: 1\ndata: "é"\n\n\r\n`,
