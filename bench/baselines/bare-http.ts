@@ -5,18 +5,14 @@
  * that does not read makes the process buffer for it. With REDIS_URL, publishes go through
  * Redis pub/sub to every instance.
  */
-import http, { type ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
 import {
   type Envelope,
   SSE_HEADERS,
   clientIdOf,
   env,
-  nextId,
   openingText,
-  parsePublish,
-  publishAllowed,
-  readBody,
-  redisRelay,
+  serveBaseline,
 } from './common.js';
 
 const everyone = new Set<ServerResponse>();
@@ -38,8 +34,6 @@ function deliver({ id, to, event, data }: Envelope): void {
     if (responses) for (const res of responses) res.write(frame);
   }
 }
-
-let relay: ((envelope: Envelope) => Promise<unknown>) | undefined;
 
 async function stream(url: string | undefined, res: ServerResponse): Promise<void> {
   const clientId = await clientIdOf(url);
@@ -64,51 +58,8 @@ async function stream(url: string | undefined, res: ServerResponse): Promise<voi
   });
 }
 
-async function publish(req: http.IncomingMessage, res: ServerResponse): Promise<void> {
-  if (!publishAllowed(req.headers.authorization)) {
-    res.writeHead(env.publishToken ? 401 : 404).end();
-    return;
-  }
-  let parsed: ReturnType<typeof parsePublish>;
-  try {
-    parsed = parsePublish(JSON.parse(await readBody(req)));
-  } catch {
-    parsed = 'body must be JSON';
-  }
-  if (typeof parsed === 'string') {
-    res
-      .writeHead(400, { 'content-type': 'application/json' })
-      .end(JSON.stringify({ message: parsed }));
-    return;
-  }
-  const envelope: Envelope = { id: nextId(), ...parsed };
-  if (relay) await relay(envelope);
-  else deliver(envelope);
-  res
-    .writeHead(202, { 'content-type': 'application/json' })
-    .end(JSON.stringify({ id: envelope.id }));
-}
-
-const server = http.createServer((req, res) => {
-  const path = req.url?.split('?')[0];
-  const handled =
-    req.method === 'GET' && path === '/sse/msg'
-      ? stream(req.url, res)
-      : req.method === 'POST' && path === '/sse/publish'
-        ? publish(req, res)
-        : Promise.resolve(void res.writeHead(404).end());
-  handled.catch((err: Error) => {
-    console.error(err);
-    if (!res.headersSent) res.writeHead(500).end();
-  });
-});
-
 setInterval(() => {
   for (const res of everyone) res.write(HEARTBEAT);
 }, env.heartbeatMs).unref();
 
-if (env.redisUrl) relay = await redisRelay(env.redisUrl, deliver);
-server.listen(env.port, env.host, () =>
-  console.log(`bare-http listening on ${env.host}:${env.port}`),
-);
-for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => process.exit(0));
+await serveBaseline('bare-http', (req, res) => stream(req.url, res), deliver);

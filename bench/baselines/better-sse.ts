@@ -6,18 +6,9 @@
  * keep-alive timer per session (set to SSE_HEARTBEAT_MS, as the other systems' heartbeat).
  * With REDIS_URL, publishes go through Redis pub/sub to every instance.
  */
-import http from 'node:http';
+import type http from 'node:http';
 import { type Session, createChannel, createSession } from 'better-sse';
-import {
-  type Envelope,
-  clientIdOf,
-  env,
-  nextId,
-  parsePublish,
-  publishAllowed,
-  readBody,
-  redisRelay,
-} from './common.js';
+import { type Envelope, clientIdOf, env, serveBaseline } from './common.js';
 
 const channel = createChannel();
 const byClient = new Map<string, Set<Session>>();
@@ -34,8 +25,6 @@ function deliver({ id, to, event, data }: Envelope): void {
     if (sessions) for (const session of sessions) session.push(data, event ?? 'message', id);
   }
 }
-
-let relay: ((envelope: Envelope) => Promise<unknown>) | undefined;
 
 async function stream(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
   const clientId = await clientIdOf(req.url);
@@ -59,47 +48,4 @@ async function stream(req: http.IncomingMessage, res: http.ServerResponse): Prom
   session.push({ clientId }, 'connected', lastId);
 }
 
-async function publish(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-  if (!publishAllowed(req.headers.authorization)) {
-    res.writeHead(env.publishToken ? 401 : 404).end();
-    return;
-  }
-  let parsed: ReturnType<typeof parsePublish>;
-  try {
-    parsed = parsePublish(JSON.parse(await readBody(req)));
-  } catch {
-    parsed = 'body must be JSON';
-  }
-  if (typeof parsed === 'string') {
-    res
-      .writeHead(400, { 'content-type': 'application/json' })
-      .end(JSON.stringify({ message: parsed }));
-    return;
-  }
-  const envelope: Envelope = { id: nextId(), ...parsed };
-  if (relay) await relay(envelope);
-  else deliver(envelope);
-  res
-    .writeHead(202, { 'content-type': 'application/json' })
-    .end(JSON.stringify({ id: envelope.id }));
-}
-
-const server = http.createServer((req, res) => {
-  const path = req.url?.split('?')[0];
-  const handled =
-    req.method === 'GET' && path === '/sse/msg'
-      ? stream(req, res)
-      : req.method === 'POST' && path === '/sse/publish'
-        ? publish(req, res)
-        : Promise.resolve(void res.writeHead(404).end());
-  handled.catch((err: Error) => {
-    console.error(err);
-    if (!res.headersSent) res.writeHead(500).end();
-  });
-});
-
-if (env.redisUrl) relay = await redisRelay(env.redisUrl, deliver);
-server.listen(env.port, env.host, () =>
-  console.log(`better-sse listening on ${env.host}:${env.port}`),
-);
-for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => process.exit(0));
+await serveBaseline('better-sse', stream, deliver);

@@ -3,7 +3,7 @@
  * environment, the client's identity (an HS256 JWT in `?token=`, whose `sub` is the client id,
  * checked with `jose` as sse-bus does), the publish request and an optional Redis pub/sub relay.
  */
-import type { IncomingMessage } from 'node:http';
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import { Redis } from 'ioredis';
 import { jwtVerify } from 'jose';
 
@@ -108,4 +108,57 @@ export async function redisRelay(
   );
   await subscriber.subscribe(CHANNEL);
   return (envelope) => publisher.publish(CHANNEL, JSON.stringify(envelope));
+}
+
+/**
+ * Runs a node:http baseline: `GET /sse/msg` opens a stream, `POST /sse/publish` hands the message
+ * to `deliver`, through Redis pub/sub when `REDIS_URL` is set.
+ */
+export async function serveBaseline(
+  name: string,
+  stream: (req: IncomingMessage, res: ServerResponse) => Promise<void>,
+  deliver: (envelope: Envelope) => void,
+): Promise<void> {
+  const relay = env.redisUrl ? await redisRelay(env.redisUrl, deliver) : undefined;
+  const publish = async (req: IncomingMessage, res: ServerResponse) => {
+    if (!publishAllowed(req.headers.authorization)) {
+      res.writeHead(env.publishToken ? 401 : 404).end();
+      return;
+    }
+    let parsed: ReturnType<typeof parsePublish>;
+    try {
+      parsed = parsePublish(JSON.parse(await readBody(req)));
+    } catch {
+      parsed = 'body must be JSON';
+    }
+    if (typeof parsed === 'string') {
+      res
+        .writeHead(400, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ message: parsed }));
+      return;
+    }
+    const envelope: Envelope = { id: nextId(), ...parsed };
+    if (relay) await relay(envelope);
+    else deliver(envelope);
+    res
+      .writeHead(202, { 'content-type': 'application/json' })
+      .end(JSON.stringify({ id: envelope.id }));
+  };
+  const server = http.createServer((req, res) => {
+    const path = req.url?.split('?')[0];
+    const handled =
+      req.method === 'GET' && path === '/sse/msg'
+        ? stream(req, res)
+        : req.method === 'POST' && path === '/sse/publish'
+          ? publish(req, res)
+          : Promise.resolve(void res.writeHead(404).end());
+    handled.catch((err: Error) => {
+      console.error(err);
+      if (!res.headersSent) res.writeHead(500).end();
+    });
+  });
+  server.listen(env.port, env.host, () =>
+    console.log(`${name} listening on ${env.host}:${env.port}`),
+  );
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => process.exit(0));
 }
