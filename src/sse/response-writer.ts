@@ -1,53 +1,75 @@
-import type { ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
-import type { MessageEvent } from '@nestjs/common';
-import type { Subscriber } from 'rxjs';
+import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { SseFrame } from './sse-frame.js';
 
+const SSE_HEADERS: OutgoingHttpHeaders = {
+  'Content-Type': 'text/event-stream',
+  'Cache-Control': 'private, no-cache, no-store, must-revalidate, max-age=0, no-transform',
+  Connection: 'keep-alive',
+  // Proxies that buffer responses (nginx) would hold the events back.
+  'X-Accel-Buffering': 'no',
+};
+
+/** What of the response the writer writes to: it counts what waits there. */
+interface Sink {
+  readonly writableLength: number;
+  readonly destroyed: boolean;
+  write(bytes: Buffer): boolean;
+  destroy(): void;
+  on(event: 'drain' | 'close', listener: () => void): this;
+  off(event: 'drain' | 'close', listener: () => void): this;
+}
+
 /**
- * Writes a stream's frames to its HTTP/1 socket as prebuilt bytes, bypassing Nest's per-event
- * formatting and per-event drain wait. Nest still owns the response: it sends the headers, ends
- * it when the stream completes, and unsubscribes when the client goes away.
+ * Writes an event stream to one response: the headers at once, then frames as bytes built once
+ * per process. On HTTP/1 they go straight to the socket with their chunk framing, which spares
+ * the per-write work of `response.write()`; elsewhere (HTTP/2) through the response.
  *
- * Nest sends the headers on a timer after it subscribes, so frames wait until then. Where the
- * socket cannot be written directly (HTTP/2), frames go to Nest as `MessageEvent`s instead.
  * A client whose unsent bytes pass `maxBufferedBytes` is disconnected: it will reconnect and
  * resume, rather than make the process hold a growing backlog for it.
  */
 export class ResponseWriter {
-  private readonly socket: Socket | undefined;
-  private waiting: SseFrame[] | undefined;
-  private waitingBytes = 0;
-  private ending = false;
-  private headersTimer: NodeJS.Timeout | undefined;
-  private whenHeadersSent: (() => void) | undefined;
+  private readonly sink: Sink;
+  private readonly chunked: boolean;
   private drained: Promise<void> | undefined;
 
   constructor(
     private readonly response: ServerResponse,
+    headers: OutgoingHttpHeaders,
     private readonly maxBufferedBytes: number,
-    private readonly out: Subscriber<MessageEvent>,
     private readonly onOverflow: () => void,
   ) {
-    const direct = response.req?.httpVersionMajor === 1 && response.socket;
-    this.socket = direct ? response.socket : undefined;
-    if (this.socket) {
-      this.waiting = [];
-      this.headersTimer = setTimeout(() => this.flushOnceHeadersSent(), 1);
-    }
+    response.writeHead(200, { ...headers, ...SSE_HEADERS });
+    response.flushHeaders();
+    const socket = response.req.httpVersionMajor === 1 ? response.socket : null;
+    this.sink = socket ?? (response as unknown as { stream: Sink }).stream;
+    this.chunked = socket !== null && response.chunkedEncoding;
+  }
+
+  /** Whether the client asked for the headers only (`HEAD`), or has gone already. */
+  get bodiless(): boolean {
+    return this.response.req.method === 'HEAD' || this.sink.destroyed;
   }
 
   write(frame: SseFrame): void {
-    if (!this.socket) return this.out.next(frame.toMessageEvent());
-    if (!this.waiting) return this.send(this.socket, frame);
-    this.waiting.push(frame);
-    this.waitingBytes += frame.bytes.length;
+    const sink = this.sink;
+    if (sink.destroyed) return;
+    sink.write(this.chunked ? frame.chunk : frame.bytes);
+    if (sink.writableLength > this.maxBufferedBytes) {
+      sink.destroy();
+      this.onOverflow();
+    }
   }
 
-  /** Completes the stream once every frame written so far is out. */
-  end(): void {
-    if (this.waiting) this.ending = true;
-    else this.out.complete();
+  /** Ends the response; with `closeConnection`, the connection too, once the response is out. */
+  end(closeConnection: boolean): void {
+    if (closeConnection) this.response.once('finish', () => this.response.socket?.end());
+    this.response.end();
+  }
+
+  /** Calls `listener` once the client is gone, however the stream ended; returns how to stop. */
+  onClose(listener: () => void): () => void {
+    this.sink.on('close', listener);
+    return () => this.sink.off('close', listener);
   }
 
   /**
@@ -55,48 +77,16 @@ export class ResponseWriter {
    * enough (or left), for producers that can wait, like a history replay.
    */
   whenWritable(): Promise<void> | undefined {
-    const socket = this.socket;
-    if (!socket) return undefined;
-    if (this.waiting) {
-      if (this.waitingBytes < this.maxBufferedBytes / 2) return undefined;
-      return new Promise((resolve) => (this.whenHeadersSent = resolve));
-    }
-    if (socket.writableLength < this.maxBufferedBytes / 2 || socket.destroyed) return undefined;
+    const sink = this.sink;
+    if (sink.writableLength < this.maxBufferedBytes / 2 || sink.destroyed) return undefined;
     this.drained ??= new Promise<void>((resolve) => {
       const done = () => {
-        socket.off('drain', done).off('close', done);
+        sink.off('drain', done).off('close', done);
         this.drained = undefined;
         resolve();
       };
-      socket.on('drain', done).on('close', done);
+      sink.on('drain', done).on('close', done);
     });
     return this.drained;
-  }
-
-  dispose(): void {
-    clearTimeout(this.headersTimer);
-    // A replay waiting for the headers of a stream that is gone must not wait forever.
-    this.whenHeadersSent?.();
-  }
-
-  private flushOnceHeadersSent(): void {
-    if (!this.response.headersSent) {
-      this.headersTimer = setTimeout(() => this.flushOnceHeadersSent(), 1);
-      return;
-    }
-    const frames = this.waiting ?? [];
-    this.waiting = undefined;
-    frames.forEach((frame) => this.send(this.socket!, frame));
-    this.whenHeadersSent?.();
-    if (this.ending) this.out.complete();
-  }
-
-  private send(socket: Socket, frame: SseFrame): void {
-    if (socket.destroyed) return;
-    socket.write(this.response.chunkedEncoding ? frame.chunk : frame.bytes);
-    if (socket.writableLength > this.maxBufferedBytes) {
-      socket.destroy();
-      this.onOverflow();
-    }
   }
 }

@@ -1,5 +1,3 @@
-import type { MessageEvent } from '@nestjs/common';
-
 /** The fields of one server-sent event. */
 export interface SseFields {
   readonly id?: string;
@@ -33,12 +31,6 @@ export class SseFrame {
       this.chunked = Buffer.from(`${head}${text}\r\n`);
     }
     return this.chunked;
-  }
-
-  /** The same event for Nest to write, where the socket cannot be written directly. */
-  toMessageEvent(): MessageEvent {
-    const { id, event, data, retry, comment } = this.fields;
-    return { id, type: event, data, retry, comment };
   }
 }
 

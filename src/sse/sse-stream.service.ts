@@ -1,11 +1,5 @@
-import type { ServerResponse } from 'node:http';
-import {
-  type BeforeApplicationShutdown,
-  Inject,
-  Injectable,
-  Logger,
-  type MessageEvent,
-} from '@nestjs/common';
+import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import { type BeforeApplicationShutdown, Inject, Injectable, Logger } from '@nestjs/common';
 import { Observable, Subject } from 'rxjs';
 import type { ClientIdentity } from '../auth/client-identity.js';
 import { MessageBus } from '../bus/message-bus.js';
@@ -20,9 +14,7 @@ import type { SseFrame } from './sse-frame.js';
 const MAX_TIMEOUT_MS = 2 ** 31 - 1;
 
 /**
- * Builds the stream of each connection: `retry` and `connected`, then what the client may see
- * from the bus (what it missed first, when it resumes) merged with the shared heartbeat.
- * Unsubscribing, which Nest does when the client leaves, releases everything it holds.
+ * Opens and ends the event streams of this instance's clients, and counts them.
  */
 @Injectable()
 export class SseStreamService implements BeforeApplicationShutdown {
@@ -56,40 +48,60 @@ export class SseStreamService implements BeforeApplicationShutdown {
   }
 
   /**
-   * The stream of one connection. Written as one Observable rather than a chain of operators:
-   * it is held once per open connection, and each operator would hold its own subscriber.
+   * Streams to `response` what `client` may see; the stream lives until the client leaves, and
+   * its teardown releases everything it holds.
    */
   open(
     response: ServerResponse,
+    headers: OutgoingHttpHeaders,
     client: ClientIdentity,
     lastEventId?: string,
-  ): Observable<MessageEvent> {
-    return new Observable<MessageEvent>((subscriber) => {
+  ): void {
+    const writer = new ResponseWriter(response, headers, this.options.maxBufferedBytes, () =>
+      this.logger.warn(`Client ${client.clientId} is not reading: disconnected`),
+    );
+    if (writer.bodiless) return writer.end(false);
+    const subscription = this.frames(client, lastEventId, () => writer.whenWritable()).subscribe({
+      next: (frame) => writer.write(frame),
+      complete: () => writer.end(this.draining),
+    });
+    subscription.add(writer.onClose(() => subscription.unsubscribe()));
+  }
+
+  /**
+   * The frames of one connection: `retry` and `connected`, then what the client may see from the
+   * bus (what it missed first, when it resumes) merged with the shared heartbeat. Written as one
+   * Observable rather than a chain of operators: it is held once per open connection, and each
+   * operator would hold its own subscriber.
+   */
+  private frames(
+    client: ClientIdentity,
+    lastEventId: string | undefined,
+    pace: () => Promise<void> | undefined,
+  ): Observable<SseFrame> {
+    return new Observable<SseFrame>((subscriber) => {
       this.streams++;
-      const writer = new ResponseWriter(response, this.options.maxBufferedBytes, subscriber, () =>
-        this.logger.warn(`Client ${client.clientId} is not reading: disconnected`),
-      );
       // Ends the stream with its own `retry`, so that clients ended together come back spread out.
       const end = () => {
-        writer.write(retryFrame(jitter(this.options.retryMs, this.options.reconnectJitterMs)));
-        writer.end();
+        subscriber.next(retryFrame(jitter(this.options.retryMs, this.options.reconnectJitterMs)));
+        subscriber.complete();
       };
-      writer.write(this.retry);
+      subscriber.next(this.retry);
       // Read in the same turn as the bus is subscribed: nothing can come in between.
-      writer.write(connectedFrame(client.clientId, lastEventId ? undefined : this.bus.position()));
-      const subscription = this.bus
-        .stream(client.clientId, lastEventId, () => writer.whenWritable())
-        .subscribe({
-          next: (event) => writer.write(frameOf(event)),
-          // An error never reaches the client as an `error` frame (Nest would end the stream and
-          // the browser retry in a loop): the stream ends, and the client resumes after `retry`.
-          error: (err: Error) => {
-            this.logger.warn(`Stream of ${client.clientId} ended: ${err.message}`);
-            end();
-          },
-          complete: end,
-        });
-      subscription.add(this.heartbeat.beat$.subscribe((frame) => writer.write(frame)));
+      subscriber.next(
+        connectedFrame(client.clientId, lastEventId ? undefined : this.bus.position()),
+      );
+      const subscription = this.bus.stream(client.clientId, lastEventId, pace).subscribe({
+        next: (event) => subscriber.next(frameOf(event)),
+        // An error never reaches the client as an `error` frame (the browser would retry in a
+        // loop): the stream ends, and the client resumes after `retry`.
+        error: (err: Error) => {
+          this.logger.warn(`Stream of ${client.clientId} ended: ${err.message}`);
+          end();
+        },
+        complete: end,
+      });
+      subscription.add(this.heartbeat.beat$.subscribe((frame) => subscriber.next(frame)));
       subscription.add(this.closing$.subscribe(end));
       // The stream ends when its token expires; the client's next connection needs a fresh one.
       const expiresIn = client.expiresAt === undefined ? Infinity : client.expiresAt - Date.now();
@@ -99,27 +111,16 @@ export class SseStreamService implements BeforeApplicationShutdown {
       }
       return () => {
         subscription.unsubscribe();
-        writer.dispose();
         this.streams--;
-        // Left open, the idle connection would hold the server's close until keep-alive expires.
-        if (this.draining) response.once('finish', () => response.socket?.end());
       };
     });
   }
 
   /** A stream that only says "busy, come back later" and ends. */
-  turnAway(response: ServerResponse): Observable<MessageEvent> {
-    return new Observable<MessageEvent>((subscriber) => {
-      const writer = new ResponseWriter(
-        response,
-        this.options.maxBufferedBytes,
-        subscriber,
-        () => undefined,
-      );
-      writer.write(busyFrame(this.busyRetryMs()));
-      writer.end();
-      return () => writer.dispose();
-    });
+  turnAway(response: ServerResponse, headers: OutgoingHttpHeaders): void {
+    const writer = new ResponseWriter(response, headers, this.options.maxBufferedBytes, () => {});
+    if (!writer.bodiless) writer.write(busyFrame(this.busyRetryMs()));
+    writer.end(false);
   }
 
   /** Ends every stream, each with its own `retry`, so clients come back spread out. */

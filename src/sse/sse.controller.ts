@@ -1,50 +1,58 @@
-import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
-import {
-  Controller,
-  Req,
-  Res,
-  ServiceUnavailableException,
-  Sse,
-  UseGuards,
-  type MessageEvent,
-} from '@nestjs/common';
-import type { Observable } from 'rxjs';
+import type { IncomingHttpHeaders, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import { Controller, Get, Req, Res, ServiceUnavailableException, UseGuards } from '@nestjs/common';
 import { Client, type ClientIdentity } from '../auth/client-identity.js';
 import { ClientIdentityGuard } from '../auth/client-identity.guard.js';
 import { SseStreamService } from './sse-stream.service.js';
 
-/** What the handler needs of the request and response, under Fastify or Express. */
+/** What the handler needs of the request, under Fastify or Express. */
 interface StreamRequest {
   headers: IncomingHttpHeaders;
   query?: Record<string, unknown>;
 }
-type StreamResponse = ServerResponse | { raw: ServerResponse };
+
+/** A Fastify reply, or the response itself under Express. */
+type StreamResponse =
+  ServerResponse | { raw: ServerResponse; hijack(): void; getHeaders(): OutgoingHttpHeaders };
+
+/**
+ * Takes the response over from the framework, with the headers set on it so far (CORS, say):
+ * the stream writes it from now on.
+ */
+function takeOver(reply: StreamResponse): [ServerResponse, OutgoingHttpHeaders] {
+  if (!('raw' in reply)) return [reply, {}];
+  reply.hijack();
+  return [reply.raw, reply.getHeaders()];
+}
 
 @Controller('sse')
 export class SseController {
   constructor(private readonly streams: SseStreamService) {}
 
-  /** `GET /sse/msg`: the client's event stream. */
-  @Sse('msg')
+  /**
+   * `GET /sse/msg`: the client's event stream. The handler takes the response (`@Res()`) rather
+   * than returning an Observable to `@Sse()`: Nest's per-request SSE machinery would cost more
+   * memory per open connection than everything else the stream holds (see the README).
+   */
+  @Get('msg')
   @UseGuards(ClientIdentityGuard)
   stream(
     @Req() request: StreamRequest,
-    @Res({ passthrough: true }) reply: StreamResponse,
+    @Res() reply: StreamResponse,
     @Client() client: ClientIdentity,
-  ): Observable<MessageEvent> {
-    const response = 'raw' in reply ? reply.raw : reply;
+  ): void {
     if (!this.streams.admits()) {
       // Browsers give up for good on any status but 200: they get a stream saying "busy".
       if (request.headers.accept?.includes('text/event-stream')) {
-        return this.streams.turnAway(response);
+        return this.streams.turnAway(...takeOver(reply));
       }
-      response.setHeader('Retry-After', Math.ceil(this.streams.busyRetryMs() / 1000));
+      const retryAfter = String(Math.ceil(this.streams.busyRetryMs() / 1000));
+      ('raw' in reply ? reply.raw : reply).setHeader('Retry-After', retryAfter);
       throw new ServiceUnavailableException('Too many streams on this instance; retry later');
     }
     const header = request.headers['last-event-id'];
     const query = request.query?.lastEventId;
     const lastEventId =
       (typeof header === 'string' && header) || (typeof query === 'string' ? query : undefined);
-    return this.streams.open(response, client, lastEventId);
+    this.streams.open(...takeOver(reply), client, lastEventId);
   }
 }

@@ -72,7 +72,7 @@ describe('GET /sse/msg', () => {
     socket.destroy();
     const body = bytes.slice(bytes.indexOf('\r\n\r\n') + 4);
     expect(body).toMatch(
-      /^\nretry: 1500\n\nid: \S+\nevent: connected\ndata: \{"clientId":"[0-9a-f-]{36}"\}\n\n/,
+      /^retry: 1500\n\nid: \S+\nevent: connected\ndata: \{"clientId":"[0-9a-f-]{36}"\}\n\n/,
     );
   });
 

@@ -36,14 +36,4 @@ describe('SseFrame', () => {
       `${frame.bytes.length.toString(16)}\r\nid: 1\ndata: "é"\n\n\r\n`,
     );
   });
-
-  it('becomes a MessageEvent with the same fields for Nest to write', () => {
-    expect(new SseFrame({ id: '1', event: 'x', data: '2' }).toMessageEvent()).toEqual({
-      id: '1',
-      type: 'x',
-      data: '2',
-      retry: undefined,
-      comment: undefined,
-    });
-  });
 });
