@@ -22,7 +22,9 @@ const REDIS_BLOCK_MS = 2_000;
 const REDIS_COMMAND_TIMEOUT_MS = 3_000;
 
 function createTransport(options: ResolvedSseBusOptions): BusTransport {
-  if (!options.redisUrl) return new MemoryTransport(options.historyMaxLength);
+  if (!options.redisUrl) {
+    return new MemoryTransport(options.historyMaxLength, options.historyMaxBytes);
+  }
   return new RedisTransport({
     url: options.redisUrl,
     keyPrefix: options.redisKeyPrefix,

@@ -18,6 +18,8 @@ export interface SseBusOptions {
   publishToken?: string;
   /** Messages kept for clients that resume with `Last-Event-ID`. @default 10000 */
   historyMaxLength?: number;
+  /** Bytes of message data the embedded bus keeps in its history, at most. @default 64 MiB */
+  historyMaxBytes?: number;
   /** How long `publish()` waits for an unreachable bus before it rejects. @default 5000 */
   publishTimeoutMs?: number;
   /** Bytes a stream may have waiting for a client; past it, the client is cut off. @default 1 MiB */
@@ -54,6 +56,7 @@ export const NUMERIC_OPTIONS: Record<Numeric, NumericSpec> = {
   heartbeatMs: { env: 'SSE_HEARTBEAT_MS', default: 15_000, min: 10 },
   retryMs: { env: 'SSE_RETRY_MS', default: 3_000, min: 0 },
   historyMaxLength: { env: 'SSE_HISTORY_MAXLEN', default: 10_000, min: 1 },
+  historyMaxBytes: { env: 'SSE_HISTORY_MAX_BYTES', default: 64 * 1024 * 1024, min: 1024 },
   publishTimeoutMs: { env: 'SSE_PUBLISH_TIMEOUT_MS', default: 5_000, min: 1 },
   maxBufferedBytes: { env: 'SSE_MAX_BUFFERED_BYTES', default: 1024 * 1024, min: 1024 },
   maxConnections: { env: 'SSE_MAX_CONNECTIONS', default: 10_000, min: 1 },

@@ -24,6 +24,7 @@ describe('loadEnvConfig', () => {
       SSE_JWT_SECRET: 's',
       SSE_PUBLISH_TOKEN: 'p',
       SSE_HISTORY_MAXLEN: '50',
+      SSE_HISTORY_MAX_BYTES: '1048576',
       SSE_CORS_ORIGINS: 'https://a.example, http://localhost:5173',
       SSE_REDIS_PREFIX: 'tenant-1',
     });
@@ -34,6 +35,7 @@ describe('loadEnvConfig', () => {
       jwtSecret: 's',
       publishToken: 'p',
       historyMaxLength: 50,
+      historyMaxBytes: 1048576,
       corsOrigins: ['https://a.example', 'http://localhost:5173'],
       redisKeyPrefix: 'tenant-1',
     });
@@ -45,6 +47,7 @@ describe('loadEnvConfig', () => {
 
   it.each([
     ['SSE_HISTORY_MAXLEN', '0'],
+    ['SSE_HISTORY_MAX_BYTES', '100'],
     ['SSE_PUBLISH_TIMEOUT_MS', '1e3'],
     ['SSE_REDIS_PREFIX', 'has space'],
     ['SSE_JWT_COOKIE', 'a;b'],

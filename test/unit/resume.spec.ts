@@ -10,8 +10,8 @@ const message = (data: unknown, to: string[] | null = null) => ({
   data: JSON.stringify(data),
 });
 
-function setup(maxLength = 100) {
-  const transport = new MemoryTransport(maxLength);
+function setup(maxLength = 100, maxBytes = 1024 * 1024) {
+  const transport = new MemoryTransport(maxLength, maxBytes);
   const router = new ClientRouter(transport.events$);
   const view = (clientId: string, lastEventId: string, count: number) =>
     lastValueFrom(
@@ -83,5 +83,24 @@ describe('resume', () => {
     await transport.publish(message(20));
     await transport.publish(message(21));
     expect(summary(await view('a', cursor, 2))).toEqual([20, 21]);
+  });
+
+  it('keeps at most historyMaxBytes of data, and always the newest message', async () => {
+    const { transport, view } = setup(1000, 10_000);
+    const kilobyte = (n: number) => `${n}`.padEnd(998, '.');
+    const cursors: string[] = [];
+    for (let n = 0; n < 100; n++) {
+      cursors.push(transport.position());
+      await transport.publish(message(kilobyte(n)));
+    }
+    // 100 messages of 1,000 bytes, in 10,000: the first ones are gone, the last ones are there.
+    expect(summary(await view('a', cursors[50], 1))).toEqual(['reset:expired']);
+    expect(summary(await view('a', cursors[95], 5))).toEqual([95, 96, 97, 98, 99].map(kilobyte));
+    // One message over the bound replaces all the others, and a client that had the one before
+    // it still resumes.
+    const beforeBig = transport.position();
+    await transport.publish(message('x'.repeat(20_000)));
+    expect(summary(await view('a', beforeBig, 1))).toEqual(['x'.repeat(20_000)]);
+    expect(summary(await view('a', cursors[99], 1))).toEqual(['reset:expired']);
   });
 });

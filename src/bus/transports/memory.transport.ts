@@ -25,11 +25,16 @@ export class MemoryTransport extends BusTransport {
   readonly events$ = this.subject.asObservable();
   private readonly epoch = newEpoch();
   private readonly log: BusMessage[] = [];
+  private logBytes = 0;
   private top: StreamPosition = START;
-  private trimmed = false;
+  /** The last message trimmed off the log: a cursor before it has missed messages. */
+  private trimmedTo: StreamPosition | undefined;
   private readonly slack: number;
 
-  constructor(private readonly maxLength: number) {
+  constructor(
+    private readonly maxLength: number,
+    private readonly maxBytes: number,
+  ) {
     super();
     this.slack = Math.max(1, Math.ceil(maxLength / 10));
   }
@@ -48,11 +53,9 @@ export class MemoryTransport extends BusTransport {
       ...message,
     };
     this.log.push(stored);
-    // Trimmed in batches, as Redis trims with `MAXLEN ~`: one splice per message would make
-    // every publish O(history). At least `maxLength` messages are always kept.
-    if (this.log.length > this.maxLength + this.slack) {
-      this.log.splice(0, this.log.length - this.maxLength);
-      this.trimmed = true;
+    this.logBytes += Buffer.byteLength(stored.data);
+    if (this.log.length > this.maxLength + this.slack || this.logBytes > this.maxBytes) {
+      this.trim();
     }
     this.subject.next(stored);
     return stored.id;
@@ -61,8 +64,7 @@ export class MemoryTransport extends BusTransport {
   async *history(cursor: Cursor): AsyncIterable<readonly BusMessage[]> {
     if (cursor.epoch !== this.epoch) throw new HistoryGap('epoch');
     if (comparePositions(cursor, this.top) > 0) throw new HistoryGap('ahead');
-    const first = this.log[0];
-    if (this.trimmed && (!first || comparePositions(cursor, first.position) < 0)) {
+    if (this.trimmedTo && comparePositions(cursor, this.trimmedTo) < 0) {
       throw new HistoryGap('expired');
     }
     let index = this.indexAfter(cursor);
@@ -71,7 +73,7 @@ export class MemoryTransport extends BusTransport {
       const last = page[page.length - 1].position;
       yield page;
       // The log may have been trimmed while the page was written: find where we were again.
-      if (this.trimmed && comparePositions(last, this.log[0].position) < 0) {
+      if (this.trimmedTo && comparePositions(last, this.trimmedTo) < 0) {
         throw new HistoryGap('expired');
       }
       index = this.indexAfter(last);
@@ -86,6 +88,25 @@ export class MemoryTransport extends BusTransport {
 
   async close(): Promise<void> {
     this.subject.complete();
+  }
+
+  /**
+   * Trims in batches, as Redis trims with `MAXLEN ~`: one splice per message would make every
+   * publish O(history). Down to `maxLength` messages and a tenth under `maxBytes`; the newest
+   * message always stays, so that the log knows where it is.
+   */
+  private trim(): void {
+    const byteTarget = this.maxBytes - Math.ceil(this.maxBytes / 10);
+    let count = Math.max(0, this.log.length - this.maxLength);
+    let bytes = this.logBytes;
+    for (let i = 0; i < count; i++) bytes -= Buffer.byteLength(this.log[i].data);
+    while (bytes > byteTarget && count < this.log.length - 1) {
+      bytes -= Buffer.byteLength(this.log[count++].data);
+    }
+    if (count === 0) return;
+    this.trimmedTo = this.log[count - 1].position;
+    this.log.splice(0, count);
+    this.logBytes = bytes;
   }
 
   /** The index of the first message after `position` (binary search: the log is ordered). */
