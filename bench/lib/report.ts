@@ -518,7 +518,7 @@ export function renderMarkdown(result: BenchResult, source: string): string {
     out.push('### Idle connections');
     out.push('');
     out.push(
-      'RSS / V8 heap per connection (KiB, after a settle and a full GC, minus the same process with no connection), connects per second, failed connects.',
+      'RSS / V8 heap per connection (KiB: what the process grew by while the level’s connections were opened, each reading after a settle and a full GC, over the connections opened; earlier steps’ leftovers, such as the messages the embedded history keeps, are not counted), connects per second, failed connects.',
     );
     out.push('');
     out.push(idleTable(result, mode));

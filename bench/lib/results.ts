@@ -19,6 +19,7 @@ export interface IdlePoint {
   connect: ConnectStats;
   /** Sum over the instances, after a settle and a full GC. */
   rssKb: number;
+  /** What RSS grew by while this level's connections were opened, per connection opened. */
   rssPerConnKb: number | null;
   heapUsedKb: number;
   heapPerConnKb: number | null;

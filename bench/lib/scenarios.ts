@@ -414,10 +414,18 @@ class Run {
     return steps;
   }
 
+  /**
+   * Opens connections up to `level`. What they cost is what the process grew by while they were
+   * opened: counted from a reading just before, not from the start, it leaves out what earlier
+   * steps left behind (such as the messages an embedded history keeps).
+   */
   async idle(level: number): Promise<IdlePoint> {
     this.checkAlive();
+    const fromN = this.n;
+    const from = await this.settle();
     const connect = await this.openTo(level);
     const settled = await this.settle();
+    const opened = this.n - fromN;
     this.log(
       `  ${this.n} connections (${connect.perSecond}/s, ${connect.failed} failed): RSS ${Math.round(settled.rssKb / 1024)} MiB`,
     );
@@ -425,9 +433,9 @@ class Run {
       n: this.n,
       connect,
       rssKb: settled.rssKb,
-      rssPerConnKb: null,
+      rssPerConnKb: round((settled.rssKb - from.rssKb) / opened, 2),
       heapUsedKb: settled.heapUsedKb,
-      heapPerConnKb: null,
+      heapPerConnKb: round((settled.heapUsedKb - from.heapUsedKb) / opened, 2),
       rssBeforeGcKb: settled.rssBeforeGcKb,
       tcpMemKb: tcpMemKb(),
     };
@@ -612,10 +620,7 @@ export async function runSystem(
     result.targeted.push(...(await run.targetedSteps()));
 
     for (const level of levels) {
-      const point = await run.idle(level);
-      point.rssPerConnKb = round((point.rssKb - result.baseline.rssKb) / point.n, 2);
-      point.heapPerConnKb = round((point.heapUsedKb - result.baseline.heapUsedKb) / point.n, 2);
-      result.idle.push(point);
+      result.idle.push(await run.idle(level));
       if (level === cfg.mainN) {
         for (const step of cfg.broadcastSteps) {
           result.broadcast.push(await run.broadcast(step.rate, step.seconds));

@@ -1,12 +1,15 @@
 import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { SseFrame } from './sse-frame.js';
 
+/** In lower case, the names Fastify uses: a header it set is overridden, not sent twice. */
 const SSE_HEADERS: OutgoingHttpHeaders = {
-  'Content-Type': 'text/event-stream',
-  'Cache-Control': 'private, no-cache, no-store, must-revalidate, max-age=0, no-transform',
-  Connection: 'keep-alive',
+  'content-type': 'text/event-stream',
+  'cache-control': 'private, no-cache, no-store, must-revalidate, max-age=0, no-transform',
+  pragma: 'no-cache',
+  expires: '0',
   // Proxies that buffer responses (nginx) would hold the events back.
-  'X-Accel-Buffering': 'no',
+  'x-accel-buffering': 'no',
 };
 
 /** What of the response the writer writes to: it counts what waits there. */
@@ -28,6 +31,7 @@ interface Sink {
  * resume, rather than make the process hold a growing backlog for it.
  */
 export class ResponseWriter {
+  private readonly socket: Socket | null;
   private readonly sink: Sink;
   private readonly chunked: boolean;
   private drained: Promise<void> | undefined;
@@ -38,9 +42,13 @@ export class ResponseWriter {
     private readonly maxBufferedBytes: number,
     private readonly onOverflow: () => void,
   ) {
-    response.writeHead(200, { ...headers, ...SSE_HEADERS });
+    const socket = (this.socket = response.req.httpVersionMajor === 1 ? response.socket : null);
+    // A connection-level header, which HTTP/2 forbids.
+    const connection = socket && { connection: 'keep-alive' };
+    response.writeHead(200, { ...lowerCaseNames(headers), ...SSE_HEADERS, ...connection });
     response.flushHeaders();
-    const socket = response.req.httpVersionMajor === 1 ? response.socket : null;
+    // Idle between events for minutes, and a dead peer is noticed by TCP keep-alive.
+    socket?.setTimeout(0).setKeepAlive(true).setNoDelay(true);
     this.sink = socket ?? (response as unknown as { stream: Sink }).stream;
     this.chunked = socket !== null && response.chunkedEncoding;
   }
@@ -60,9 +68,12 @@ export class ResponseWriter {
     }
   }
 
-  /** Ends the response; with `closeConnection`, the connection too, once the response is out. */
+  /**
+   * Ends the response; with `closeConnection`, an HTTP/1 connection too, once the response is out
+   * (an idle keep-alive connection would hold up the server's close).
+   */
   end(closeConnection: boolean): void {
-    if (closeConnection) this.response.once('finish', () => this.response.socket?.end());
+    if (closeConnection) this.response.once('finish', () => this.socket?.end());
     this.response.end();
   }
 
@@ -89,4 +100,10 @@ export class ResponseWriter {
     });
     return this.drained;
   }
+}
+
+function lowerCaseNames(headers: OutgoingHttpHeaders): OutgoingHttpHeaders {
+  return Object.fromEntries(
+    Object.entries(headers).map(([name, value]) => [name.toLowerCase(), value]),
+  );
 }

@@ -1,4 +1,6 @@
+import { once } from 'node:events';
 import { request } from 'node:http';
+import { connect as connectHttp2, constants } from 'node:http2';
 import { connect } from 'node:net';
 import { SseStreamService } from '../../src/index.js';
 import { RawSseClient } from '../support/sse-client.js';
@@ -113,5 +115,28 @@ describe('GET /sse/msg', () => {
       () => new Promise((resolve) => server.getConnections((_, count) => resolve(count === 0))),
       'sockets closed',
     );
+  });
+});
+
+describe('GET /sse/msg over HTTP/2', () => {
+  it('sends the same stream, and releases it when the client goes away', async () => {
+    const app = await startApp({ heartbeatMs: 50, retryMs: 1500 }, { http2: true });
+    const session = connectHttp2(app.url);
+    const stream = session.request({ ':path': '/sse/msg', accept: 'text/event-stream' });
+    const [headers] = (await once(stream, 'response')) as [Record<string, string>];
+    expect(headers[':status']).toBe(200);
+    expect(headers['content-type']).toBe('text/event-stream');
+    expect(headers.connection).toBeUndefined();
+    let body = '';
+    stream.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
+    await waitFor(() => body.includes('event: connected'), 'the connected frame');
+    const id = await app.bus.publish('over h2');
+    await waitFor(() => body.includes(`id: ${id}\ndata: "over h2"\n\n`), 'the message');
+    expect(body).toMatch(/^retry: 1500\n\nid: \S+\nevent: connected\n/);
+    // The browser cancels the stream; the connection stays.
+    stream.close(constants.NGHTTP2_CANCEL);
+    await waitFor(() => app.bus.subscriberCount === 0, 'the subscription to be released');
+    session.close();
+    await app.close();
   });
 });

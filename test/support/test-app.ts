@@ -11,10 +11,13 @@ export interface TestApp {
 }
 
 /** An in-process instance of the module on a Fastify server at a free port. */
-export async function startApp(options: SseBusOptions = {}): Promise<TestApp> {
+export async function startApp(
+  options: SseBusOptions = {},
+  { http2 = false }: { http2?: boolean } = {},
+): Promise<TestApp> {
   const app = await NestFactory.create<NestFastifyApplication>(
     SseBusModule.forRoot(options),
-    new FastifyAdapter(),
+    new FastifyAdapter(http2 ? { http2: true } : {}),
     { logger: false, abortOnError: false },
   );
   await app.listen(0, '127.0.0.1');
