@@ -1,6 +1,7 @@
 import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { SseFrame } from './sse-frame.js';
+import { type Corkable, corkUntilTurnEnds, currentTurn } from './turn-cork.js';
 
 /** In lower case, the names Fastify uses: a header it set is overridden, not sent twice. */
 const SSE_HEADERS: OutgoingHttpHeaders = {
@@ -13,7 +14,7 @@ const SSE_HEADERS: OutgoingHttpHeaders = {
 };
 
 /** What of the response the writer writes to: it counts what waits there. */
-interface Sink {
+interface Sink extends Corkable {
   readonly writableLength: number;
   readonly destroyed: boolean;
   write(bytes: Buffer): boolean;
@@ -25,7 +26,9 @@ interface Sink {
 /**
  * Writes an event stream to one response: the headers at once, then frames as bytes built once
  * per process. On HTTP/1 they go straight to the socket with their chunk framing, which spares
- * the per-write work of `response.write()`; elsewhere (HTTP/2) through the response.
+ * the per-write work of `response.write()`; elsewhere (HTTP/2) through the response. The first
+ * frame of a turn of the event loop leaves at once; more in the same turn (a batch read from
+ * Redis, a page of history) are held back and leave together at the end of the turn, in one write.
  *
  * A client whose unsent bytes pass `maxBufferedBytes` is disconnected: it will reconnect and
  * resume, rather than make the process hold a growing backlog for it.
@@ -35,6 +38,8 @@ export class ResponseWriter {
   private readonly sink: Sink;
   private readonly chunked: boolean;
   private drained: Promise<void> | undefined;
+  private writtenIn = -1;
+  private corkedIn = -1;
 
   constructor(
     private readonly response: ServerResponse,
@@ -61,6 +66,12 @@ export class ResponseWriter {
   write(frame: SseFrame): void {
     const sink = this.sink;
     if (sink.destroyed) return;
+    const turn = currentTurn();
+    if (this.writtenIn !== turn) this.writtenIn = turn;
+    else if (this.corkedIn !== turn) {
+      this.corkedIn = turn;
+      corkUntilTurnEnds(sink);
+    }
     sink.write(this.chunked ? frame.chunk : frame.bytes);
     if (sink.writableLength > this.maxBufferedBytes) {
       sink.destroy();
