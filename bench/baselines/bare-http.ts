@@ -9,7 +9,7 @@ import type { ServerResponse } from 'node:http';
 import {
   type Envelope,
   SSE_HEADERS,
-  clientIdOf,
+  admitStream,
   env,
   openingText,
   serveBaseline,
@@ -36,15 +36,8 @@ function deliver({ id, to, event, data }: Envelope): void {
 }
 
 async function stream(url: string | undefined, res: ServerResponse): Promise<void> {
-  const clientId = await clientIdOf(url);
-  if (!clientId) {
-    res.writeHead(401).end();
-    return;
-  }
-  if (everyone.size >= env.maxConnections) {
-    res.writeHead(503, { 'retry-after': '5' }).end();
-    return;
-  }
+  const clientId = await admitStream(url, res, everyone.size);
+  if (!clientId) return;
   res.writeHead(200, SSE_HEADERS);
   res.write(openingText(clientId, lastId));
   everyone.add(res);

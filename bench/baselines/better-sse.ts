@@ -8,7 +8,7 @@
  */
 import type http from 'node:http';
 import { type Session, createChannel, createSession } from 'better-sse';
-import { type Envelope, clientIdOf, env, serveBaseline } from './common.js';
+import { type Envelope, admitStream, env, serveBaseline } from './common.js';
 
 const channel = createChannel();
 const byClient = new Map<string, Set<Session>>();
@@ -27,15 +27,8 @@ function deliver({ id, to, event, data }: Envelope): void {
 }
 
 async function stream(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-  const clientId = await clientIdOf(req.url);
-  if (!clientId) {
-    res.writeHead(401).end();
-    return;
-  }
-  if (channel.sessionCount >= env.maxConnections) {
-    res.writeHead(503, { 'retry-after': '5' }).end();
-    return;
-  }
+  const clientId = await admitStream(req.url, res, channel.sessionCount);
+  if (!clientId) return;
   const session = await createSession(req, res, { keepAlive: env.heartbeatMs, retry: env.retryMs });
   channel.register(session);
   let own = byClient.get(clientId);

@@ -46,6 +46,27 @@ export async function clientIdOf(url: string | undefined): Promise<string | unde
   }
 }
 
+/**
+ * The client id of a stream request that may open, with `open` streams open now; otherwise
+ * undefined, once the request is answered (401 for a bad token, 503 past the limit).
+ */
+export async function admitStream(
+  url: string | undefined,
+  res: ServerResponse,
+  open: number,
+): Promise<string | undefined> {
+  const clientId = await clientIdOf(url);
+  if (!clientId) {
+    res.writeHead(401).end();
+    return undefined;
+  }
+  if (open >= env.maxConnections) {
+    res.writeHead(503, { 'retry-after': '5' }).end();
+    return undefined;
+  }
+  return clientId;
+}
+
 export function publishAllowed(authorization: string | undefined): boolean {
   return env.publishToken !== undefined && authorization === `Bearer ${env.publishToken}`;
 }

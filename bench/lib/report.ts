@@ -55,6 +55,12 @@ function across(runs: RunResult[], metric: (run: RunResult) => Num, digits = 1):
   return `${mid} (${fmt(Math.min(...values), digits)}–${fmt(Math.max(...values), digits)})`;
 }
 
+/** The distinct values `of` gives over every run of `mode`, in ascending order: a table's rows. */
+function valuesIn(result: BenchResult, mode: Mode, of: (run: RunResult) => number[]): number[] {
+  const values = result.runs.filter((r) => r.mode === mode).flatMap(of);
+  return [...new Set(values)].sort((a, b) => a - b);
+}
+
 function present(result: BenchResult, mode: Mode): SystemId[] {
   return ORDER.filter((system) => runsOf(result, system, mode).length > 0);
 }
@@ -256,9 +262,7 @@ function machineSection(result: BenchResult): string {
 
 function idleTable(result: BenchResult, mode: Mode): string {
   const systems = present(result, mode);
-  const levels = [
-    ...new Set(result.runs.filter((r) => r.mode === mode).flatMap((r) => r.idle.map((p) => p.n))),
-  ].sort((a, b) => a - b);
+  const levels = valuesIn(result, mode, (r) => r.idle.map((p) => p.n));
   const rows = levels.map((n) => [
     fmt(n, 0),
     ...systems.map((system) => {
@@ -275,11 +279,7 @@ function idleTable(result: BenchResult, mode: Mode): string {
 
 function latencyByNTable(result: BenchResult, mode: Mode): string {
   const systems = present(result, mode);
-  const levels = [
-    ...new Set(
-      result.runs.filter((r) => r.mode === mode).flatMap((r) => r.latencyByN.map((s) => s.n)),
-    ),
-  ].sort((a, b) => a - b);
+  const levels = valuesIn(result, mode, (r) => r.latencyByN.map((s) => s.n));
   const rows = levels.map((n) => [
     fmt(n, 0),
     ...systems.map((system) => {
@@ -293,11 +293,7 @@ function latencyByNTable(result: BenchResult, mode: Mode): string {
 
 function broadcastTable(result: BenchResult, mode: Mode): string {
   const systems = present(result, mode);
-  const rates = [
-    ...new Set(
-      result.runs.filter((r) => r.mode === mode).flatMap((r) => r.broadcast.map((s) => s.rate)),
-    ),
-  ].sort((a, b) => a - b);
+  const rates = valuesIn(result, mode, (r) => r.broadcast.map((s) => s.rate));
   const rows = rates.map((rate) => [
     `${rate}/s`,
     ...systems.map((system) => {
@@ -329,13 +325,9 @@ function broadcastTable(result: BenchResult, mode: Mode): string {
 
 function targetedTable(result: BenchResult, mode: Mode, n: number): string {
   const systems = present(result, mode);
-  const rates = [
-    ...new Set(
-      result.runs
-        .filter((r) => r.mode === mode)
-        .flatMap((r) => r.targeted.filter((s) => s.n === n).map((s) => s.rate)),
-    ),
-  ].sort((a, b) => a - b);
+  const rates = valuesIn(result, mode, (r) =>
+    r.targeted.filter((s) => s.n === n).map((s) => s.rate),
+  );
   const rows = rates.map((rate) => [
     `${rate}/s`,
     ...systems.map((system) => {

@@ -270,20 +270,16 @@ class Run {
     };
   }
 
-  async broadcast(
-    rate: number,
-    seconds: number,
-    payloadBytes = this.cfg.payloadBytes,
-  ): Promise<BroadcastStep> {
-    this.checkAlive();
+  /**
+   * Broadcasts `rate` messages a second for `seconds` through every server, and waits until every
+   * probe has them (or gives up waiting); a refused publish is recorded as a problem.
+   */
+  private async publishBroadcast(rate: number, seconds: number, payloadBytes: number) {
     const messages = Math.max(1, Math.round(rate * seconds));
     const seqStart = this.seq;
     this.seq += messages;
-    const loopMax = await this.loopWindow();
-    const cpu0 = this.cpu();
-    const redis0 = this.redisCpu();
     const probeCount = (await this.gen.collect()).reduce((n, r) => n + r.open.probe, 0);
-    const { published, records, lastArrivalNs, dropped } = await this.publishAndWait(
+    const result = await this.publishAndWait(
       {
         ports: this.servers.map((s) => s.port),
         mode: 'broadcast',
@@ -294,6 +290,24 @@ class Run {
       },
       (p) => p.accepted * probeCount,
     );
+    const { published } = result;
+    if (published.failed > 0) {
+      this.problem(`${published.failed} broadcasts refused: ${published.errors.join(', ')}`);
+    }
+    return { messages, seqStart, ...result };
+  }
+
+  async broadcast(
+    rate: number,
+    seconds: number,
+    payloadBytes = this.cfg.payloadBytes,
+  ): Promise<BroadcastStep> {
+    this.checkAlive();
+    const loopMax = await this.loopWindow();
+    const cpu0 = this.cpu();
+    const redis0 = this.redisCpu();
+    const { messages, seqStart, published, records, lastArrivalNs, dropped } =
+      await this.publishBroadcast(rate, seconds, payloadBytes);
     const serverCpuMs = this.cpu() - cpu0;
     const redisCpuMs = redis0 === null ? null : this.redisCpu()! - redis0;
     const loopDelayMaxMs = await loopMax();
@@ -303,9 +317,6 @@ class Run {
     const expected = published.accepted * connections;
     const spanMs =
       lastArrivalNs > 0n ? Number(lastArrivalNs - BigInt(published.startNs)) / 1e6 : null;
-    if (published.failed > 0) {
-      this.problem(`${published.failed} broadcasts refused: ${published.errors.join(', ')}`);
-    }
     if (delivered < expected) {
       this.problem(`broadcast ${rate}/s to ${this.n}: ${expected - delivered} frames lost`);
     }
@@ -477,24 +488,14 @@ class Run {
     seconds: number,
     payloadBytes: number,
   ): Promise<StalledPhase> {
-    const messages = Math.max(1, Math.round(rate * seconds));
-    const seqStart = this.seq;
-    this.seq += messages;
     const rssStartKb = this.rss();
     let rssMaxKb = rssStartKb;
     const sampler = setInterval(() => (rssMaxKb = Math.max(rssMaxKb, this.rss())), 250);
     const cpu0 = this.cpu();
-    const probeCount = (await this.gen.collect()).reduce((n, r) => n + r.open.probe, 0);
-    const { published, records, dropped } = await this.publishAndWait(
-      {
-        ports: this.servers.map((s) => s.port),
-        mode: 'broadcast',
-        rate,
-        count: messages,
-        seqStart,
-        payloadBytes,
-      },
-      (p) => p.accepted * probeCount,
+    const { messages, seqStart, published, records, dropped } = await this.publishBroadcast(
+      rate,
+      seconds,
+      payloadBytes,
     );
     const serverCpuMs = this.cpu() - cpu0;
     const { delivered, connections } = await this.drainCounts();
@@ -504,9 +505,6 @@ class Run {
     const { lat } = this.latencies(records, seqStart, messages);
     // Only what the server accepted can be expected (a refused POST is reported apart).
     const expected = published.accepted * connections;
-    if (published.failed > 0) {
-      this.problem(`${published.failed} broadcasts refused: ${published.errors.join(', ')}`);
-    }
     return {
       latency: summarize(lat),
       delivered,
