@@ -2,6 +2,7 @@ import { Global, Module } from '@nestjs/common';
 import { ClientIdentityGuard } from './auth/client-identity.guard.js';
 import { PublishTokenGuard } from './auth/publish-token.guard.js';
 import { BusTransport } from './bus/bus-transport.js';
+import { ClientRouter } from './bus/client-router.js';
 import { MessageBus } from './bus/message-bus.js';
 import { SSE_BUS_OPTIONS } from './bus/sse-bus.constants.js';
 import { MemoryTransport } from './bus/transports/memory.transport.js';
@@ -50,6 +51,11 @@ function createTransport(options: ResolvedSseBusOptions): BusTransport {
       inject: [SSE_BUS_MODULE_OPTIONS],
     },
     { provide: BusTransport, useFactory: createTransport, inject: [SSE_BUS_OPTIONS] },
+    {
+      provide: ClientRouter,
+      useFactory: (transport: BusTransport) => new ClientRouter(transport.events$),
+      inject: [BusTransport],
+    },
     MessageBus,
     Heartbeat,
     SseStreamService,

@@ -14,8 +14,9 @@ import { setClientIdentity } from './client-identity.js';
 import { type TokenCarrier, requestToken } from './request-token.js';
 
 /**
- * Establishes who opens a stream. Anonymous by default: a fresh random id per connection. With
- * a JWT secret, the `sub` of a valid HS256 token, and 401 before any stream byte otherwise.
+ * Establishes who opens a stream. Anonymous by default: a fresh random id per connection, and
+ * every topic open. With a JWT secret, the `sub` of a valid HS256 token and the topics its
+ * `topics` claim grants, and 401 before any stream byte otherwise.
  * A client id given any other way (`?clientId=`) is never trusted.
  */
 @Injectable()
@@ -47,9 +48,17 @@ export class ClientIdentityGuard implements CanActivate {
     );
     const problem = clientIdProblem(payload.sub);
     if (problem) throw new UnauthorizedException(`The token's sub is not usable: ${problem}`);
+    // Without the claim, a token grants no topic.
+    const topics = payload[this.options.jwtTopicsClaim] ?? [];
+    if (!Array.isArray(topics) || !topics.every((topic) => typeof topic === 'string')) {
+      throw new UnauthorizedException(
+        `The token's ${this.options.jwtTopicsClaim} claim must be an array of strings`,
+      );
+    }
     setClientIdentity(request, {
       clientId: payload.sub as string,
       expiresAt: payload.exp === undefined ? undefined : payload.exp * 1000,
+      topics,
     });
     return true;
   }

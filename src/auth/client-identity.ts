@@ -5,6 +5,8 @@ export interface ClientIdentity {
   readonly clientId: string;
   /** When the token it came from expires (epoch ms); the stream ends then. */
   readonly expiresAt?: number;
+  /** The topics it may subscribe to (exact names or `prefix*`); undefined: every topic. */
+  readonly topics?: readonly string[];
 }
 
 const IDENTITY = Symbol('sse-bus:identity');

@@ -6,8 +6,10 @@ export interface BusMessage {
   /** The event id: `<epoch>.<ms>-<seq>`, the same on every instance. */
   readonly id: string;
   readonly position: StreamPosition;
-  /** Client ids it is addressed to; `null` for a broadcast. */
+  /** Client ids it is addressed to; `null` for everyone. */
   readonly to: readonly string[] | null;
+  /** Topics it is published on; `null` for none. */
+  readonly topics: readonly string[] | null;
   readonly event: string | undefined;
   readonly data: string;
 }
@@ -27,7 +29,19 @@ export type ResetReason = 'malformed' | 'epoch' | 'expired' | 'ahead' | 'lost';
 
 export type BusEvent = BusMessage | BusReset;
 
-/** Whether `clientId` may see `event`. */
-export function isVisibleTo(event: BusEvent, clientId: string): boolean {
-  return event.kind === 'reset' || event.to === null || event.to.includes(clientId);
+/** Who a stream is: its client, and the topics it subscribed to (`null`: none). */
+export interface Audience {
+  readonly clientId: string;
+  readonly topics: ReadonlySet<string> | null;
+}
+
+/**
+ * Whether a stream of `audience` gets `event`. A message on topics reaches the streams
+ * subscribed to one of them (and with client ids, only theirs); one without reaches every stream
+ * (or those of its client ids).
+ */
+export function isVisibleTo(event: BusEvent, { clientId, topics }: Audience): boolean {
+  if (event.kind === 'reset') return true;
+  if (event.to !== null && !event.to.includes(clientId)) return false;
+  return event.topics === null || (topics !== null && event.topics.some((t) => topics.has(t)));
 }

@@ -5,6 +5,7 @@ import type { Cursor } from './cursor.js';
 /** A message on its way to the log: `data` is already JSON text. */
 export interface OutgoingMessage {
   readonly to: readonly string[] | null;
+  readonly topics: readonly string[] | null;
   readonly event: string | undefined;
   readonly data: string;
 }

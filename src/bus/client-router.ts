@@ -1,38 +1,60 @@
 import { Observable, type Subscriber, type Subscription } from 'rxjs';
-import type { BusEvent } from './bus-event.js';
+import type { Audience, BusEvent, BusMessage } from './bus-event.js';
+
+type Route = Subscriber<BusEvent>;
+
+/** Told when a stream opens or ends: what presence is counted from. */
+export interface RouteWatcher {
+  joined(audience: Audience): void;
+  left(audience: Audience): void;
+}
 
 /**
- * Routes one hot stream of bus events to many clients: `forClient(id)` is
- * `events$.pipe(filter((e) => isVisibleTo(e, id)))`, but a message for one client touches
- * that client's subscribers only, not a predicate per connected client. Subscribing adds to an
- * index, unsubscribing removes from it; the source is subscribed while anyone listens.
+ * Routes one hot stream of bus events to many streams: `view(audience)` is
+ * `events$.pipe(filter((e) => isVisibleTo(e, audience)))`, but a message for one client or one
+ * topic touches that client's or topic's subscribers only, not a predicate per open stream.
+ * Subscribing adds to the indexes, unsubscribing removes from them; the source is subscribed
+ * while anyone listens.
  */
 export class ClientRouter {
-  private readonly everyone = new Set<Subscriber<BusEvent>>();
-  private readonly byClient = new Map<string, Set<Subscriber<BusEvent>>>();
+  private readonly everyone = new Map<Route, Audience>();
+  private readonly byClient = new Map<string, Set<Route>>();
+  private readonly byTopic = new Map<string, Set<Route>>();
   private connection: Subscription | undefined;
+  private watcher: RouteWatcher | undefined;
 
   constructor(private readonly source: Observable<BusEvent>) {}
 
-  /** How many subscriptions are open. */
+  /** How many streams are open. */
   get size(): number {
     return this.everyone.size;
   }
 
-  forClient(clientId: string): Observable<BusEvent> {
-    return new Observable<BusEvent>((subscriber) => {
-      let own = this.byClient.get(clientId);
-      if (!own) this.byClient.set(clientId, (own = new Set()));
-      own.add(subscriber);
-      this.everyone.add(subscriber);
+  /** How many distinct clients have a stream open. */
+  get clients(): number {
+    return this.byClient.size;
+  }
+
+  watch(watcher: RouteWatcher): void {
+    this.watcher = watcher;
+  }
+
+  view(audience: Audience): Observable<BusEvent> {
+    return new Observable<BusEvent>((route) => {
+      this.everyone.set(route, audience);
+      const { clientId, topics } = audience;
+      add(this.byClient, clientId, route);
+      topics?.forEach((topic) => add(this.byTopic, topic, route));
+      this.watcher?.joined(audience);
       this.connection ??= this.source.subscribe({
         next: (event) => this.route(event),
-        complete: () => this.everyone.forEach((each) => each.complete()),
+        complete: () => this.everyone.forEach((_, each) => each.complete()),
       });
       return () => {
-        own.delete(subscriber);
-        if (own.size === 0 && this.byClient.get(clientId) === own) this.byClient.delete(clientId);
-        this.everyone.delete(subscriber);
+        remove(this.byClient, clientId, route);
+        topics?.forEach((topic) => remove(this.byTopic, topic, route));
+        this.everyone.delete(route);
+        this.watcher?.left(audience);
         if (this.everyone.size === 0) {
           this.connection?.unsubscribe();
           this.connection = undefined;
@@ -41,14 +63,76 @@ export class ClientRouter {
     });
   }
 
-  private route(event: BusEvent): void {
-    if (event.kind === 'reset' || event.to === null) {
-      for (const subscriber of this.everyone) subscriber.next(event);
-      return;
+  /** Open streams of `clientId` on this instance. */
+  streamsOf(clientId: string): number {
+    return this.byClient.get(clientId)?.size ?? 0;
+  }
+
+  /** Open streams per client, and per topic and client: the whole of this instance's presence. */
+  *audiences(): Iterable<Audience> {
+    yield* this.everyone.values();
+  }
+
+  /** Up to `limit` client ids with a stream on `topic`. */
+  clientsOn(topic: string, limit: number): string[] {
+    const clients = new Set<string>();
+    for (const route of this.byTopic.get(topic) ?? []) {
+      if (clients.size >= limit) break;
+      clients.add(this.everyone.get(route)!.clientId);
     }
-    for (const clientId of event.to) {
-      const subscribers = this.byClient.get(clientId);
-      if (subscribers) for (const subscriber of subscribers) subscriber.next(event);
+    return [...clients];
+  }
+
+  private route(event: BusEvent): void {
+    if (event.kind === 'reset' || (event.to === null && event.topics === null)) {
+      for (const route of this.everyone.keys()) route.next(event);
+    } else if (event.to !== null) {
+      this.toClients(event, event.to);
+    } else {
+      this.toTopics(event, event.topics!);
     }
   }
+
+  private toClients(message: BusMessage, clientIds: readonly string[]): void {
+    const topics = message.topics;
+    for (const clientId of clientIds) {
+      const routes = this.byClient.get(clientId);
+      if (!routes) continue;
+      for (const route of routes) {
+        const subscribed = this.everyone.get(route)!.topics;
+        if (topics === null || (subscribed !== null && topics.some((t) => subscribed.has(t)))) {
+          route.next(message);
+        }
+      }
+    }
+  }
+
+  private toTopics(message: BusMessage, topics: readonly string[]): void {
+    if (topics.length === 1) {
+      this.byTopic.get(topics[0])?.forEach((route) => route.next(message));
+      return;
+    }
+    // A stream on several of its topics gets it once.
+    const reached = new Set<Route>();
+    for (const topic of topics) {
+      for (const route of this.byTopic.get(topic) ?? []) {
+        if (reached.has(route)) continue;
+        reached.add(route);
+        route.next(message);
+      }
+    }
+  }
+}
+
+function add(index: Map<string, Set<Route>>, key: string, route: Route): void {
+  let routes = index.get(key);
+  if (!routes) index.set(key, (routes = new Set()));
+  routes.add(route);
+}
+
+function remove(index: Map<string, Set<Route>>, key: string, route: Route): void {
+  const routes = index.get(key);
+  if (!routes) return;
+  routes.delete(route);
+  if (routes.size === 0) index.delete(key);
 }

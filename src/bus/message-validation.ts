@@ -1,6 +1,7 @@
 import { InvalidMessageError } from './errors/invalid-message.error.js';
 import { MessageTooLargeError } from './errors/message-too-large.error.js';
 import type { OutgoingMessage } from './bus-transport.js';
+import { checkTopics } from './topics.js';
 
 /** Options of `MessageBus.publish()`. */
 export interface PublishOptions {
@@ -8,6 +9,11 @@ export interface PublishOptions {
   clientId?: string | string[];
   /** The SSE event name. Omitted: the default `message` type. */
   event?: string;
+  /**
+   * The topic or topics it is published on: it reaches only the streams subscribed to one of
+   * them (with `clientId` too, only those clients' streams). Omitted: no topic.
+   */
+  topic?: string | string[];
 }
 
 /** Event names the stream itself uses: a publisher cannot forge them. */
@@ -34,7 +40,7 @@ export function toOutgoingMessage(
   options: PublishOptions,
   maxMessageBytes: number,
 ): OutgoingMessage {
-  const { clientId, event } = options;
+  const { clientId, event, topic } = options;
   if (event !== undefined) {
     if (typeof event !== 'string' || !EVENT_NAME.test(event)) {
       throw new InvalidMessageError('event must be 1 to 64 of [A-Za-z0-9_.:-]');
@@ -49,6 +55,10 @@ export function toOutgoingMessage(
     const problem = to.map(clientIdProblem).find((each) => each !== undefined);
     if (problem) throw new InvalidMessageError(`clientId: ${problem}`);
   }
+  const topics =
+    topic === undefined
+      ? null
+      : checkTopics(topic, 'topic', (text) => new InvalidMessageError(text));
   let json: string | undefined;
   try {
     json = JSON.stringify(data);
@@ -58,5 +68,5 @@ export function toOutgoingMessage(
   if (json === undefined) throw new InvalidMessageError('data must be a JSON value');
   const bytes = Buffer.byteLength(json);
   if (bytes > maxMessageBytes) throw new MessageTooLargeError(bytes, maxMessageBytes);
-  return { to: to && [...new Set(to)], event, data: json };
+  return { to: to && [...new Set(to)], topics, event, data: json };
 }

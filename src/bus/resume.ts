@@ -1,5 +1,5 @@
 import { Observable } from 'rxjs';
-import { type BusEvent, type BusReset, isVisibleTo } from './bus-event.js';
+import { type Audience, type BusEvent, type BusReset, isVisibleTo } from './bus-event.js';
 import { type BusTransport, HistoryGap } from './bus-transport.js';
 import { type StreamPosition, comparePositions, parseCursor } from './cursor.js';
 import { BusUnavailableError } from './errors/bus-unavailable.error.js';
@@ -8,7 +8,7 @@ import { BusUnavailableError } from './errors/bus-unavailable.error.js';
 const MAX_HELD_BACK = 10_000;
 
 /**
- * A client's events from `lastEventId` on: first those it missed that it may see, from the
+ * A stream's events from `lastEventId` on: first those it missed that it may see, from the
  * history, then live ones, each exactly once and in order. Live events that arrive during the
  * replay are held back and released after it, minus those the replay already gave. A cursor the
  * history cannot serve gives one `reset`, carrying the position live events continue from.
@@ -19,7 +19,7 @@ const MAX_HELD_BACK = 10_000;
 export function resume(
   live$: Observable<BusEvent>,
   transport: BusTransport,
-  clientId: string,
+  audience: Audience,
   lastEventId: string,
   pace: () => Promise<void> | undefined,
 ): Observable<BusEvent> {
@@ -59,7 +59,7 @@ export function resume(
       for await (const page of transport.history(cursor)) {
         if (subscriber.closed) return;
         for (const message of page) {
-          if (!isVisibleTo(message, clientId)) continue;
+          if (!isVisibleTo(message, audience)) continue;
           subscriber.next(message);
           replayedUpTo = message.position;
           const backedUp = pace();

@@ -39,6 +39,7 @@ export function loadEnvConfig(env: NodeJS.ProcessEnv = process.env): ServiceConf
     redisKeyPrefix: value('SSE_REDIS_PREFIX'),
     jwtSecret: value('SSE_JWT_SECRET'),
     jwtCookie: value('SSE_JWT_COOKIE'),
+    jwtTopicsClaim: value('SSE_JWT_TOPICS_CLAIM'),
     publishToken: value('SSE_PUBLISH_TOKEN'),
     corsOrigins: origins(value('SSE_CORS_ORIGINS')),
   };

@@ -14,12 +14,18 @@ export interface SseBusOptions {
   jwtSecret?: string;
   /** Cookie the token may come in, besides `?token=` and `Authorization`. @default 'sse_token' */
   jwtCookie?: string;
+  /** The token claim that lists the topics it may subscribe to. @default 'topics' */
+  jwtTopicsClaim?: string;
   /** Bearer token of `POST /sse/publish`. Unset: the route is off (404). */
   publishToken?: string;
   /** Messages kept for clients that resume with `Last-Event-ID`. @default 10000 */
   historyMaxLength?: number;
   /** Bytes of message data the embedded bus keeps in its history, at most. @default 64 MiB */
   historyMaxBytes?: number;
+  /** Age past which messages leave the history (ms). Unset: kept by count (and bytes) only. */
+  historyMaxAgeMs?: number;
+  /** How long presence counts a stream of an instance that stopped refreshing it. @default 30000 */
+  presenceTtlMs?: number;
   /** How long `publish()` waits for an unreachable bus before it rejects. @default 5000 */
   publishTimeoutMs?: number;
   /** Bytes a stream may have waiting for a client; past it, the client is cut off. @default 1 MiB */
@@ -36,18 +42,19 @@ export interface SseBusOptions {
   corsOrigins?: string[];
 }
 
-export type ResolvedSseBusOptions = Required<
-  Omit<SseBusOptions, 'redisUrl' | 'jwtSecret' | 'publishToken'>
-> &
-  Pick<SseBusOptions, 'redisUrl' | 'jwtSecret' | 'publishToken'>;
+/** Options with no default: unset means off. */
+type Optional = 'redisUrl' | 'jwtSecret' | 'publishToken' | 'historyMaxAgeMs';
+
+export type ResolvedSseBusOptions = Required<Omit<SseBusOptions, Optional>> &
+  Pick<SseBusOptions, Optional>;
 
 type Numeric = {
-  [K in keyof ResolvedSseBusOptions]-?: ResolvedSseBusOptions[K] extends number ? K : never;
-}[keyof ResolvedSseBusOptions];
+  [K in keyof SseBusOptions]-?: NonNullable<SseBusOptions[K]> extends number ? K : never;
+}[keyof SseBusOptions];
 
 interface NumericSpec {
   readonly env: string;
-  readonly default: number;
+  readonly default: number | undefined;
   readonly min: number;
 }
 
@@ -57,6 +64,8 @@ export const NUMERIC_OPTIONS: Record<Numeric, NumericSpec> = {
   retryMs: { env: 'SSE_RETRY_MS', default: 3_000, min: 0 },
   historyMaxLength: { env: 'SSE_HISTORY_MAXLEN', default: 10_000, min: 1 },
   historyMaxBytes: { env: 'SSE_HISTORY_MAX_BYTES', default: 64 * 1024 * 1024, min: 1024 },
+  historyMaxAgeMs: { env: 'SSE_HISTORY_MAX_AGE_MS', default: undefined, min: 10 },
+  presenceTtlMs: { env: 'SSE_PRESENCE_TTL_MS', default: 30_000, min: 30 },
   publishTimeoutMs: { env: 'SSE_PUBLISH_TIMEOUT_MS', default: 5_000, min: 1 },
   maxBufferedBytes: { env: 'SSE_MAX_BUFFERED_BYTES', default: 1024 * 1024, min: 1024 },
   maxConnections: { env: 'SSE_MAX_CONNECTIONS', default: 10_000, min: 1 },
@@ -77,6 +86,7 @@ export function resolveSseBusOptions(
   const numbers = {} as Record<Numeric, number>;
   for (const [key, spec] of Object.entries(NUMERIC_OPTIONS) as [Numeric, NumericSpec][]) {
     const value = options[key] ?? spec.default;
+    if (value === undefined) continue;
     if (!Number.isSafeInteger(value) || value < spec.min) {
       throw new ConfigError(
         `${name(key)}: expected a whole number >= ${spec.min}, got ${String(value)}`,
@@ -90,7 +100,7 @@ export function resolveSseBusOptions(
       `${name('maxBufferedBytes')}: expected at least twice ${name('maxMessageBytes')}, got ${numbers.maxBufferedBytes}`,
     );
   }
-  for (const key of ['redisUrl', 'jwtSecret', 'publishToken'] as const) {
+  for (const key of ['redisUrl', 'jwtSecret', 'publishToken', 'jwtTopicsClaim'] as const) {
     const value = options[key];
     if (value !== undefined && (typeof value !== 'string' || value === '')) {
       throw new ConfigError(`${key}: expected a non-empty string or nothing`);
@@ -105,6 +115,7 @@ export function resolveSseBusOptions(
     redisKeyPrefix: options.redisKeyPrefix ?? 'sse-bus',
     jwtSecret: options.jwtSecret,
     jwtCookie: options.jwtCookie ?? 'sse_token',
+    jwtTopicsClaim: options.jwtTopicsClaim ?? 'topics',
     publishToken: options.publishToken,
     corsOrigins: options.corsOrigins ?? [],
   };

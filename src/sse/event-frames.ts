@@ -1,10 +1,12 @@
 import type { BusEvent } from '../bus/bus-event.js';
 import { SseFrame } from './sse-frame.js';
+import type { StreamEncoding } from './stream-encoding.js';
 
 const frames = new WeakMap<BusEvent, SseFrame>();
+let opening: SseFrame | undefined;
 
 /** The frame of a bus event, built once per process however many clients receive it. */
-export function frameOf(event: BusEvent): SseFrame {
+function frameOf(event: BusEvent): SseFrame {
   let frame = frames.get(event);
   if (!frame) {
     frame =
@@ -20,27 +22,15 @@ export function frameOf(event: BusEvent): SseFrame {
   return frame;
 }
 
-/** The heartbeat: a comment, which clients ignore and proxies count as traffic. */
-export const HEARTBEAT = new SseFrame({ comment: '' });
-
-export function retryFrame(retryMs: number): SseFrame {
-  return new SseFrame({ retry: retryMs });
-}
-
-/**
- * Tells the client who it is. `id` is where it would resume from; it is left out when the client
- * resumes, so its own Last-Event-ID stands until the replay moves it on.
- */
-export function connectedFrame(clientId: string, id: string | undefined): SseFrame {
-  return new SseFrame({ id, event: 'connected', data: JSON.stringify({ clientId }) });
-}
-
-/** The instance is full or closing: come back after `retryMs`. */
-export function busyFrame(retryMs: number): SseFrame {
-  return new SseFrame({ retry: retryMs, event: 'busy', data: JSON.stringify({ retryMs }) });
-}
-
-/** A random delay from `baseMs` to `baseMs + spreadMs`, so clients do not all return at once. */
-export function jitter(baseMs: number, spreadMs: number): number {
-  return baseMs + Math.floor(Math.random() * (spreadMs + 1));
-}
+/** `GET /sse/msg`'s stream, as bytes built once per process and written as they are. */
+export const FRAMES: StreamEncoding<SseFrame> = {
+  opening(retryMs, clientId, id) {
+    if (opening?.fields.retry !== retryMs) opening = new SseFrame({ retry: retryMs });
+    return [opening, new SseFrame({ id, event: 'connected', data: JSON.stringify({ clientId }) })];
+  },
+  event: frameOf,
+  heartbeat: new SseFrame({ comment: '' }),
+  closing: (retryMs) => new SseFrame({ retry: retryMs }),
+  busy: (retryMs) =>
+    new SseFrame({ retry: retryMs, event: 'busy', data: JSON.stringify({ retryMs }) }),
+};

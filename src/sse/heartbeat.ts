@@ -1,9 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { type Observable, interval, map, share } from 'rxjs';
+import { type Observable, interval, share } from 'rxjs';
 import type { ResolvedSseBusOptions } from '../config/sse-bus.options.js';
 import { SSE_BUS_OPTIONS } from '../bus/sse-bus.constants.js';
-import { HEARTBEAT } from './event-frames.js';
-import type { SseFrame } from './sse-frame.js';
 
 /**
  * One clock for every stream of the process, rather than a timer per connection. It runs while
@@ -11,12 +9,9 @@ import type { SseFrame } from './sse-frame.js';
  */
 @Injectable()
 export class Heartbeat {
-  readonly beat$: Observable<SseFrame>;
+  readonly beat$: Observable<number>;
 
   constructor(@Inject(SSE_BUS_OPTIONS) options: ResolvedSseBusOptions) {
-    this.beat$ = interval(options.heartbeatMs).pipe(
-      map(() => HEARTBEAT),
-      share(),
-    );
+    this.beat$ = interval(options.heartbeatMs).pipe(share());
   }
 }

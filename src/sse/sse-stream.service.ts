@@ -1,20 +1,50 @@
-import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
-import { type BeforeApplicationShutdown, Inject, Injectable, Logger } from '@nestjs/common';
+import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import {
+  type BeforeApplicationShutdown,
+  Inject,
+  Injectable,
+  Logger,
+  type MessageEvent,
+  ServiceUnavailableException,
+} from '@nestjs/common';
 import { Observable, Subject } from 'rxjs';
-import type { ClientIdentity } from '../auth/client-identity.js';
-import { MessageBus } from '../bus/message-bus.js';
+import type { Audience, BusEvent } from '../bus/bus-event.js';
+import { BusTransport } from '../bus/bus-transport.js';
+import { ClientRouter } from '../bus/client-router.js';
+import { parseCursor } from '../bus/cursor.js';
+import { resume } from '../bus/resume.js';
 import { SSE_BUS_OPTIONS } from '../bus/sse-bus.constants.js';
 import type { ResolvedSseBusOptions } from '../config/sse-bus.options.js';
-import { busyFrame, connectedFrame, frameOf, jitter, retryFrame } from './event-frames.js';
+import { FRAMES } from './event-frames.js';
 import { Heartbeat } from './heartbeat.js';
+import { MESSAGE_EVENTS, wireBytesAtLeast } from './message-events.js';
 import { ResponseWriter } from './response-writer.js';
-import type { SseFrame } from './sse-frame.js';
+import { SocketBacklog } from './socket-backlog.js';
+import { type StreamEncoding, jitter } from './stream-encoding.js';
 
 /** The longest delay `setTimeout` takes; a longer one would fire at once. */
 const MAX_TIMEOUT_MS = 2 ** 31 - 1;
 
+/** One stream: whose it is, what it subscribed to, and where it resumes from. */
+export interface StreamSpec extends Audience {
+  readonly lastEventId?: string;
+  /** When the token it was opened with expires (epoch ms): the stream ends then. */
+  readonly expiresAt?: number;
+}
+
+/** How a stream learns that its client is falling behind. */
+interface Pacing<T> {
+  /** Undefined while the client keeps up; otherwise settles once it has read enough. */
+  whenWritable(): Promise<void> | undefined;
+  /** Called with each item the stream sends. */
+  sent?(item: T): void;
+}
+
+const KEEPS_UP: Pacing<unknown> = { whenWritable: () => undefined };
+
 /**
- * Opens and ends the event streams of this instance's clients, and counts them.
+ * Opens and ends the event streams of this instance's clients, and counts them: `GET /sse/msg`'s,
+ * written as bytes, and apps' own `@Sse()` endpoints', handed to Nest as `MessageEvent`s.
  */
 @Injectable()
 export class SseStreamService implements BeforeApplicationShutdown {
@@ -22,15 +52,13 @@ export class SseStreamService implements BeforeApplicationShutdown {
   private readonly closing$ = new Subject<void>();
   private draining = false;
   private streams = 0;
-  private readonly retry: SseFrame;
 
   constructor(
-    private readonly bus: MessageBus,
+    private readonly router: ClientRouter,
+    private readonly transport: BusTransport,
     private readonly heartbeat: Heartbeat,
     @Inject(SSE_BUS_OPTIONS) private readonly options: ResolvedSseBusOptions,
-  ) {
-    this.retry = retryFrame(options.retryMs);
-  }
+  ) {}
 
   /** Open streams on this instance. */
   get openStreams(): number {
@@ -48,63 +76,120 @@ export class SseStreamService implements BeforeApplicationShutdown {
   }
 
   /**
-   * Streams to `response` what `client` may see; the stream lives until the client leaves, and
-   * its teardown releases everything it holds.
+   * What a stream may see: live from now on, or first what it missed after `lastEventId`.
+   * @param pace called after each replayed message (see `resume`).
    */
-  open(
-    response: ServerResponse,
-    headers: OutgoingHttpHeaders,
-    client: ClientIdentity,
-    lastEventId?: string,
-  ): void {
+  view(spec: StreamSpec, pace: () => Promise<void> | undefined = () => undefined) {
+    const live$ = this.router.view({ clientId: spec.clientId, topics: spec.topics });
+    return spec.lastEventId ? resume(live$, this.transport, spec, spec.lastEventId, pace) : live$;
+  }
+
+  /**
+   * Streams to `response` what the client may see; the stream lives until the client leaves,
+   * and its teardown releases everything it holds.
+   */
+  open(response: ServerResponse, headers: OutgoingHttpHeaders, spec: StreamSpec): void {
     const writer = new ResponseWriter(response, headers, this.options.maxBufferedBytes, () =>
-      this.logger.warn(`Client ${client.clientId} is not reading: disconnected`),
+      this.slow(spec),
     );
     if (writer.bodiless) return writer.end(false);
-    const subscription = this.frames(client, lastEventId, () => writer.whenWritable()).subscribe({
+    const subscription = this.stream(FRAMES, spec, writer).subscribe({
       next: (frame) => writer.write(frame),
       complete: () => writer.end(this.draining),
     });
     subscription.add(writer.onClose(() => subscription.unsubscribe()));
   }
 
+  /** A stream that only says "busy, come back later" and ends. */
+  turnAway(response: ServerResponse, headers: OutgoingHttpHeaders): void {
+    const writer = new ResponseWriter(response, headers, this.options.maxBufferedBytes, () => {});
+    if (!writer.bodiless) writer.write(FRAMES.busy(this.busyRetryMs(), ''));
+    writer.end(false);
+  }
+
   /**
-   * The frames of one connection: `retry` and `connected`, then what the client may see from the
-   * bus (what it missed first, when it resumes) merged with the shared heartbeat. Written as one
-   * Observable rather than a chain of operators: it is held once per open connection, and each
+   * The stream of an app's own `@Sse()` endpoint, for Nest to write: the same events, ids,
+   * heartbeat, limits and end as `GET /sse/msg`'s. `request` is the one the handler was given.
+   */
+  events(request: IncomingMessage, spec: StreamSpec): Observable<MessageEvent> {
+    if (!this.admits()) {
+      // Browsers give up for good on any status but 200: they get a stream saying "busy".
+      if (!request.headers.accept?.includes('text/event-stream')) {
+        throw new ServiceUnavailableException('Too many streams on this instance; retry later');
+      }
+      const busy = MESSAGE_EVENTS.busy(this.busyRetryMs(), this.startId(spec));
+      return new Observable((subscriber) => {
+        subscriber.next(busy);
+        subscriber.complete();
+      });
+    }
+    // On HTTP/1 the socket is the stream's own, so what waits for the client can be counted.
+    const socket = request.httpVersionMajor === 1 ? request.socket : undefined;
+    if (!socket) return this.stream<MessageEvent>(MESSAGE_EVENTS, spec, KEEPS_UP);
+    return new Observable<MessageEvent>((subscriber) => {
+      const backlog = new SocketBacklog(socket, this.options.maxBufferedBytes, () =>
+        this.slow(spec),
+      );
+      return this.stream(MESSAGE_EVENTS, spec, {
+        whenWritable: () => backlog.whenWritable(),
+        sent: (event) => backlog.add(wireBytesAtLeast(event)),
+      }).subscribe(subscriber);
+    });
+  }
+
+  /** Ends every stream, each with its own `retry`, so clients come back spread out. */
+  beforeApplicationShutdown(): void {
+    this.draining = true;
+    this.closing$.next();
+  }
+
+  /**
+   * The items of one stream: `retry` and `connected`, then what the client may see from the bus
+   * (what it missed first, when it resumes) merged with the shared heartbeat. Written as one
+   * Observable rather than a chain of operators: it is held once per open stream, and each
    * operator would hold its own subscriber.
    */
-  private frames(
-    client: ClientIdentity,
-    lastEventId: string | undefined,
-    pace: () => Promise<void> | undefined,
-  ): Observable<SseFrame> {
-    return new Observable<SseFrame>((subscriber) => {
+  private stream<T>(
+    encoding: StreamEncoding<T>,
+    spec: StreamSpec,
+    pacing: Pacing<T>,
+  ): Observable<T> {
+    return new Observable<T>((subscriber) => {
       this.streams++;
+      const sent = pacing.sent;
+      const send = sent
+        ? (item: T) => {
+            subscriber.next(item);
+            sent(item);
+          }
+        : (item: T) => subscriber.next(item);
+      // Read in the same turn as the bus is subscribed: nothing can come in between.
+      let lastId = this.startId(spec);
+      encoding.opening(this.options.retryMs, spec.clientId, lastId).forEach(send);
       // Ends the stream with its own `retry`, so that clients ended together come back spread out.
       const end = () => {
-        subscriber.next(retryFrame(jitter(this.options.retryMs, this.options.reconnectJitterMs)));
+        send(
+          encoding.closing(jitter(this.options.retryMs, this.options.reconnectJitterMs), lastId),
+        );
         subscriber.complete();
       };
-      subscriber.next(this.retry);
-      // Read in the same turn as the bus is subscribed: nothing can come in between.
-      subscriber.next(
-        connectedFrame(client.clientId, lastEventId ? undefined : this.bus.position()),
-      );
-      const subscription = this.bus.stream(client.clientId, lastEventId, pace).subscribe({
-        next: (event) => subscriber.next(frameOf(event)),
-        // An error never reaches the client as an `error` frame (the browser would retry in a
+      const subscription = this.view(spec, () => pacing.whenWritable()).subscribe({
+        next: (event: BusEvent) => {
+          lastId = event.id;
+          send(encoding.event(event));
+        },
+        // An error never reaches the client as an `error` event (the browser would retry in a
         // loop): the stream ends, and the client resumes after `retry`.
         error: (err: Error) => {
-          this.logger.warn(`Stream of ${client.clientId} ended: ${err.message}`);
+          this.logger.warn(`Stream of ${spec.clientId} ended: ${err.message}`);
           end();
         },
         complete: end,
       });
-      subscription.add(this.heartbeat.beat$.subscribe((frame) => subscriber.next(frame)));
+      subscription.add(this.heartbeat.beat$.subscribe(() => send(encoding.heartbeat)));
       subscription.add(this.closing$.subscribe(end));
       // The stream ends when its token expires; the client's next connection needs a fresh one.
-      const expiresIn = client.expiresAt === undefined ? Infinity : client.expiresAt - Date.now();
+      const expiresIn = spec.expiresAt === undefined ? Infinity : spec.expiresAt - Date.now();
       if (expiresIn < MAX_TIMEOUT_MS) {
         const expiry = setTimeout(end, Math.max(0, expiresIn));
         subscription.add(() => clearTimeout(expiry));
@@ -116,16 +201,16 @@ export class SseStreamService implements BeforeApplicationShutdown {
     });
   }
 
-  /** A stream that only says "busy, come back later" and ends. */
-  turnAway(response: ServerResponse, headers: OutgoingHttpHeaders): void {
-    const writer = new ResponseWriter(response, headers, this.options.maxBufferedBytes, () => {});
-    if (!writer.bodiless) writer.write(busyFrame(this.busyRetryMs()));
-    writer.end(false);
+  /**
+   * Where a stream starts: the client's own cursor when it resumes (a `reset` follows if the
+   * history cannot serve it), or the last event this instance has read.
+   */
+  private startId(spec: StreamSpec): string {
+    const { lastEventId } = spec;
+    return lastEventId && parseCursor(lastEventId) ? lastEventId : this.transport.position();
   }
 
-  /** Ends every stream, each with its own `retry`, so clients come back spread out. */
-  beforeApplicationShutdown(): void {
-    this.draining = true;
-    this.closing$.next();
+  private slow(spec: StreamSpec): void {
+    this.logger.warn(`Client ${spec.clientId} is not reading: disconnected`);
   }
 }

@@ -1,14 +1,18 @@
-import type { IncomingHttpHeaders, OutgoingHttpHeaders, ServerResponse } from 'node:http';
-import { Controller, Get, Req, Res, ServiceUnavailableException, UseGuards } from '@nestjs/common';
+import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import {
+  Controller,
+  ForbiddenException,
+  Get,
+  Req,
+  Res,
+  ServiceUnavailableException,
+  UseGuards,
+} from '@nestjs/common';
 import { Client, type ClientIdentity } from '../auth/client-identity.js';
 import { ClientIdentityGuard } from '../auth/client-identity.guard.js';
+import { grants } from '../bus/topics.js';
 import { SseStreamService } from './sse-stream.service.js';
-
-/** What the handler needs of the request, under Fastify or Express. */
-interface StreamRequest {
-  headers: IncomingHttpHeaders;
-  query?: Record<string, unknown>;
-}
+import { type StreamRequest, lastEventIdOf, queryTopics, rawRequest } from './stream-request.js';
 
 /** A Fastify reply, or the response itself under Express. */
 type StreamResponse =
@@ -29,9 +33,10 @@ export class SseController {
   constructor(private readonly streams: SseStreamService) {}
 
   /**
-   * `GET /sse/msg`: the client's event stream. The handler takes the response (`@Res()`) rather
-   * than returning an Observable to `@Sse()`: Nest's per-request SSE machinery would cost more
-   * memory per open connection than everything else the stream holds (see the README).
+   * `GET /sse/msg`: the client's event stream; `?topic=` (repeated) subscribes to topics. The
+   * handler takes the response (`@Res()`) rather than returning an Observable to `@Sse()`:
+   * Nest's per-request SSE machinery would cost more memory per open connection than
+   * everything else the stream holds (see the README).
    */
   @Get('msg')
   @UseGuards(ClientIdentityGuard)
@@ -40,19 +45,23 @@ export class SseController {
     @Res() reply: StreamResponse,
     @Client() client: ClientIdentity,
   ): void {
+    const topics = queryTopics(request);
+    const denied = client.topics && topics?.find((topic) => !grants(client.topics!, topic));
+    if (denied) throw new ForbiddenException(`The token does not grant topic "${denied}"`);
     if (!this.streams.admits()) {
       // Browsers give up for good on any status but 200: they get a stream saying "busy".
-      if (request.headers.accept?.includes('text/event-stream')) {
+      if (rawRequest(request).headers.accept?.includes('text/event-stream')) {
         return this.streams.turnAway(...takeOver(reply));
       }
       const retryAfter = String(Math.ceil(this.streams.busyRetryMs() / 1000));
       ('raw' in reply ? reply.raw : reply).setHeader('Retry-After', retryAfter);
       throw new ServiceUnavailableException('Too many streams on this instance; retry later');
     }
-    const header = request.headers['last-event-id'];
-    const query = request.query?.lastEventId;
-    const lastEventId =
-      (typeof header === 'string' && header) || (typeof query === 'string' ? query : undefined);
-    this.streams.open(...takeOver(reply), client, lastEventId);
+    this.streams.open(...takeOver(reply), {
+      clientId: client.clientId,
+      topics: topics && new Set(topics),
+      lastEventId: lastEventIdOf(request),
+      expiresAt: client.expiresAt,
+    });
   }
 }

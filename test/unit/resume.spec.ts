@@ -4,8 +4,9 @@ import { ClientRouter } from '../../src/bus/client-router.js';
 import { resume } from '../../src/bus/resume.js';
 import { MemoryTransport } from '../../src/bus/transports/memory.transport.js';
 
-const message = (data: unknown, to: string[] | null = null) => ({
+const message = (data: unknown, to: string[] | null = null, topics: string[] | null = null) => ({
   to,
+  topics,
   event: undefined,
   data: JSON.stringify(data),
 });
@@ -13,13 +14,15 @@ const message = (data: unknown, to: string[] | null = null) => ({
 function setup(maxLength = 100, maxBytes = 1024 * 1024) {
   const transport = new MemoryTransport(maxLength, maxBytes);
   const router = new ClientRouter(transport.events$);
-  const view = (clientId: string, lastEventId: string, count: number) =>
-    lastValueFrom(
-      resume(router.forClient(clientId), transport, clientId, lastEventId, () => undefined).pipe(
+  const view = (clientId: string, lastEventId: string, count: number, topics?: string[]) => {
+    const audience = { clientId, topics: topics ? new Set(topics) : null };
+    return lastValueFrom(
+      resume(router.view(audience), transport, audience, lastEventId, () => undefined).pipe(
         take(count),
         toArray(),
       ),
     );
+  };
   return { transport, view };
 }
 
@@ -38,6 +41,20 @@ describe('resume', () => {
     const events = view('a', cursor, 3);
     await transport.publish(message(3));
     expect(summary(await events)).toEqual([1, 2, 3]);
+  });
+
+  it('replays exactly what the stream would have got live: its topics, and no others', async () => {
+    const { transport, view } = setup();
+    const cursor = transport.position();
+    await transport.publish(message('news', null, ['news']));
+    await transport.publish(message('sport', null, ['sport']));
+    await transport.publish(message('news for b', ['b'], ['news']));
+    await transport.publish(message('news for a', ['a'], ['news']));
+    await transport.publish(message('for a', ['a']));
+    await transport.publish(message('all'));
+    const events = view('a', cursor, 5, ['news']);
+    await transport.publish(message('live news', null, ['news']));
+    expect(summary(await events)).toEqual(['news', 'news for a', 'for a', 'all', 'live news']);
   });
 
   it('does not repeat at the seam what was published while the history was read', async () => {

@@ -22,7 +22,8 @@ export const SYNC_SCRIPT = `${ENSURE_EPOCH}
 return { epoch, redis.call('HGET', KEYS[1], 'top') or '0-0' }`;
 
 /**
- * KEYS: meta, log, receipt. ARGV: candidate epoch, max length, to, event, data, receipt ttl ms.
+ * KEYS: meta, log, receipt. ARGV: candidate epoch, max length, to, event, data, receipt ttl ms,
+ * topics.
  * Returns the event id. The receipt makes a retried publish (after a lost reply) a no-op that
  * returns the first id, instead of a second entry.
  */
@@ -30,7 +31,7 @@ export const PUBLISH_SCRIPT = `
 local receipt = redis.call('GET', KEYS[3])
 if receipt then return receipt end
 ${ENSURE_EPOCH}
-local id = redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], '*', 'e', epoch, 'to', ARGV[3], 'ev', ARGV[4], 'd', ARGV[5])
+local id = redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], '*', 'e', epoch, 'to', ARGV[3], 'ev', ARGV[4], 'd', ARGV[5], 'tp', ARGV[7])
 redis.call('HSET', KEYS[1], 'top', id)
 receipt = epoch .. '.' .. id
 redis.call('SET', KEYS[3], receipt, 'PX', ARGV[6])

@@ -141,6 +141,7 @@ export class RedisTransport extends BusTransport {
       message.data,
       // Long enough to outlive every retry of this publish.
       String(timeoutMs + 10_000),
+      message.topics === null ? '' : message.topics.join('\n'),
     ];
     for (;;) {
       const left = deadline - Date.now();
@@ -288,13 +289,15 @@ export class RedisTransport extends BusTransport {
   }
 
   private toMessage([id, fields]: Entry, epoch: string): BusMessage {
-    // Fields are written in a fixed order by the publish script: e, to, ev, d.
+    // Fields are written in a fixed order by the publish script: e, to, ev, d, tp (entries
+    // written before topics existed end at d).
     const position = parseStreamId(id);
     return {
       kind: 'message',
       id: formatCursor(epoch, position),
       position,
       to: fields[3] === '' ? null : fields[3].split('\n'),
+      topics: fields[9] ? fields[9].split('\n') : null,
       event: fields[5] === '' ? undefined : fields[5],
       data: fields[7],
     };

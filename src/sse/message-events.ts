@@ -1,0 +1,48 @@
+import type { MessageEvent } from '@nestjs/common';
+import type { BusEvent } from '../bus/bus-event.js';
+import type { StreamEncoding } from './stream-encoding.js';
+
+const events = new WeakMap<BusEvent, MessageEvent>();
+
+function messageEventOf(event: BusEvent): MessageEvent {
+  let message = events.get(event);
+  if (!message) {
+    // `data` stays the JSON text it is: Nest writes a string as it is.
+    message =
+      event.kind === 'message'
+        ? { id: event.id, type: event.event, data: event.data }
+        : { id: event.id, type: 'reset', data: JSON.stringify({ reason: event.reason }) };
+    events.set(event, message);
+  }
+  return message;
+}
+
+/**
+ * An app's own `@Sse()` stream, as `MessageEvent`s for Nest to write. Nest numbers every event
+ * that has no id but a comment, so each carries a bus id: `retry` rides on `connected` and on
+ * the last id sent, and the heartbeat is a bare comment.
+ */
+export const MESSAGE_EVENTS: StreamEncoding<MessageEvent> = {
+  opening: (retryMs, clientId, id) => [
+    { type: 'connected', id, retry: retryMs, data: JSON.stringify({ clientId }) },
+  ],
+  event: messageEventOf,
+  heartbeat: { comment: '' },
+  closing: (retryMs, lastId) => ({ id: lastId, retry: retryMs }),
+  busy: (retryMs, id) => ({ type: 'busy', id, retry: retryMs, data: JSON.stringify({ retryMs }) }),
+};
+
+/**
+ * Bytes an event takes on the wire, at least: its fields and their names, without the chunk
+ * framing. Counting low never cuts off a client that reads; a stalled one is still cut off.
+ */
+export function wireBytesAtLeast(event: MessageEvent): number {
+  const { id, type, data, retry, comment } = event;
+  let bytes = 1;
+  if (id !== undefined) bytes += id.length + 5;
+  if (type !== undefined) bytes += type.length + 8;
+  if (typeof data === 'string') bytes += data.length + 7;
+  if (retry !== undefined) bytes += 8;
+  if (comment !== undefined) bytes += comment.length + 3;
+  return bytes;
+}

@@ -1,0 +1,23 @@
+import type { BusEvent } from '../bus/bus-event.js';
+
+/**
+ * How one kind of stream puts what it sends: as bytes for `GET /sse/msg`, as `MessageEvent`s
+ * for an app's own `@Sse()` endpoint. Whatever carries an id carries a bus id.
+ */
+export interface StreamEncoding<T> {
+  /** `retry` and `connected`, which say who the client is; `id` is where its stream starts. */
+  opening(retryMs: number, clientId: string, id: string): readonly T[];
+  /** A bus event, encoded once per process however many streams carry it. */
+  event(event: BusEvent): T;
+  /** A comment, which clients ignore and proxies count as traffic. */
+  readonly heartbeat: T;
+  /** The last word of a stream that ends: its own `retry`; `lastId` is the last id it sent. */
+  closing(retryMs: number, lastId: string): T;
+  /** The instance is full or closing: come back after `retryMs`. */
+  busy(retryMs: number, id: string): T;
+}
+
+/** A random delay from `baseMs` to `baseMs + spreadMs`, so clients do not all return at once. */
+export function jitter(baseMs: number, spreadMs: number): number {
+  return baseMs + Math.floor(Math.random() * (spreadMs + 1));
+}
