@@ -1,7 +1,8 @@
 export { SseBusModule } from './sse-bus.module.js';
-export { MessageBus } from './bus/message-bus.js';
+export { MessageBus, type StreamOptions } from './bus/message-bus.js';
+export type { StreamRequest } from './sse/stream-request.js';
 export type { PublishOptions } from './bus/message-validation.js';
-export type { BusEvent, BusMessage, BusReset, ResetReason } from './bus/bus-event.js';
+export type { Audience, BusEvent, BusMessage, BusReset, ResetReason } from './bus/bus-event.js';
 export type { TransportHealth } from './bus/bus-transport.js';
 export {
   BusUnavailableError,

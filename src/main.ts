@@ -37,15 +37,10 @@ async function main(): Promise<void> {
       logger.warn(`Shutdown took longer than ${shutdownMs} ms; exiting`);
       process.exit(0);
     }, shutdownMs).unref();
-    // A keep-alive connection whose request was in flight when the server began to close goes
-    // idle later, and would hold the close until it times out.
-    const server = app.getHttpServer();
-    const sweep = setInterval(() => server.closeIdleConnections(), 50);
     await app.close().then(
       () => logger.log('Shut down'),
       (err: Error) => logger.error(`Shutdown failed: ${err.message}`),
     );
-    clearInterval(sweep);
     process.exit(0);
   };
   process.once('SIGTERM', shutdown).once('SIGINT', shutdown);

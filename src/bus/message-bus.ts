@@ -27,7 +27,7 @@ export interface StreamOptions {
   /** The client the stream is for: it gets broadcasts and the messages for this id. */
   clientId?: string;
   /** Topics it subscribes to (at most 32): it gets the messages published on them as well. */
-  topics?: string | string[];
+  topics?: string | readonly string[];
   /** Where it resumes from. Default: the request's `Last-Event-ID` (or `?lastEventId=`). */
   lastEventId?: string;
 }

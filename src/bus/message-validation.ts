@@ -6,14 +6,14 @@ import { checkTopics } from './topics.js';
 /** Options of `MessageBus.publish()`. */
 export interface PublishOptions {
   /** Who receives it: one client id or several. Omitted: every client (a broadcast). */
-  clientId?: string | string[];
+  clientId?: string | readonly string[];
   /** The SSE event name. Omitted: the default `message` type. */
   event?: string;
   /**
    * The topic or topics it is published on: it reaches only the streams subscribed to one of
    * them (with `clientId` too, only those clients' streams). Omitted: no topic.
    */
-  topic?: string | string[];
+  topic?: string | readonly string[];
 }
 
 /** Event names the stream itself uses: a publisher cannot forge them. */

@@ -52,6 +52,14 @@ export function loadEnvConfig(env: NodeJS.ProcessEnv = process.env): ServiceConf
   if (options.jwtCookie !== undefined && !/^[\w!#$%&'*+.^`|~-]+$/.test(options.jwtCookie)) {
     throw new ConfigError(`SSE_JWT_COOKIE: expected a cookie name, got "${options.jwtCookie}"`);
   }
+  if (
+    options.jwtTopicsClaim !== undefined &&
+    !/^[\x21-\x7e]{1,256}$/.test(options.jwtTopicsClaim)
+  ) {
+    throw new ConfigError(
+      `SSE_JWT_TOPICS_CLAIM: expected a claim name (printable, no spaces), got "${options.jwtTopicsClaim}"`,
+    );
+  }
   if (options.redisKeyPrefix !== undefined && !/^[\w.:-]{1,64}$/.test(options.redisKeyPrefix)) {
     throw new ConfigError(
       `SSE_REDIS_PREFIX: expected 1 to 64 of [A-Za-z0-9_.:-], got "${options.redisKeyPrefix}"`,

@@ -1,12 +1,14 @@
-import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import {
   type BeforeApplicationShutdown,
   Inject,
   Injectable,
   Logger,
   type MessageEvent,
+  type OnApplicationShutdown,
   ServiceUnavailableException,
 } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
 import { Observable, Subject } from 'rxjs';
 import type { Audience, BusEvent } from '../bus/bus-event.js';
 import { BusTransport } from '../bus/bus-transport.js';
@@ -21,9 +23,12 @@ import { MESSAGE_EVENTS, wireBytesAtLeast } from './message-events.js';
 import { ResponseWriter } from './response-writer.js';
 import { SocketBacklog } from './socket-backlog.js';
 import { type StreamEncoding, jitter } from './stream-encoding.js';
+import type { RawStreamRequest } from './stream-request.js';
 
 /** The longest delay `setTimeout` takes; a longer one would fire at once. */
 const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+/** How often, while the server closes, connections that went idle are closed. */
+const IDLE_SWEEP_MS = 50;
 
 /** One stream: whose it is, what it subscribed to, and where it resumes from. */
 export interface StreamSpec extends Audience {
@@ -47,16 +52,18 @@ const KEEPS_UP: Pacing<unknown> = { whenWritable: () => undefined };
  * written as bytes, and apps' own `@Sse()` endpoints', handed to Nest as `MessageEvent`s.
  */
 @Injectable()
-export class SseStreamService implements BeforeApplicationShutdown {
+export class SseStreamService implements BeforeApplicationShutdown, OnApplicationShutdown {
   private readonly logger = new Logger(SseStreamService.name);
   private readonly closing$ = new Subject<void>();
   private draining = false;
   private streams = 0;
+  private idleSweep: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly router: ClientRouter,
     private readonly transport: BusTransport,
     private readonly heartbeat: Heartbeat,
+    private readonly adapterHost: HttpAdapterHost,
     @Inject(SSE_BUS_OPTIONS) private readonly options: ResolvedSseBusOptions,
   ) {}
 
@@ -111,7 +118,7 @@ export class SseStreamService implements BeforeApplicationShutdown {
    * The stream of an app's own `@Sse()` endpoint, for Nest to write: the same events, ids,
    * heartbeat, limits and end as `GET /sse/msg`'s. `request` is the one the handler was given.
    */
-  events(request: IncomingMessage, spec: StreamSpec): Observable<MessageEvent> {
+  events(request: RawStreamRequest, spec: StreamSpec): Observable<MessageEvent> {
     if (!this.admits()) {
       // Browsers give up for good on any status but 200: they get a stream saying "busy".
       if (!request.headers.accept?.includes('text/event-stream')) {
@@ -124,7 +131,7 @@ export class SseStreamService implements BeforeApplicationShutdown {
       });
     }
     // On HTTP/1 the socket is the stream's own, so what waits for the client can be counted.
-    const socket = request.httpVersionMajor === 1 ? request.socket : undefined;
+    const socket = request.httpVersionMajor === 1 ? request.socket : null;
     if (!socket) return this.stream<MessageEvent>(MESSAGE_EVENTS, spec, KEEPS_UP);
     return new Observable<MessageEvent>((subscriber) => {
       const backlog = new SocketBacklog(socket, this.options.maxBufferedBytes, () =>
@@ -137,10 +144,24 @@ export class SseStreamService implements BeforeApplicationShutdown {
     });
   }
 
-  /** Ends every stream, each with its own `retry`, so clients come back spread out. */
+  /**
+   * Ends every stream, each with its own `retry`, so clients come back spread out. A stream's
+   * keep-alive connection goes idle only once the end is written, after the server has begun
+   * to close: until the server is closed, idle connections are closed as they appear, or one
+   * would hold the close until it timed out.
+   */
   beforeApplicationShutdown(): void {
     this.draining = true;
     this.closing$.next();
+    const server = this.adapterHost.httpAdapter?.getHttpServer() as
+      { closeIdleConnections?(): void } | undefined;
+    if (server?.closeIdleConnections) {
+      this.idleSweep = setInterval(() => server.closeIdleConnections!(), IDLE_SWEEP_MS).unref();
+    }
+  }
+
+  onApplicationShutdown(): void {
+    clearInterval(this.idleSweep);
   }
 
   /**

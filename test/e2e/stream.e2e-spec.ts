@@ -112,7 +112,10 @@ describe('GET /sse/msg', () => {
       listenersBefore,
     );
     await waitFor(
-      () => new Promise((resolve) => server.getConnections((_, count) => resolve(count === 0))),
+      () =>
+        new Promise((resolve) =>
+          server.getConnections((_: unknown, count: number) => resolve(count === 0)),
+        ),
       'sockets closed',
     );
   });

@@ -12,6 +12,7 @@ describe('loadEnvConfig', () => {
       maxMessageBytes: 64 * 1024,
       corsOrigins: [],
       jwtCookie: 'sse_token',
+      jwtTopicsClaim: 'topics',
     });
   });
 
@@ -27,6 +28,7 @@ describe('loadEnvConfig', () => {
       SSE_HISTORY_MAX_BYTES: '1048576',
       SSE_CORS_ORIGINS: 'https://a.example, http://localhost:5173',
       SSE_REDIS_PREFIX: 'tenant-1',
+      SSE_JWT_TOPICS_CLAIM: 'https://example.com/topics',
     });
     expect(config.port).toBe(8080);
     expect(config.options).toMatchObject({
@@ -38,6 +40,7 @@ describe('loadEnvConfig', () => {
       historyMaxBytes: 1048576,
       corsOrigins: ['https://a.example', 'http://localhost:5173'],
       redisKeyPrefix: 'tenant-1',
+      jwtTopicsClaim: 'https://example.com/topics',
     });
   });
 
@@ -51,6 +54,7 @@ describe('loadEnvConfig', () => {
     ['SSE_PUBLISH_TIMEOUT_MS', '1e3'],
     ['SSE_REDIS_PREFIX', 'has space'],
     ['SSE_JWT_COOKIE', 'a;b'],
+    ['SSE_JWT_TOPICS_CLAIM', 'two words'],
     ['SSE_CORS_ORIGINS', 'https://a.example/path'],
   ])('names %s when it is %p', (name, value) => {
     expect(() => loadEnvConfig({ [name]: value })).toThrow(ConfigError);
