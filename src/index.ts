@@ -1,11 +1,14 @@
 export { SseBusModule } from './sse-bus.module.js';
 export { MessageBus } from './bus/message-bus.js';
+export { Presence } from './presence/presence.js';
+export type { ClientPresence, PresenceCount } from './presence/presence-store.js';
 export type { PublishOptions } from './bus/message-validation.js';
 export type { BusEvent, BusMessage, BusReset, ResetReason } from './bus/bus-event.js';
 export type { TransportHealth } from './bus/bus-transport.js';
 export {
   BusUnavailableError,
   InvalidMessageError,
+  InvalidQueryError,
   MessageTooLargeError,
   SseBusError,
 } from './bus/errors/index.js';
