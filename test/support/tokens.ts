@@ -1,8 +1,13 @@
 import { SignJWT } from 'jose';
 
-/** An HS256 token for `sub`, valid for `seconds` (negative: already expired). */
-export function signToken(secret: string, sub: string, seconds = 600): Promise<string> {
-  return new SignJWT({})
+/** An HS256 token for `sub`, valid for `seconds` (negative: already expired), with `claims`. */
+export function signToken(
+  secret: string,
+  sub: string,
+  seconds = 600,
+  claims: Record<string, unknown> = {},
+): Promise<string> {
+  return new SignJWT(claims)
     .setProtectedHeader({ alg: 'HS256' })
     .setSubject(sub)
     .setIssuedAt()

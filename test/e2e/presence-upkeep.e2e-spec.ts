@@ -1,0 +1,100 @@
+import { Redis } from 'ioredis';
+import { getPresence } from '../support/presence.js';
+import { type RedisServer, startRedis } from '../support/redis-server.js';
+import { RawSseClient } from '../support/sse-client.js';
+import { type TestApp, startApp } from '../support/test-app.js';
+import { waitFor } from '../support/wait-for.js';
+
+const TOKEN = 'upkeep-publish-token';
+const STREAMS = 1001;
+
+describe('presence upkeep with Redis', () => {
+  let redis: RedisServer;
+  let admin: Redis;
+  let app: TestApp;
+  let open: RawSseClient[] = [];
+  const crowd = () => new RawSseClient(`${app.url}/sse/msg?topic=crowd`, {}, true);
+  beforeAll(async () => {
+    redis = await startRedis();
+    admin = new Redis(redis.url);
+    app = await startApp({
+      redisUrl: redis.url,
+      redisKeyPrefix: 'upkeep',
+      publishToken: TOKEN,
+      presenceTtlMs: 150,
+    });
+  });
+  afterAll(async () => {
+    open.forEach((client) => client.close());
+    await app?.close();
+    admin?.disconnect();
+    await redis?.stop();
+  });
+
+  it('costs one round trip per refresh, whatever the number of streams and messages', async () => {
+    open = Array.from({ length: STREAMS }, crowd);
+    await Promise.all(open.map((client) => client.waitForEvents(2)));
+    await waitFor(
+      async () => (await admin.zcard('{upkeep}:presence:clients')) === STREAMS,
+      `${STREAMS} clients in presence`,
+    );
+    const presence = /name=sse-bus:presence\b/;
+    const line = String(await admin.client('LIST'))
+      .split('\n')
+      .find((each) => presence.test(each))!;
+    const address = /\baddr=(\S+)/.exec(line)![1];
+
+    // Commands the presence connection sends, and refreshes (one ZADD of its expiry each).
+    let sent = 0;
+    let refreshes = 0;
+    const monitor = await admin.monitor();
+    monitor.on('monitor', (_: string, args: string[], source: string) => {
+      if (source === address) sent++;
+      if (
+        source === 'lua' &&
+        /^zadd$/i.test(args[0]) &&
+        args[1] === '{upkeep}:presence:instances'
+      ) {
+        refreshes++;
+      }
+    });
+    // Streams come and go, and messages reach all of them, through several refreshes.
+    let round = 0;
+    try {
+      for (; refreshes < 6; round++) {
+        open.splice(0, 20).forEach((client) => client.close());
+        const fresh = Array.from({ length: 20 }, crowd);
+        await Promise.all(fresh.map((client) => client.waitForEvents(2)));
+        open.push(...fresh);
+        const id = await app.bus.publish({ round });
+        await waitFor(
+          () => open.every((client) => client.lastId === id),
+          `message ${round} to reach every stream`,
+        );
+      }
+    } finally {
+      monitor.disconnect();
+    }
+    console.log(
+      `presence connection: ${sent} commands over ${refreshes} refreshes, ${STREAMS} streams, ` +
+        `${round} rounds of 20 streams replaced and a message to all`,
+    );
+    // The last command seen may be a refresh whose ZADD was not yet seen.
+    expect(sent).toBeGreaterThanOrEqual(refreshes);
+    expect(sent).toBeLessThanOrEqual(refreshes + 1);
+  });
+
+  it('lists 1,000 clients of a topic at most', async () => {
+    await waitFor(
+      async () => (await admin.zcard('{upkeep}:presence:topic:crowd')) === STREAMS,
+      `${STREAMS} clients on the topic`,
+    );
+    const answer = await getPresence(app.url, '?topic=crowd', TOKEN);
+    expect(answer.status).toBe(200);
+    expect(answer.body.clients).toHaveLength(1000);
+    expect(await getPresence(app.url, '', TOKEN)).toEqual({
+      status: 200,
+      body: { clients: STREAMS, streams: STREAMS },
+    });
+  });
+});
