@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { getPresence, streamOf } from '../support/presence.js';
-import { type RedisServer, startRedis } from '../support/redis-server.js';
+import { type RedisServer, redisNow, startRedis } from '../support/redis-server.js';
 import { type ServiceProcess, startService } from '../support/service-process.js';
 import type { RawSseClient } from '../support/sse-client.js';
 import { waitFor } from '../support/wait-for.js';
@@ -41,10 +41,6 @@ describe('presence when an instance goes away', () => {
     const room = await getPresence(b.url, '?topic=room', PUBLISH_TOKEN);
     return { ...count.body, room: (room.body.clients as string[]).sort() };
   };
-  const redisNow = async () => {
-    const [seconds, micros] = await admin.time();
-    return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
-  };
   beforeAll(async () => {
     assertBuildIsFresh();
     redis = await startRedis();
@@ -71,8 +67,8 @@ describe('presence when an instance goes away', () => {
     );
     expect(await a.stop('SIGKILL')).toBeNull();
     // Its last refresh, before the kill, gave it until then at most (Redis's clock decides).
-    const expiry = (await redisNow()) + TTL_MS;
-    await waitFor(async () => (await redisNow()) >= expiry, 'the TTL to pass', WAIT_MS);
+    const expiry = (await redisNow(admin)) + TTL_MS;
+    await waitFor(async () => (await redisNow(admin)) >= expiry, 'the TTL to pass', WAIT_MS);
     expect(await seenByB()).toEqual({ clients: 1, streams: 1, room: ['bea'] });
     expect(await getPresence(b.url, '?clientId=abe', PUBLISH_TOKEN)).toMatchObject({
       body: { online: false, streams: 0 },
