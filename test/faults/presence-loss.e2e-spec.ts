@@ -41,6 +41,19 @@ describe('presence when an instance goes away', () => {
     const room = await getPresence(b.url, '?topic=room', PUBLISH_TOKEN);
     return { ...count.body, room: (room.body.clients as string[]).sort() };
   };
+  /** A new instance with streams of `sub` and of bea (who is on B too), once B counts them. */
+  const joinedBy = async (sub: string) => {
+    const service = await start();
+    await stream(service, sub);
+    await stream(service, 'bea');
+    const expected = JSON.stringify({ clients: 2, streams: 3, room: [sub, 'bea'].sort() });
+    await waitFor(
+      async () => JSON.stringify(await seenByB()) === expected,
+      'the streams of both instances in presence',
+      WAIT_MS,
+    );
+    return service;
+  };
   beforeAll(async () => {
     assertBuildIsFresh();
     redis = await startRedis();
@@ -56,15 +69,7 @@ describe('presence when an instance goes away', () => {
   });
 
   it('counts the clients of a killed instance (SIGKILL) no longer than the TTL', async () => {
-    const a = await start();
-    await stream(a, 'abe');
-    await stream(a, 'bea');
-    await waitFor(
-      async () =>
-        JSON.stringify(await seenByB()) === '{"clients":2,"streams":3,"room":["abe","bea"]}',
-      'the streams of both instances in presence',
-      WAIT_MS,
-    );
+    const a = await joinedBy('abe');
     expect(await a.stop('SIGKILL')).toBeNull();
     // Its last refresh, before the kill, gave it until then at most (Redis's clock decides).
     const expiry = (await redisNow(admin)) + TTL_MS;
@@ -77,15 +82,7 @@ describe('presence when an instance goes away', () => {
   });
 
   it('leaves nothing of a stopped instance (SIGTERM) once it has exited', async () => {
-    const c = await start();
-    await stream(c, 'cal');
-    await stream(c, 'bea');
-    await waitFor(
-      async () =>
-        JSON.stringify(await seenByB()) === '{"clients":2,"streams":3,"room":["bea","cal"]}',
-      'the streams of both instances in presence',
-      WAIT_MS,
-    );
+    const c = await joinedBy('cal');
     expect(await c.stop('SIGTERM')).toBe(0);
     expect(await seenByB()).toEqual({ clients: 1, streams: 1, room: ['bea'] });
     expect(await admin.zcard('{faults-presence}:presence:instances')).toBe(1);
