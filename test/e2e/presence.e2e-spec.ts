@@ -1,5 +1,5 @@
 import { Presence } from '../../src/index.js';
-import { type PresenceAnswer, getPresence, streamOf } from '../support/presence.js';
+import { getPresence, streamOf } from '../support/presence.js';
 import { type RedisServer, startRedis } from '../support/redis-server.js';
 import type { RawSseClient } from '../support/sse-client.js';
 import { type TestApp, startApp } from '../support/test-app.js';
@@ -7,6 +7,8 @@ import { waitFor } from '../support/wait-for.js';
 
 const SECRET = 'presence-test-secret-0123456789';
 const TOKEN = 'presence-publish-token';
+/** Changes show within a third of it; long enough that a busy machine's stalls expire nobody. */
+const TTL_MS = 1500;
 
 describe('presence across two instances sharing Redis', () => {
   let redis: RedisServer;
@@ -32,7 +34,7 @@ describe('presence across two instances sharing Redis', () => {
       redisKeyPrefix: 'presence',
       jwtSecret: SECRET,
       publishToken: TOKEN,
-      presenceTtlMs: 300,
+      presenceTtlMs: TTL_MS,
     };
     a = await startApp(options);
     b = await startApp(options);
@@ -130,6 +132,43 @@ describe('presence across two instances sharing Redis', () => {
   });
 });
 
+describe('presence while Redis is away', () => {
+  let redis: RedisServer;
+  let app: TestApp;
+  beforeAll(async () => {
+    redis = await startRedis();
+    app = await startApp({
+      redisUrl: redis.url,
+      jwtSecret: SECRET,
+      publishToken: TOKEN,
+      presenceTtlMs: TTL_MS,
+    });
+  });
+  afterAll(async () => {
+    await app?.close();
+    await redis?.stop();
+  });
+
+  it('answers 503, then counts the streams again in a Redis that came back empty', async () => {
+    const presence = app.app.get(Presence);
+    const client = await streamOf(app.url, SECRET, 'hugo', ['t']);
+    await waitFor(async () => await presence.isOnline('hugo'), 'hugo in presence');
+    redis.signal('SIGKILL');
+    await waitFor(() => !app.bus.health().writing, 'the outage to be noticed');
+    const { status, body } = await getPresence(app.url, '', TOKEN);
+    expect(status).toBe(503);
+    expect(body.message).toMatch(/Presence unavailable/);
+    await redis.restart();
+    const onTopic = async () => (await getPresence(app.url, '?topic=t', TOKEN)).body.clients;
+    await waitFor(
+      async () => JSON.stringify(await onTopic()) === '["hugo"]',
+      'hugo back in presence',
+    );
+    expect(await presence.count()).toEqual({ clients: 1, streams: 1 });
+    client.close();
+  });
+});
+
 describe('presence on the embedded bus', () => {
   let app: TestApp;
   beforeAll(async () => (app = await startApp({ jwtSecret: SECRET, publishToken: TOKEN })));
@@ -148,17 +187,6 @@ describe('presence on the embedded bus', () => {
     second.close();
     await waitFor(async () => !(await presence.isOnline('gail')), 'gail to leave');
     expect(await presence.count()).toEqual({ clients: 0, streams: 0 });
-  });
-
-  it('lists 1,000 clients of a topic at most', async () => {
-    const many = await Promise.all(
-      Array.from({ length: 1001 }, (_, n) => streamOf(app.url, SECRET, `client-${n}`, ['crowd'])),
-    );
-    const answer: PresenceAnswer = await getPresence(app.url, '?topic=crowd', TOKEN);
-    expect(answer.status).toBe(200);
-    expect(answer.body.clients).toHaveLength(1000);
-    expect(await app.app.get(Presence).clientsOn('crowd', 2000)).toHaveLength(1001);
-    many.forEach((client) => client.close());
   });
 });
 
