@@ -5,11 +5,12 @@ import type { Redis } from 'ioredis';
 import type { Audience } from '../bus/bus-event.js';
 import type { ClientRouter, RouteWatcher } from '../bus/client-router.js';
 import { BusUnavailableError } from '../bus/errors/bus-unavailable.error.js';
+import { withDeadline } from '../bus/transports/deadline.js';
 import { closeRedis, openRedis } from '../bus/transports/redis-connection.js';
 import { RedisWatchdog } from '../bus/transports/redis-watchdog.js';
 import { IntervalJob } from '../schedule/interval-job.js';
 import { type PresenceCount, PresenceStore } from './presence-store.js';
-import { LEAVE_SCRIPT, QUERY_SCRIPT, REFRESH_SCRIPT } from './presence.scripts.js';
+import { PRESENCE_BATCH, QUERY_SCRIPT, REFRESH_SCRIPT } from './presence.scripts.js';
 
 export interface RedisPresenceOptions {
   readonly url: string;
@@ -21,12 +22,12 @@ export interface RedisPresenceOptions {
   readonly commandTimeoutMs: number;
 }
 
-type RefreshReply = 'ok' | 'reaped' | 'stale';
+type Mode = 'delta' | 'clear' | 'leave' | 'register';
+type Status = 'ok' | 'more' | 'reaped' | 'stale';
 
 interface PresenceRedis extends Redis {
-  sseBusPresenceRefresh(prefix: string, ...args: string[]): Promise<RefreshReply>;
-  sseBusPresenceLeave(prefix: string, instanceId: string): Promise<'ok'>;
-  sseBusPresenceQuery<T>(prefix: string, ...args: string[]): Promise<T>;
+  sseBusPresenceRefresh(prefix: string, ...args: string[]): Promise<[Status, 0 | 1]>;
+  sseBusPresenceQuery(prefix: string, ...args: string[]): Promise<[0 | 1, ...unknown[]]>;
 }
 
 /**
@@ -34,7 +35,8 @@ interface PresenceRedis extends Redis {
  * counts what its streams change as the router opens and ends them, and every third of the TTL
  * sends the net change in one script call, which also pushes its expiry back: the upkeep is one
  * round trip per tick whatever the number of streams, and nothing per message. Queries read
- * the totals, in one round trip.
+ * the totals, in one round trip. Only what is rare takes more, a batch at a time: a change of
+ * over `PRESENCE_BATCH` fields, taking back all an instance added, reaping a dead one.
  */
 export class RedisPresenceStore extends PresenceStore implements RouteWatcher {
   private readonly logger = new Logger(RedisPresenceStore.name);
@@ -46,11 +48,13 @@ export class RedisPresenceStore extends PresenceStore implements RouteWatcher {
   /** Net change per field since the last refresh Redis acknowledged. */
   private changes = new Map<string, number>();
   /**
-   * Whether what Redis holds for this instance is unknown (a refresh without an answer, or none
+   * Whether what Redis holds for this instance is unknown (a call without an answer, or none
    * yet): the next refresh then replaces all of it with what the router has.
    */
   private unsure = true;
-  private refreshes = 0;
+  /** Whether the last call left instances that expired to reap. */
+  private reaping = false;
+  private calls = 0;
 
   constructor(
     private readonly router: ClientRouter,
@@ -65,7 +69,6 @@ export class RedisPresenceStore extends PresenceStore implements RouteWatcher {
       this.logger,
       {
         sseBusPresenceRefresh: { numberOfKeys: 1, lua: REFRESH_SCRIPT },
-        sseBusPresenceLeave: { numberOfKeys: 1, lua: LEAVE_SCRIPT },
         sseBusPresenceQuery: { numberOfKeys: 1, lua: QUERY_SCRIPT },
       },
       // A refresh that cannot be sent fails at once; the next one replaces.
@@ -95,58 +98,98 @@ export class RedisPresenceStore extends PresenceStore implements RouteWatcher {
     this.job.start(Math.floor(this.options.ttlMs / 3));
   }
 
+  /** Takes this instance's streams away within `commandTimeoutMs`; else they expire. */
   async close(): Promise<void> {
     await this.job.stop();
-    await this.commands
-      .ask(this.redis.sseBusPresenceLeave(this.prefix, this.instanceId))
-      .catch((err: Error) => this.logger.warn(`Presence not cleared: ${err.message}`));
+    await withDeadline(this.clear('leave'), this.options.commandTimeoutMs, 'Leaving').catch(
+      (err: Error) => this.logger.warn(`Presence not cleared: ${err.message}`),
+    );
     await closeRedis(this.redis, this.options.commandTimeoutMs);
   }
 
-  streamsOf(clientId: string): Promise<number> {
-    return this.query('client', clientId);
+  async streamsOf(clientId: string): Promise<number> {
+    const [streams] = await this.query('client', clientId);
+    return streams as number;
   }
 
   async count(): Promise<PresenceCount> {
-    const [clients, streams] = await this.query<[number, number]>('count');
+    const [clients, streams] = (await this.query('count')) as number[];
     return { clients, streams };
   }
 
-  clientsOn(topic: string, limit: number): Promise<string[]> {
-    return this.query('topic', topic, String(limit));
+  async clientsOn(topic: string, limit: number): Promise<string[]> {
+    return (await this.query('topic', topic, String(limit))) as string[];
   }
 
-  private query<T>(...args: string[]): Promise<T> {
-    return this.commands
-      .ask(this.redis.sseBusPresenceQuery<T>(this.prefix, ...args))
-      .catch((err: Error) => {
-        throw new BusUnavailableError(`Presence unavailable: ${err.message}`);
-      });
+  /** Asks until no expired instance is left to reap, so the answer counts none. */
+  private async query(...args: string[]): Promise<unknown[]> {
+    try {
+      for (;;) {
+        const [reaping, ...answer] = await this.commands.ask(
+          this.redis.sseBusPresenceQuery(this.prefix, ...args),
+        );
+        if (!reaping) return answer;
+      }
+    } catch (err) {
+      throw new BusUnavailableError(`Presence unavailable: ${(err as Error).message}`);
+    }
   }
 
   /** Sends what changed since the last acknowledged refresh, or everything when unsure. */
   private async refresh(): Promise<void> {
-    const replace = this.unsure;
-    const changes = replace ? this.snapshot() : this.changes;
-    this.changes = new Map();
-    // Until Redis answers: without an answer, nobody knows whether it applied them.
-    this.unsure = true;
-    const args = [
-      this.instanceId,
-      String(this.options.ttlMs),
-      String(++this.refreshes),
-      replace ? 'replace' : 'delta',
-    ];
-    for (const [field, delta] of changes) if (delta !== 0) args.push(field, String(delta));
-    const reply = await this.commands.ask(this.redis.sseBusPresenceRefresh(this.prefix, ...args));
-    if (reply === 'ok') {
-      this.unsure = false;
-    } else if (!replace) {
+    if (!this.unsure) {
+      const changes = this.changes;
+      this.changes = new Map();
+      // Until Redis answers: without an answer, nobody knows whether it applied them.
+      this.unsure = true;
+      const status = await this.send('delta', changes);
+      if (status === 'ok') this.unsure = false;
       // Expired (this process stood still longer than the TTL, or Redis lost its data): the
-      // others already took its streams away.
-      this.logger.warn(`Presence of this instance was ${reply}: sending all of it again`);
-      await this.refresh();
+      // others are taking its streams away.
+      else this.logger.warn(`Presence of this instance was ${status}: sending all of it again`);
     }
+    if (this.unsure) {
+      await this.clear('clear');
+      const snapshot = this.snapshot();
+      this.changes = new Map();
+      if ((await this.send('register', snapshot)) === 'ok') this.unsure = false;
+    }
+    // The instances that died go now, not a batch a tick.
+    if (this.reaping) await this.query('count');
+  }
+
+  /** Takes away all this instance added to the totals (and with 'leave', the instance). */
+  private async clear(mode: 'clear' | 'leave'): Promise<void> {
+    let status: Status;
+    while ((status = await this.call(mode, [])) === 'more');
+    if (status !== 'ok') throw new Error(`Presence of this instance was ${status}`);
+  }
+
+  /** `changes` in calls of `PRESENCE_BATCH` fields at most; the first in `mode`. */
+  private async send(mode: 'delta' | 'register', changes: Map<string, number>): Promise<Status> {
+    const fields: string[] = [];
+    for (const [field, delta] of changes) if (delta !== 0) fields.push(field, String(delta));
+    const size = 2 * PRESENCE_BATCH;
+    for (let start = 0; ; start += size) {
+      const batch = fields.slice(start, start + size);
+      const status = await this.call(start === 0 ? mode : 'delta', batch);
+      if (status !== 'ok' || start + size >= fields.length) return status;
+    }
+  }
+
+  private async call(mode: Mode, fields: string[]): Promise<Status> {
+    const [status, reaping] = await this.commands.ask(
+      this.redis.sseBusPresenceRefresh(
+        this.prefix,
+        this.instanceId,
+        String(this.options.ttlMs),
+        String(++this.calls),
+        mode,
+        ...fields,
+      ),
+    );
+    this.reaping = reaping === 1;
+    return status;
   }
 
   /** Every open stream of this instance, as changes from nothing. */

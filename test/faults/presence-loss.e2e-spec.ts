@@ -11,6 +11,9 @@ import { JWT_SECRET } from './support/tokens.js';
 const PUBLISH_TOKEN = 'faults-presence-token';
 /** Long enough that a busy machine's stalls do not expire the instance that stays. */
 const TTL_MS = 2000;
+/** Streams on every topic they may have: 40 of them add 1,320 fields, more than one batch. */
+const CROWD = 40;
+const TOPICS = Array.from({ length: 32 }, (_, n) => `t${n}`);
 
 describe('presence when an instance goes away', () => {
   let redis: RedisServer;
@@ -31,8 +34,8 @@ describe('presence when an instance goes away', () => {
     services.push(service);
     return service;
   };
-  const stream = async (service: ServiceProcess, sub: string) => {
-    const client = await streamOf(service.url, JWT_SECRET, sub, ['room']);
+  const stream = async (service: ServiceProcess, sub: string, topics = ['room']) => {
+    const client = await streamOf(service.url, JWT_SECRET, sub, topics);
     clients.push(client);
     return client;
   };
@@ -42,12 +45,22 @@ describe('presence when an instance goes away', () => {
     const room = await getPresence(b.url, '?topic=room', PUBLISH_TOKEN);
     return { ...count.body, room: (room.body.clients as string[]).sort() };
   };
-  /** A new instance with streams of `sub` and of bea (who is on B too), once B counts them. */
+  /**
+   * A new instance with streams of `sub`, of bea (who is on B too) and of a crowd on many topics,
+   * once B counts them.
+   */
   const joinedBy = async (sub: string) => {
     const service = await start();
     await stream(service, sub);
     await stream(service, 'bea');
-    const expected = JSON.stringify({ clients: 2, streams: 3, room: [sub, 'bea'].sort() });
+    await Promise.all(
+      Array.from({ length: CROWD }, (_, n) => stream(service, `${sub}-${n}`, TOPICS)),
+    );
+    const expected = JSON.stringify({
+      clients: 2 + CROWD,
+      streams: 3 + CROWD,
+      room: [sub, 'bea'].sort(),
+    });
     await waitFor(
       async () => JSON.stringify(await seenByB()) === expected,
       'the streams of both instances in presence',
@@ -79,6 +92,9 @@ describe('presence when an instance goes away', () => {
     expect(await getPresence(b.url, '?clientId=abe', PUBLISH_TOKEN)).toMatchObject({
       body: { online: false, streams: 0 },
     });
+    expect(await getPresence(b.url, '?topic=t31', PUBLISH_TOKEN)).toMatchObject({
+      body: { clients: [] },
+    });
     expect(await admin.zcard('{faults-presence}:presence:instances')).toBe(1);
   });
 
@@ -88,6 +104,9 @@ describe('presence when an instance goes away', () => {
     expect(await seenByB()).toEqual({ clients: 1, streams: 1, room: ['bea'] });
     expect(await admin.zcard('{faults-presence}:presence:instances')).toBe(1);
     expect(await admin.keys('{faults-presence}:presence:instance:*')).toHaveLength(1);
+    expect(await admin.keys('{faults-presence}:presence:topic:*')).toEqual([
+      '{faults-presence}:presence:topic:room',
+    ]);
     // Nor did it hit the shutdown deadline, nor fail to clear its presence (both would warn).
     expect(c.output()).not.toMatch(/ERROR|WARN/);
   });
