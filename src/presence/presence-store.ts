@@ -27,6 +27,6 @@ export abstract class PresenceStore {
 
   abstract start(): Promise<void>;
 
-  /** Takes this instance's streams out of presence, once they have ended, and lets go of what it holds. */
+  /** Takes this instance's streams (ended by now) out of presence, and lets go of what it holds. */
   abstract close(): Promise<void>;
 }

@@ -45,7 +45,7 @@ export class Presence implements OnModuleInit, OnApplicationShutdown {
     return this.store.start();
   }
 
-  /** After the streams have ended (`beforeApplicationShutdown`): what is left is this instance's. */
+  /** Once the streams have ended (`beforeApplicationShutdown`): none is counted again. */
   onApplicationShutdown(): Promise<void> {
     return this.store.close();
   }

@@ -34,7 +34,10 @@ export function openRedis(
   return client;
 }
 
-/** Quits within `ms`: a QUIT on a connection that stopped answering would never be answered either. */
+/**
+ * Quits within `ms`, else drops the connection: a QUIT on one that stopped answering would never
+ * be answered either.
+ */
 export async function closeRedis(client: Redis, ms: number): Promise<void> {
   await withDeadline(client.quit(), ms, 'QUIT').catch(() => client.disconnect());
 }
