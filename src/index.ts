@@ -1,12 +1,15 @@
 export { SseBusModule } from './sse-bus.module.js';
 export { MessageBus, type StreamOptions } from './bus/message-bus.js';
 export type { StreamRequest } from './sse/stream-request.js';
+export { Presence } from './presence/presence.js';
+export type { ClientPresence, PresenceCount } from './presence/presence-store.js';
 export type { PublishOptions } from './bus/message-validation.js';
 export type { Audience, BusEvent, BusMessage, BusReset, ResetReason } from './bus/bus-event.js';
 export type { TransportHealth } from './bus/bus-transport.js';
 export {
   BusUnavailableError,
   InvalidMessageError,
+  InvalidQueryError,
   MessageTooLargeError,
   SseBusError,
 } from './bus/errors/index.js';

@@ -1,8 +1,10 @@
 import { Global, Module } from '@nestjs/common';
+import { SchedulerRegistry } from '@nestjs/schedule';
 import { ClientIdentityGuard } from './auth/client-identity.guard.js';
 import { PublishTokenGuard } from './auth/publish-token.guard.js';
 import { BusTransport } from './bus/bus-transport.js';
 import { ClientRouter } from './bus/client-router.js';
+import { HistoryRetention } from './bus/history-retention.js';
 import { MessageBus } from './bus/message-bus.js';
 import { SSE_BUS_OPTIONS } from './bus/sse-bus.constants.js';
 import { MemoryTransport } from './bus/transports/memory.transport.js';
@@ -12,6 +14,11 @@ import {
   type SseBusOptions,
   resolveSseBusOptions,
 } from './config/sse-bus.options.js';
+import { MemoryPresenceStore } from './presence/memory-presence.store.js';
+import { Presence } from './presence/presence.js';
+import { PresenceController } from './presence/presence.controller.js';
+import { PresenceStore } from './presence/presence-store.js';
+import { RedisPresenceStore } from './presence/redis-presence.store.js';
 import { SSE_BUS_MODULE_OPTIONS, SseBusConfigurableModule } from './sse-bus.module-definition.js';
 import { Heartbeat } from './sse/heartbeat.js';
 import { PublishController } from './sse/publish.controller.js';
@@ -35,15 +42,35 @@ function createTransport(options: ResolvedSseBusOptions): BusTransport {
   });
 }
 
+function createPresenceStore(
+  options: ResolvedSseBusOptions,
+  router: ClientRouter,
+  registry: SchedulerRegistry,
+): PresenceStore {
+  if (!options.redisUrl) return new MemoryPresenceStore(router);
+  return new RedisPresenceStore(router, registry, {
+    url: options.redisUrl,
+    keyPrefix: options.redisKeyPrefix,
+    ttlMs: options.presenceTtlMs,
+    commandTimeoutMs: REDIS_COMMAND_TIMEOUT_MS,
+  });
+}
+
 /**
- * Server-sent events from any instance to browsers: `GET /sse/msg`, `POST /sse/publish`, and
- * `MessageBus`, injectable everywhere (the module is global).
+ * Server-sent events from any instance to browsers: `GET /sse/msg`, `POST /sse/publish`,
+ * `GET /sse/presence`, and `MessageBus` and `Presence`, injectable everywhere (the module is
+ * global).
  *
  * `SseBusModule.forRoot({ redisUrl })` or `SseBusModule.forRootAsync({ useFactory, inject })`.
+ *
+ * Its periodic jobs go in a `SchedulerRegistry` of its own rather than through
+ * `ScheduleModule.forRoot()`: that module is global and scans every provider of the app for
+ * `@Interval()` and `@Cron()`, so an app that imports it too would get two of it, and each of
+ * its own jobs would run twice. The app's `ScheduleModule`, if any, is left alone.
  */
 @Global()
 @Module({
-  controllers: [SseController, PublishController],
+  controllers: [SseController, PublishController, PresenceController],
   providers: [
     {
       provide: SSE_BUS_OPTIONS,
@@ -56,12 +83,20 @@ function createTransport(options: ResolvedSseBusOptions): BusTransport {
       useFactory: (transport: BusTransport) => new ClientRouter(transport.events$),
       inject: [BusTransport],
     },
+    SchedulerRegistry,
+    HistoryRetention,
+    {
+      provide: PresenceStore,
+      useFactory: createPresenceStore,
+      inject: [SSE_BUS_OPTIONS, ClientRouter, SchedulerRegistry],
+    },
+    Presence,
     MessageBus,
     Heartbeat,
     SseStreamService,
     ClientIdentityGuard,
     PublishTokenGuard,
   ],
-  exports: [MessageBus],
+  exports: [MessageBus, Presence],
 })
 export class SseBusModule extends SseBusConfigurableModule {}

@@ -46,6 +46,12 @@ export abstract class BusTransport {
    */
   abstract history(cursor: Cursor): AsyncIterable<readonly BusMessage[]>;
 
+  /**
+   * Drops the messages published before `ms` (epoch ms, as in their ids): a cursor from before
+   * the last one dropped gets a `HistoryGap('expired')`.
+   */
+  abstract trimBefore(ms: number): Promise<void>;
+
   abstract health(): TransportHealth;
 
   abstract start(): Promise<void>;

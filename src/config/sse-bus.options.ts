@@ -22,9 +22,16 @@ export interface SseBusOptions {
   historyMaxLength?: number;
   /** Bytes of message data the embedded bus keeps in its history, at most. @default 64 MiB */
   historyMaxBytes?: number;
-  /** Age past which messages leave the history (ms). Unset: kept by count (and bytes) only. */
+  /**
+   * Age past which messages leave the history (ms), by the instance's clock. Trimmed every
+   * quarter of it (every 10 ms at most, every minute at least), so a message may outlive it by
+   * that much. Unset: kept by count (and bytes) only.
+   */
   historyMaxAgeMs?: number;
-  /** How long presence counts a stream of an instance that stopped refreshing it. @default 30000 */
+  /**
+   * How long presence counts the streams of an instance that stopped refreshing them (ms); each
+   * instance refreshes every third of it. @default 30000
+   */
   presenceTtlMs?: number;
   /** How long `publish()` waits for an unreachable bus before it rejects. @default 5000 */
   publishTimeoutMs?: number;

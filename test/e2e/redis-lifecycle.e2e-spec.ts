@@ -26,7 +26,8 @@ describe('with Redis', () => {
       SSE_PUBLISH_TOKEN: 't',
       SSE_REDIS_PREFIX: 'shutdown',
     });
-    expect(await busConnections()).toBe(2);
+    // The writer, the reader and presence's.
+    expect(await busConnections()).toBe(3);
     const client = new RawSseClient(`${service.url}/sse/msg`);
     await client.waitForEvents(2);
     const publish = (n: number) =>

@@ -13,6 +13,8 @@ describe('the service process', () => {
     [{ SSE_CORS_ORIGINS: 'https://ok.example, not an origin' }, 'SSE_CORS_ORIGINS'],
     [{ SSE_MAX_BUFFERED_BYTES: '2048', SSE_MAX_MESSAGE_BYTES: '2000' }, 'SSE_MAX_BUFFERED_BYTES'],
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
+    [{ SSE_PRESENCE_TTL_MS: '1' }, 'SSE_PRESENCE_TTL_MS'],
+    [{ SSE_HISTORY_MAX_AGE_MS: 'a day' }, 'SSE_HISTORY_MAX_AGE_MS'],
   ])('refuses to start with %j: one line naming %s', async (env, variable) => {
     const { code, output } = await runService(env);
     expect(code).toBe(1);

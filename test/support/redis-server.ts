@@ -69,3 +69,9 @@ async function ping(port: number): Promise<boolean> {
     return false;
   }
 }
+
+/** The time on Redis's clock (ms), the one stream ids and presence expiries go by. */
+export async function redisNow(client: Redis): Promise<number> {
+  const [seconds, micros] = await client.time();
+  return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+}

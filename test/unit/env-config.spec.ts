@@ -29,6 +29,8 @@ describe('loadEnvConfig', () => {
       SSE_CORS_ORIGINS: 'https://a.example, http://localhost:5173',
       SSE_REDIS_PREFIX: 'tenant-1',
       SSE_JWT_TOPICS_CLAIM: 'https://example.com/topics',
+      SSE_PRESENCE_TTL_MS: '5000',
+      SSE_HISTORY_MAX_AGE_MS: '3600000',
     });
     expect(config.port).toBe(8080);
     expect(config.options).toMatchObject({
@@ -41,7 +43,15 @@ describe('loadEnvConfig', () => {
       corsOrigins: ['https://a.example', 'http://localhost:5173'],
       redisKeyPrefix: 'tenant-1',
       jwtTopicsClaim: 'https://example.com/topics',
+      presenceTtlMs: 5000,
+      historyMaxAgeMs: 3600000,
     });
+  });
+
+  it('keeps presence for 30 s and the history regardless of age by default', () => {
+    const { options } = loadEnvConfig({});
+    expect(options.presenceTtlMs).toBe(30000);
+    expect(options.historyMaxAgeMs).toBeUndefined();
   });
 
   it('treats an empty variable as unset', () => {
@@ -56,6 +66,10 @@ describe('loadEnvConfig', () => {
     ['SSE_JWT_COOKIE', 'a;b'],
     ['SSE_JWT_TOPICS_CLAIM', 'two words'],
     ['SSE_CORS_ORIGINS', 'https://a.example/path'],
+    ['SSE_PRESENCE_TTL_MS', '10'],
+    ['SSE_PRESENCE_TTL_MS', '30s'],
+    ['SSE_HISTORY_MAX_AGE_MS', '5'],
+    ['SSE_HISTORY_MAX_AGE_MS', '-1000'],
   ])('names %s when it is %p', (name, value) => {
     expect(() => loadEnvConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadEnvConfig({ [name]: value })).toThrow(new RegExp(`^${name}: expected`));

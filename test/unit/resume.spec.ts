@@ -3,6 +3,8 @@ import type { BusEvent } from '../../src/index.js';
 import { ClientRouter } from '../../src/bus/client-router.js';
 import { resume } from '../../src/bus/resume.js';
 import { MemoryTransport } from '../../src/bus/transports/memory.transport.js';
+import { parseCursor } from '../../src/bus/cursor.js';
+import { waitFor } from '../support/wait-for.js';
 
 const message = (data: unknown, to: string[] | null = null, topics: string[] | null = null) => ({
   to,
@@ -119,5 +121,25 @@ describe('resume', () => {
     await transport.publish(message('x'.repeat(20_000)));
     expect(summary(await view('a', beforeBig, 1))).toEqual(['x'.repeat(20_000)]);
     expect(summary(await view('a', cursors[99], 1))).toEqual(['reset:expired']);
+  });
+
+  it('resets a client whose cursor is before an age cut, and replays one on or after it', async () => {
+    const { transport, view } = setup();
+    const before = transport.position();
+    const old = await transport.publish(message('old'));
+    // The age cut goes by the ids' milliseconds: the next message must have a later one.
+    const oldMs = parseCursor(old)!.ms;
+    await waitFor(() => Date.now() > oldMs, 'the clock to move on');
+    const kept = await transport.publish(message('kept'));
+    await transport.trimBefore(parseCursor(kept)!.ms);
+    expect(summary(await view('a', before, 1))).toEqual(['reset:expired']);
+    // It had the last message cut: it missed nothing.
+    expect(summary(await view('a', old, 1))).toEqual(['kept']);
+    // Everything cut: a client that had the newest message still resumes.
+    await transport.trimBefore(Date.now() + 1);
+    const live = view('a', kept, 1);
+    await transport.publish(message('live'));
+    expect(summary(await live)).toEqual(['live']);
+    expect(summary(await view('a', old, 1))).toEqual(['reset:expired']);
   });
 });

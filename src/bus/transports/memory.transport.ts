@@ -80,6 +80,11 @@ export class MemoryTransport extends BusTransport {
     }
   }
 
+  async trimBefore(ms: number): Promise<void> {
+    const count = this.indexAfter({ ms: ms - 1, seq: Number.MAX_SAFE_INTEGER });
+    this.dropFirst(count, this.logBytes - this.dataBytes(count));
+  }
+
   health(): TransportHealth {
     return { transport: 'memory', reading: true, writing: true };
   }
@@ -98,11 +103,22 @@ export class MemoryTransport extends BusTransport {
   private trim(): void {
     const byteTarget = this.maxBytes - Math.ceil(this.maxBytes / 10);
     let count = Math.max(0, this.log.length - this.maxLength);
-    let bytes = this.logBytes;
-    for (let i = 0; i < count; i++) bytes -= Buffer.byteLength(this.log[i].data);
+    let bytes = this.logBytes - this.dataBytes(count);
     while (bytes > byteTarget && count < this.log.length - 1) {
       bytes -= Buffer.byteLength(this.log[count++].data);
     }
+    this.dropFirst(count, bytes);
+  }
+
+  /** Bytes of data of the oldest `count` messages. */
+  private dataBytes(count: number): number {
+    let bytes = 0;
+    for (let i = 0; i < count; i++) bytes += Buffer.byteLength(this.log[i].data);
+    return bytes;
+  }
+
+  /** Drops the oldest `count` messages, leaving `bytes` of data. */
+  private dropFirst(count: number, bytes: number): void {
     if (count === 0) return;
     this.trimmedTo = this.log[count - 1].position;
     this.log.splice(0, count);

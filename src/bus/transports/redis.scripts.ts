@@ -37,19 +37,49 @@ receipt = epoch .. '.' .. id
 redis.call('SET', KEYS[3], receipt, 'PX', ARGV[6])
 return receipt`;
 
+/** `facts(log)`: what `XINFO STREAM` says of the log, by name. */
+const STREAM_FACTS = `
+local function facts(log)
+  local info = redis.call('XINFO', 'STREAM', log)
+  local named = {}
+  for i = 1, #info, 2 do named[info[i]] = info[i + 1] end
+  return named
+end`;
+
 /**
  * KEYS: meta, log. ARGV: epoch, after id, count.
- * Returns { 'gap', reason } or { 'ok', top id, first id, trimmed (0/1), entries after the id }.
+ * Returns { 'gap', reason } or { 'ok', top id, since id, entries after the id }: a cursor before
+ * `since` has missed messages that were trimmed. `MAXLEN ~` does not say what it trimmed (nor,
+ * in Redis 7.0, does `max-deleted-entry-id`): after it, since is the first entry kept, so a
+ * cursor on the last entry trimmed counts as expired. After the age cut alone, since is the
+ * last entry it deleted, as recorded by `TRIM_BEFORE_SCRIPT`: exact.
  */
-export const HISTORY_SCRIPT = `
+export const HISTORY_SCRIPT = `${STREAM_FACTS}
 local epoch = redis.call('HGET', KEYS[1], 'epoch')
 if epoch ~= ARGV[1] then return { 'gap', 'epoch' } end
 local top = redis.call('HGET', KEYS[1], 'top')
-if not top then return { 'ok', '0-0', '0-0', 0, {} } end
+if not top then return { 'ok', '0-0', '0-0', {} } end
 if redis.call('EXISTS', KEYS[2]) == 0 then return { 'gap', 'lost' } end
-local info = redis.call('XINFO', 'STREAM', KEYS[2])
-local facts = {}
-for i = 1, #info, 2 do facts[info[i]] = info[i + 1] end
-local first = facts['first-entry'] and facts['first-entry'][1] or top
-local trimmed = (facts['entries-added'] > facts['length']) and 1 or 0
-return { 'ok', top, first, trimmed, redis.call('XRANGE', KEYS[2], '(' .. ARGV[2], '+', 'COUNT', ARGV[3]) }`;
+local log = facts(KEYS[2])
+local deleted = log['entries-added'] - log['length']
+local cut = redis.call('HMGET', KEYS[1], 'cut', 'cutDeleted')
+local since = '0-0'
+if deleted > 0 then
+  if tonumber(cut[2]) == deleted then since = cut[1]
+  elseif log['length'] == 0 then since = top
+  else since = log['first-entry'][1] end
+end
+return { 'ok', top, since, redis.call('XRANGE', KEYS[2], '(' .. ARGV[2], '+', 'COUNT', ARGV[3]) }`;
+
+/**
+ * KEYS: meta, log. ARGV: ms. Deletes the entries from before ms, and records the last one it
+ * deleted with how many the log has deleted in all: while that count stands, nothing else was
+ * trimmed, and a cursor on that entry has missed nothing. Returns how many it deleted.
+ */
+export const TRIM_BEFORE_SCRIPT = `${STREAM_FACTS}
+local last = redis.call('XREVRANGE', KEYS[2], '(' .. ARGV[1] .. '-0', '-', 'COUNT', 1)[1]
+if not last then return 0 end
+local trimmed = redis.call('XTRIM', KEYS[2], 'MINID', ARGV[1])
+local log = facts(KEYS[2])
+redis.call('HSET', KEYS[1], 'cut', last[1], 'cutDeleted', log['entries-added'] - log['length'])
+return trimmed`;

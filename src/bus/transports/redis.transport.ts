@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Logger } from '@nestjs/common';
-import { Redis, type RedisOptions, ReplyError } from 'ioredis';
+import { type Redis, ReplyError } from 'ioredis';
 import { Subject } from 'rxjs';
 import type { BusEvent, BusMessage } from '../bus-event.js';
 import {
@@ -22,7 +22,15 @@ import {
 import { BusUnavailableError } from '../errors/bus-unavailable.error.js';
 import { DeadlineExceeded, delay, withDeadline } from './deadline.js';
 import { HISTORY_PAGE_SIZE } from './history-page-size.js';
-import { HISTORY_SCRIPT, PUBLISH_SCRIPT, SYNC_SCRIPT } from './redis.scripts.js';
+import { InFlight } from './in-flight.js';
+import { closeRedis, openRedis } from './redis-connection.js';
+import { RedisWatchdog } from './redis-watchdog.js';
+import {
+  HISTORY_SCRIPT,
+  PUBLISH_SCRIPT,
+  SYNC_SCRIPT,
+  TRIM_BEFORE_SCRIPT,
+} from './redis.scripts.js';
 
 export interface RedisTransportOptions {
   readonly url: string;
@@ -37,12 +45,13 @@ export interface RedisTransportOptions {
 }
 
 type Entry = [id: string, fields: string[]];
-type HistoryReply = ['gap', 'epoch' | 'lost'] | ['ok', string, string, number, Entry[]];
+type HistoryReply = ['gap', 'epoch' | 'lost'] | ['ok', string, string, Entry[]];
 
 interface ScriptedRedis extends Redis {
   sseBusSync(meta: string, log: string, epoch: string): Promise<[string, string]>;
   sseBusPublish(meta: string, log: string, receipt: string, ...args: string[]): Promise<string>;
   sseBusHistory(meta: string, log: string, ...args: string[]): Promise<HistoryReply>;
+  sseBusTrimBefore(meta: string, log: string, ms: string): Promise<number>;
 }
 
 /**
@@ -60,7 +69,7 @@ export class RedisTransport extends BusTransport {
   private readonly writer: ScriptedRedis;
   /** Only ever blocked in `XREAD`. */
   private readonly reader: ScriptedRedis;
-  private readonly writerCommands: InFlight;
+  private readonly writerCommands: RedisWatchdog;
   private readonly readerCommands: InFlight;
   private epoch = '';
   private top: StreamPosition = START;
@@ -74,20 +83,9 @@ export class RedisTransport extends BusTransport {
     super();
     const tag = `{${options.keyPrefix}}`;
     this.keys = { meta: `${tag}:meta`, log: `${tag}:log`, receipts: `${tag}:receipt:` };
-    const common: RedisOptions = {
-      protocol: 2,
-      lazyConnect: true,
-      // Reconnect quickly and keep trying: a restarted Redis should be picked up in well under
-      // a second, and giving up would leave the instance deaf for good.
-      retryStrategy: (times) => Math.min(50 * times, 1000),
-      // A command in flight when the connection drops is failed (see `InFlight`), never silently
-      // sent twice.
-      autoResendUnfulfilledCommands: false,
-      maxRetriesPerRequest: null,
-    };
-    this.writer = this.connect('writer', { ...common, enableOfflineQueue: false });
-    this.reader = this.connect('reader', common);
-    this.writerCommands = new InFlight(this.writer);
+    this.writer = this.connect('writer', false);
+    this.reader = this.connect('reader', true);
+    this.writerCommands = new RedisWatchdog(this.writer, options.commandTimeoutMs);
     this.readerCommands = new InFlight(this.reader);
     this.reader.on('close', () => this.setReading(false, 'connection to Redis lost'));
   }
@@ -114,10 +112,7 @@ export class RedisTransport extends BusTransport {
     // Interrupts the blocked XREAD; quit() would wait up to blockMs for it.
     this.reader.disconnect();
     await this.loop;
-    // A QUIT on a connection that stopped answering would never be answered either.
-    await withDeadline(this.writer.quit(), this.options.commandTimeoutMs, 'QUIT').catch(() =>
-      this.writer.disconnect(),
-    );
+    await closeRedis(this.writer, this.options.commandTimeoutMs);
     this.subject.complete();
   }
 
@@ -148,7 +143,7 @@ export class RedisTransport extends BusTransport {
       try {
         if (left <= 0) throw new DeadlineExceeded(`Redis is unreachable`);
         await this.whenWriterReady(left);
-        return await this.onWriter(
+        return await this.writerCommands.ask(
           this.writer.sseBusPublish(this.keys.meta, this.keys.log, receipt, ...args),
           deadline - Date.now(),
         );
@@ -171,24 +166,25 @@ export class RedisTransport extends BusTransport {
   async *history(cursor: Cursor): AsyncIterable<readonly BusMessage[]> {
     let after: StreamPosition = cursor;
     for (let first = true; ; first = false) {
-      const reply = await this.onWriter(
-        this.writer.sseBusHistory(
-          this.keys.meta,
-          this.keys.log,
-          cursor.epoch,
-          formatStreamId(after),
-          String(HISTORY_PAGE_SIZE),
-        ),
-        this.options.commandTimeoutMs,
-      ).catch((err: unknown) => {
-        throw new BusUnavailableError(`History unavailable: ${(err as Error).message}`);
-      });
+      const reply = await this.writerCommands
+        .ask(
+          this.writer.sseBusHistory(
+            this.keys.meta,
+            this.keys.log,
+            cursor.epoch,
+            formatStreamId(after),
+            String(HISTORY_PAGE_SIZE),
+          ),
+          this.options.commandTimeoutMs,
+        )
+        .catch((err: unknown) => {
+          throw new BusUnavailableError(`History unavailable: ${(err as Error).message}`);
+        });
       if (reply[0] === 'gap') throw new HistoryGap(reply[1]);
-      const [, top, firstId, trimmed, entries] = reply;
+      const [, top, since, entries] = reply;
       if (first && comparePositions(after, parseStreamId(top)) > 0) throw new HistoryGap('ahead');
-      if (trimmed && comparePositions(after, parseStreamId(firstId)) < 0) {
-        throw new HistoryGap('expired');
-      }
+      // Checked on every page: what was trimmed while the previous one was written is missed too.
+      if (comparePositions(after, parseStreamId(since)) < 0) throw new HistoryGap('expired');
       const page = entries.map((entry) => this.toMessage(entry, cursor.epoch));
       if (page.length > 0) {
         yield page;
@@ -198,27 +194,27 @@ export class RedisTransport extends BusTransport {
     }
   }
 
-  /**
-   * Waits up to `ms` for a writer command. Whoever waits, one unanswered for `commandTimeoutMs`
-   * means the connection is dead though nothing said so (a frozen Redis, a host gone without a
-   * reset, which the OS may take many minutes to notice): the writer gets a new one, as the
-   * reader does, and the commands in flight on the old one fail (see `InFlight`).
-   */
-  private onWriter<T>(command: Promise<T>, ms: number): Promise<T> {
-    const answer = this.writerCommands.track(command);
-    withDeadline(answer, this.options.commandTimeoutMs, 'Redis').catch((err: unknown) => {
-      if (err instanceof DeadlineExceeded) this.writer.disconnect(true);
-    });
-    return withDeadline(answer, ms, 'Redis');
+  /** `XTRIM MINID`, exact rather than `~`: a cursor just after the cut must still replay. */
+  async trimBefore(ms: number): Promise<void> {
+    await this.writerCommands.ask(
+      this.writer.sseBusTrimBefore(this.keys.meta, this.keys.log, String(ms)),
+    );
   }
 
-  private connect(role: string, options: RedisOptions): ScriptedRedis {
-    const client = new Redis(this.options.url, { ...options, connectionName: `sse-bus:${role}` });
-    client.on('error', (err: Error) => this.logger.warn(`Redis ${role}: ${err.message}`));
-    client.defineCommand('sseBusSync', { numberOfKeys: 2, lua: SYNC_SCRIPT });
-    client.defineCommand('sseBusPublish', { numberOfKeys: 3, lua: PUBLISH_SCRIPT });
-    client.defineCommand('sseBusHistory', { numberOfKeys: 2, lua: HISTORY_SCRIPT });
-    return client as ScriptedRedis;
+  /** The writer fails fast while disconnected instead of queueing; the reader just waits. */
+  private connect(role: string, enableOfflineQueue: boolean): ScriptedRedis {
+    return openRedis(
+      this.options.url,
+      role,
+      this.logger,
+      {
+        sseBusSync: { numberOfKeys: 2, lua: SYNC_SCRIPT },
+        sseBusPublish: { numberOfKeys: 3, lua: PUBLISH_SCRIPT },
+        sseBusHistory: { numberOfKeys: 2, lua: HISTORY_SCRIPT },
+        sseBusTrimBefore: { numberOfKeys: 2, lua: TRIM_BEFORE_SCRIPT },
+      },
+      { enableOfflineQueue },
+    ) as ScriptedRedis;
   }
 
   /** Finds the epoch and where to read from; a new epoch resets every subscriber. */
@@ -321,31 +317,5 @@ export class RedisTransport extends BusTransport {
     this.problem = problem;
     if (reading) this.logger.log('Reading the log from Redis');
     else if (!this.closed) this.logger.error(`Not reading the log from Redis: ${problem}`);
-  }
-}
-
-/**
- * The commands in flight on one connection, failed when it closes. ioredis 6.0.0 drops such a
- * command without ever settling it when it does not resend it (redis/ioredis#2193): a publish
- * would wait out its deadline instead of retrying once Redis is back, and the reader its
- * watchdog.
- */
-class InFlight {
-  private readonly failures = new Set<(err: Error) => void>();
-
-  constructor(client: Redis) {
-    client.on('close', () => {
-      const lost = new Error('Connection to Redis lost');
-      this.failures.forEach((fail) => fail(lost));
-      this.failures.clear();
-    });
-  }
-
-  /** Settles like `command`, or rejects if the connection closes first. */
-  track<T>(command: Promise<T>): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      this.failures.add(reject);
-      command.then(resolve, reject).finally(() => this.failures.delete(reject));
-    });
   }
 }

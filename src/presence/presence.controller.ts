@@ -1,0 +1,44 @@
+import {
+  BadRequestException,
+  Controller,
+  Get,
+  Query,
+  ServiceUnavailableException,
+  UseGuards,
+} from '@nestjs/common';
+import { PublishTokenGuard } from '../auth/publish-token.guard.js';
+import { BusUnavailableError } from '../bus/errors/bus-unavailable.error.js';
+import { InvalidQueryError } from '../bus/errors/invalid-query.error.js';
+import { Presence } from './presence.js';
+import type { ClientPresence, PresenceCount } from './presence-store.js';
+import { parsePresenceQuery } from './presence-query.js';
+
+/** Client ids one answer lists, at most. */
+const MAX_LISTED = 1000;
+
+@Controller('sse')
+export class PresenceController {
+  constructor(private readonly presence: Presence) {}
+
+  /**
+   * `GET /sse/presence`: who is connected, for services that are not in this process, behind
+   * the publish token. `{ clients, streams }`; with `?clientId=`, `{ online, streams }`; with
+   * `?topic=`, `{ clients: [ids] }`.
+   */
+  @Get('presence')
+  @UseGuards(PublishTokenGuard)
+  async answer(
+    @Query() query: unknown,
+  ): Promise<PresenceCount | ClientPresence | { clients: string[] }> {
+    const { clientId, topic } = parsePresenceQuery(query);
+    try {
+      if (clientId !== undefined) return await this.presence.client(clientId);
+      if (topic !== undefined) return { clients: await this.presence.clientsOn(topic, MAX_LISTED) };
+      return await this.presence.count();
+    } catch (err) {
+      if (err instanceof InvalidQueryError) throw new BadRequestException(err.message);
+      if (err instanceof BusUnavailableError) throw new ServiceUnavailableException(err.message);
+      throw err;
+    }
+  }
+}
