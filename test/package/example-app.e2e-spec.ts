@@ -19,8 +19,8 @@ import { RawSseClient } from '../support/sse-client.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const EXAMPLE = join(ROOT, 'examples/nest-app');
-/** Two npm installs from the registry, a pack and a build. */
-const SETUP_MS = 10 * 60_000;
+/** Two npm installs from the registry, a pack and a build, at the lowest CPU priority. */
+const SETUP_MS = 15 * 60_000;
 
 const run = promisify(execFile);
 
