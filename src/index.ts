@@ -14,8 +14,5 @@ export {
   SseBusError,
 } from './bus/errors/index.js';
 export type { SseBusOptions, ResolvedSseBusOptions } from './config/sse-bus.options.js';
-export { resolveSseBusOptions } from './config/sse-bus.options.js';
+// forRoot() and forRootAsync() throw it for a wrong option: an app meets it at start-up.
 export { ConfigError } from './config/config.error.js';
-export { type ServiceConfig, loadEnvConfig } from './config/env.config.js';
-export { SseStreamService } from './sse/sse-stream.service.js';
-export { encodeSseFields, SseFrame, type SseFields } from './sse/sse-frame.js';

@@ -2,7 +2,8 @@ import 'reflect-metadata';
 import { type LogLevel as NestLogLevel, Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { ConfigError, SseBusModule, loadEnvConfig, type ServiceConfig } from './index.js';
+import { ConfigError, SseBusModule } from './index.js';
+import { type ServiceConfig, loadEnvConfig } from './config/env.config.js';
 import { requestLogger } from './config/request-logger.js';
 
 const NEST_LEVELS: Record<ServiceConfig['logLevel'], NestLogLevel[]> = {

@@ -1,7 +1,7 @@
 import { request } from 'node:http';
 import { connect } from 'node:net';
 import { EventSource } from 'eventsource';
-import { SseStreamService } from '../../src/index.js';
+import { SseStreamService } from '../../src/sse/sse-stream.service.js';
 import { type RedisServer, startRedis } from '../support/redis-server.js';
 import { RawSseClient } from '../support/sse-client.js';
 import { type Platform, type TestApp, startApp } from '../support/test-app.js';

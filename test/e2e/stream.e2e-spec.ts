@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { request } from 'node:http';
 import { connect as connectHttp2, constants } from 'node:http2';
 import { connect } from 'node:net';
-import { SseStreamService } from '../../src/index.js';
+import { SseStreamService } from '../../src/sse/sse-stream.service.js';
 import { RawSseClient } from '../support/sse-client.js';
 import { type TestApp, startApp } from '../support/test-app.js';
 import { waitFor } from '../support/wait-for.js';

@@ -15,11 +15,17 @@ export interface ServiceProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** Runs the service (`node dist/main.js`) as its own process, on a free port. */
-export async function startService(env: Record<string, string> = {}): Promise<ServiceProcess> {
+/**
+ * Runs the service (`node dist/main.js`) as its own process, on a free port; or `script`, another
+ * app that listens on `HOST` and `PORT` too.
+ */
+export async function startService(
+  env: Record<string, string> = {},
+  script = MAIN,
+): Promise<ServiceProcess> {
   const port = await freePort();
   let output = '';
-  const child = spawn(process.execPath, [MAIN], {
+  const child = spawn(process.execPath, [script], {
     env: { ...process.env, HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

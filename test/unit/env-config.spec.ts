@@ -1,4 +1,5 @@
-import { ConfigError, loadEnvConfig } from '../../src/index.js';
+import { ConfigError } from '../../src/index.js';
+import { loadEnvConfig } from '../../src/config/env.config.js';
 
 describe('loadEnvConfig', () => {
   it('has defaults for everything', () => {

@@ -1,4 +1,4 @@
-import { SseFrame, encodeSseFields } from '../../src/index.js';
+import { SseFrame, encodeSseFields } from '../../src/sse/sse-frame.js';
 
 describe('encodeSseFields', () => {
   it('writes id, event and data lines and ends the event with a blank line', () => {
