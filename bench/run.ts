@@ -1,8 +1,9 @@
 /**
- * sse-bus benchmark: `npm run bench` (full suite, ~45 min) or `npm run bench -- --smoke` (~2 min).
+ * sse-bus benchmark: `npm run bench` (full suite, ~1.5 h) or `npm run bench -- --smoke` (~3 min).
  *
  * Options:
  *   --smoke                ~2k connections, a few broadcasts and targeted messages, every system
+ *                          (~3 min)
  *   --rounds N             run every system/mode N times (full: 1)
  *   --systems a,b          only these systems (sse-bus, sse-bus-own, nest-floor, bare-http,
  *                          better-sse, naive-nest)
@@ -73,13 +74,14 @@ function config(smoke: boolean): BenchConfig {
       ...common,
       levels: { embedded: [1000, 2000], redis: [1000, 2000] },
       targetedRates: [200, 1000],
-      targetedSeconds: 2,
+      // Short steps: the smoke run checks that every system works, and has six of them.
+      targetedSeconds: 1,
       mainN: 2000,
       broadcastSteps: [
         { rate: 1, seconds: 3 },
         { rate: 10, seconds: 2 },
       ],
-      pointMessages: 3,
+      pointMessages: 2,
       stalled: null,
       storm: { inFlightPerWorker: 256 },
       waitCapMs: 30_000,
