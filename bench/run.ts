@@ -1,16 +1,21 @@
 /**
- * sse-bus benchmark: `npm run bench` (full suite, ~45 min) or `npm run bench -- --smoke` (~2 min).
+ * sse-bus benchmark: `npm run bench` (full suite, ~1.5 h) or `npm run bench -- --smoke` (~3 min).
  *
  * Options:
  *   --smoke                ~2k connections, a few broadcasts and targeted messages, every system
+ *                          (~3 min)
  *   --rounds N             run every system/mode N times (full: 1)
- *   --systems a,b          only these systems (sse-bus, bare-http, better-sse, naive-nest)
+ *   --systems a,b          only these systems (sse-bus, sse-bus-own, nest-floor, bare-http,
+ *                          better-sse, naive-nest)
  *   --modes embedded,redis only these modes
+ *   --levels a,b           these idle levels (connections) in every mode; the broadcast and
+ *                          targeted steps and the storm run at 10,000
  *   --out FILE             where the JSON goes (full: bench/results/<timestamp>.json;
  *                          smoke: a temporary file)
  *   --no-docs              do not rewrite docs/benchmarks.md and docs/benchmarks.svg
  *   --no-pin               do not pin servers to CPU 0 and the load to CPU 1
- *   --report FILE          only regenerate the docs from a results file
+ *   --report FILE [MORE]   only regenerate the docs from a results file; each MORE (a focused
+ *                          run, e.g. of sse-bus,sse-bus-own,nest-floor) adds its own section
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -21,15 +26,24 @@ import { readText } from './lib/proc.js';
 import { writeReport } from './lib/report.js';
 import type { BenchResult, Mode, RunResult } from './lib/results.js';
 import { type BenchConfig, runSystem } from './lib/scenarios.js';
-import type { SystemId } from './lib/servers.js';
+import { SYSTEMS, type SystemId } from './lib/servers.js';
 
-const ALL_SYSTEMS: SystemId[] = ['sse-bus', 'bare-http', 'better-sse', 'naive-nest'];
+const ALL_SYSTEMS = Object.keys(SYSTEMS) as SystemId[];
 
 function option(name: string): string | undefined {
   const at = process.argv.indexOf(name);
   return at >= 0 ? process.argv[at + 1] : undefined;
 }
 const flag = (name: string) => process.argv.includes(name);
+
+/** The values after `name`, up to the next option. */
+function optionList(name: string): string[] {
+  const at = process.argv.indexOf(name);
+  if (at < 0) return [];
+  const rest = process.argv.slice(at + 1);
+  const end = rest.findIndex((arg) => arg.startsWith('--'));
+  return end < 0 ? rest : rest.slice(0, end);
+}
 
 function config(smoke: boolean): BenchConfig {
   const pinned = !flag('--no-pin') && cpus().length >= 2;
@@ -60,13 +74,14 @@ function config(smoke: boolean): BenchConfig {
       ...common,
       levels: { embedded: [1000, 2000], redis: [1000, 2000] },
       targetedRates: [200, 1000],
-      targetedSeconds: 2,
+      // Short steps: the smoke run checks that every system works, and has six of them.
+      targetedSeconds: 1,
       mainN: 2000,
       broadcastSteps: [
         { rate: 1, seconds: 3 },
         { rate: 10, seconds: 2 },
       ],
-      pointMessages: 3,
+      pointMessages: 2,
       stalled: null,
       storm: { inFlightPerWorker: 256 },
       waitCapMs: 30_000,
@@ -140,6 +155,8 @@ function brokenChecks(runs: RunResult[]): string[] {
   for (const run of runs) {
     const label = `${run.system}/${run.mode}`;
     if (!run.ok) broken.push(`${label} did not complete: ${run.problems.at(-1)}`);
+    if (run.idle.some((p) => p.connect.failed > 0)) broken.push(`${label}: connects failed`);
+    if (SYSTEMS[run.system].idleOnly) continue;
     const steps = [...run.broadcast, ...run.latencyByN];
     if (steps.length === 0 || steps.every((s) => s.delivered === 0)) {
       broken.push(`${label}: no broadcast delivered`);
@@ -149,17 +166,19 @@ function brokenChecks(runs: RunResult[]): string[] {
       broken.push(`${label}: no targeted message delivered`);
     }
     if (run.targeted.some((s) => s.lost > 0)) broken.push(`${label}: targeted messages lost`);
-    if (run.idle.some((p) => p.connect.failed > 0)) broken.push(`${label}: connects failed`);
     if (run.storm && run.storm.failed > 0) broken.push(`${label}: reconnects failed in the storm`);
   }
   return broken;
 }
 
 async function main(): Promise<void> {
-  const reportOnly = option('--report');
-  if (reportOnly) {
-    const result = JSON.parse(readFileSync(reportOnly, 'utf8')) as BenchResult;
-    const written = writeReport(result, relative(ROOT, reportOnly));
+  const reportOnly = optionList('--report');
+  if (reportOnly.length > 0) {
+    const [main, ...more] = reportOnly.map((file) => ({
+      result: JSON.parse(readFileSync(file, 'utf8')) as BenchResult,
+      path: relative(ROOT, file),
+    }));
+    const written = writeReport(main, more);
     console.log(`Wrote ${written.join(', ')}`);
     return;
   }
@@ -217,7 +236,7 @@ async function main(): Promise<void> {
   save();
   log(`results: ${relative(ROOT, out)}`);
   if (!smoke && !flag('--no-docs')) {
-    const written = writeReport(result, relative(ROOT, out));
+    const written = writeReport({ result, path: relative(ROOT, out) });
     log(`wrote ${written.join(', ')}`);
   }
   const broken = brokenChecks(runs);

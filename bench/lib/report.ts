@@ -1,118 +1,40 @@
 /**
  * docs/benchmarks.md and docs/benchmarks.svg, generated from one results file: sse-bus beside
- * every baseline of the same run, and the targets as ratios within that run.
+ * every baseline of the same run, and the targets as ratios within that run. A focused run given
+ * beside it (say, of the own `@Sse()` path only) adds its own section, compared within itself.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT } from './paths.js';
-import type { BenchResult, BroadcastStep, Mode, RunResult, TargetedStep } from './results.js';
+import type { BenchResult, Mode, RunResult, TargetedStep } from './results.js';
 import { SYSTEMS, type SystemId } from './servers.js';
-import { median, ratio, round } from './stats.js';
+import { median, ratio } from './stats.js';
+import { hasOwnSse, ownSseSection } from './report-own-sse.js';
+import {
+  ORDER,
+  MODES,
+  type Num,
+  fmt,
+  fmtX,
+  verdict,
+  runsOf,
+  rounds,
+  runOf,
+  across,
+  valuesIn,
+  present,
+  table,
+  STEADY_RATES,
+  pooledCpuPerFrame,
+  idleAt,
+  broadcastAt,
+  targetedAt,
+  maxOkRate,
+  lostEverywhere,
+  type Target,
+} from './report-parts.js';
 
-const ORDER: SystemId[] = ['sse-bus', 'bare-http', 'better-sse', 'naive-nest'];
-const MODES: Mode[] = ['embedded', 'redis'];
 const MAX_BUFFERED_KB = 1024;
-
-type Num = number | null | undefined;
-
-function fmt(value: Num, digits = 1): string {
-  if (value === null || value === undefined || !Number.isFinite(value)) return '–';
-  const rounded = round(value, digits)!;
-  return Math.abs(rounded) >= 1000 ? rounded.toLocaleString('en-US') : String(rounded);
-}
-
-function fmtX(value: Num): string {
-  return value == null ? '–' : `${fmt(value, 2)}x`;
-}
-
-const verdict = (met: boolean | null) =>
-  met === null ? 'not measured' : met ? '**met**' : '**missed**';
-
-/** Runs of one system and mode, one per round. */
-function runsOf(result: BenchResult, system: SystemId, mode: Mode): RunResult[] {
-  return result.runs.filter((r) => r.system === system && r.mode === mode);
-}
-
-function rounds(result: BenchResult): number[] {
-  return [...new Set(result.runs.map((r) => r.round))].sort();
-}
-
-function runOf(
-  result: BenchResult,
-  system: SystemId,
-  mode: Mode,
-  roundNo: number,
-): RunResult | undefined {
-  return result.runs.find((r) => r.system === system && r.mode === mode && r.round === roundNo);
-}
-
-/** Median over rounds of a metric, and its range when there is more than one round. */
-function across(runs: RunResult[], metric: (run: RunResult) => Num, digits = 1): string {
-  const values = runs.map(metric).filter((v): v is number => v != null && Number.isFinite(v));
-  if (values.length === 0) return '–';
-  const mid = fmt(median(values), digits);
-  if (values.length === 1) return mid;
-  return `${mid} (${fmt(Math.min(...values), digits)}–${fmt(Math.max(...values), digits)})`;
-}
-
-/** The distinct values `of` gives over every run of `mode`, in ascending order: a table's rows. */
-function valuesIn(result: BenchResult, mode: Mode, of: (run: RunResult) => number[]): number[] {
-  const values = result.runs.filter((r) => r.mode === mode).flatMap(of);
-  return [...new Set(values)].sort((a, b) => a - b);
-}
-
-function present(result: BenchResult, mode: Mode): SystemId[] {
-  return ORDER.filter((system) => runsOf(result, system, mode).length > 0);
-}
-
-function table(header: string[], rows: string[][]): string {
-  return [
-    `| ${header.join(' | ')} |`,
-    `| ${header.map((_, i) => (i === 0 ? '---' : '---:')).join(' | ')} |`,
-    ...rows.map((row) => `| ${row.join(' | ')} |`),
-  ].join('\n');
-}
-
-// ---------- Metrics the targets use ----------
-
-/** The rates every system delivers as offered: no backlog, so no batching, the same work. */
-const STEADY_RATES = [1, 5];
-
-/** Server CPU over frames delivered, pooled over the broadcast steps (only `rates`, if given). */
-function pooledCpuPerFrame(run: RunResult | undefined, rates?: number[]): number | null {
-  const steps = run?.broadcast.filter((s) => !rates || rates.includes(s.rate)) ?? [];
-  if (steps.length === 0) return null;
-  const cpu = steps.reduce((n, s) => n + s.serverCpuMs, 0);
-  const frames = steps.reduce((n, s) => n + s.delivered, 0);
-  return frames > 0 ? (cpu * 1000) / frames : null;
-}
-
-function idleAt(run: RunResult | undefined, n: number) {
-  return run?.idle.find((p) => p.n === n);
-}
-
-function broadcastAt(run: RunResult | undefined, rate: number): BroadcastStep | undefined {
-  return run?.broadcast.find((s) => s.rate === rate);
-}
-
-function targetedAt(run: RunResult | undefined, n: number): TargetedStep[] {
-  return run?.targeted.filter((s) => s.n === n) ?? [];
-}
-
-function maxOkRate(steps: TargetedStep[]): number | null {
-  const ok = steps.filter((s) => s.ok).map((s) => s.rate);
-  return ok.length ? Math.max(...ok) : null;
-}
-
-function lostEverywhere(run: RunResult): number {
-  return [...run.broadcast, ...run.latencyByN, ...run.targeted].reduce((n, s) => n + s.lost, 0);
-}
-
-interface Target {
-  name: string;
-  measured: string;
-  met: boolean | null;
-}
 
 function targetsForRound(result: BenchResult, roundNo: number): Target[] {
   const cfg = result.meta.config as {
@@ -421,7 +343,17 @@ function stalledTable(result: BenchResult): string {
   );
 }
 
-export function renderMarkdown(result: BenchResult, source: string): string {
+/** A results file and its path from the repository's root. */
+export interface Source {
+  result: BenchResult;
+  path: string;
+}
+
+/**
+ * The page, from `main`; each of `more` (a focused run) adds the sections of the systems it has,
+ * in place of `main`'s.
+ */
+export function renderMarkdown({ result, path: source }: Source, more: Source[] = []): string {
   const cfg = result.meta.config as {
     mainN: number;
     smallN: number;
@@ -447,7 +379,7 @@ export function renderMarkdown(result: BenchResult, source: string): string {
   out.push('');
   out.push(
     `Generated by \`${result.meta.command}\` from [\`${source}\`](../${source}); regenerate this page with ` +
-      `\`npm run bench:report -- ${source}\`. The smoke version (\`npm run bench:smoke\`, about 2,000 connections, ~1 min) checks that the benchmark works and asserts no speed.`,
+      `\`npm run bench:report -- ${[source, ...more.map((m) => m.path)].join(' ')}\`. The smoke version (\`npm run bench:smoke\`, about 2,000 connections, ~3 min) checks that the benchmark works and asserts no speed.`,
   );
   out.push('');
   out.push(machineSection(result));
@@ -460,10 +392,13 @@ export function renderMarkdown(result: BenchResult, source: string): string {
     'Every system serves the same protocol: `GET /sse/msg?token=<HS256 JWT, sub = client id>` opens a stream',
   );
   out.push(
-    '(verified with `jose` by all of them), `POST /sse/publish` with `{ data, clientId? }` publishes.',
+    '(verified with `jose` by all of them; the own `@Sse()` app serves it at its own paths), `POST /sse/publish` with `{ data, clientId? }` publishes.',
   );
   out.push('');
-  for (const system of ORDER) {
+  const systems = new Set(
+    [result, ...more.map((m) => m.result)].flatMap((r) => r.runs.map((run) => run.system)),
+  );
+  for (const system of ORDER.filter((s) => systems.has(s))) {
     out.push(`- **${SYSTEMS[system].label}**: ${SYSTEMS[system].describe}.`);
   }
   out.push('');
@@ -569,11 +504,15 @@ export function renderMarkdown(result: BenchResult, source: string): string {
     out.push('');
   }
 
+  const ownSse = [...more].reverse().find((m) => hasOwnSse(m.result));
+  out.push(
+    ownSse ? ownSseSection(ownSse.result, ownSse.path, true) : ownSseSection(result, source, false),
+  );
   out.push('## Method');
   out.push('');
   out.push(
     [
-      '- **Load generator**: separate Node processes (`child_process.fork`), at most 9,000 raw `net` sockets each, each process on its own source address (127.0.0.2, .3, …). Each socket sends `GET /sse/msg?token=… HTTP/1.1` by hand.',
+      '- **Load generator**: separate Node processes (`child_process.fork`), at most 9,000 raw `net` sockets each, each process on its own source address (127.0.0.2, .3, …). Each socket sends `GET /sse/msg?token=… HTTP/1.1` (or the system’s own path) by hand; a connection is open at the `connected` event, or at the response’s headers for a stream that sends nothing (Nest’s floor).',
       `- **Probes** (every ${cfg.smallProbeEvery}th of the first ${cfg.smallN} connections, then every ${cfg.probeEvery}th: about 2%, spread evenly) decode HTTP chunked encoding and SSE frames and record, for each message, \`process.hrtime.bigint()\` minus the timestamp in its payload (CLOCK_MONOTONIC is shared by the processes of one machine).`,
       '- **Sinks** (the rest) read until the `connected` event, then stop reading at the libuv level (`onread` callback returning `false`): they cost the generator nothing while a step runs, and the kernel keeps what arrives. After every step a *drain* lets every sink read and counts the payload markers it got, so **every connection is counted**: "lost" is messages × connections − frames counted, exactly, not an estimate from probes.',
       '- **Publisher**: its own process, `POST /sse/publish` over keep-alive connections at a fixed rate, open loop; each payload carries the time it was *scheduled* to be sent, so a server that falls behind is charged for the queue it builds (no coordinated omission). Latency therefore includes the POST, the bus (and the Redis hop) and the fan-out.',
@@ -591,6 +530,8 @@ export function renderMarkdown(result: BenchResult, source: string): string {
 
 const COLORS: Record<SystemId, string> = {
   'sse-bus': '#d62728',
+  'sse-bus-own': '#ff7f0e',
+  'nest-floor': '#8c564b',
   'bare-http': '#1f77b4',
   'better-sse': '#2ca02c',
   'naive-nest': '#9467bd',
@@ -693,7 +634,6 @@ function panel(
 export function renderSvg(result: BenchResult): string {
   const latency = seriesOf(result, (run) => run.latencyByN.map((s) => [s.n, s.latency.p99]));
   const memory = seriesOf(result, (run) => run.idle.map((p) => [p.n, p.rssPerConnKb]));
-  const width = 960;
   const height = 420;
   const legend: string[] = [];
   let lx = 70;
@@ -713,6 +653,8 @@ export function renderSvg(result: BenchResult): string {
     `<line x1="${lx + 110}" y1="395" x2="${lx + 136}" y2="395" stroke="#333" stroke-width="2" stroke-dasharray="6 4"/>`,
   );
   legend.push(`<text x="${lx + 142}" y="399" font-size="12">Redis, 2 instances</text>`);
+  // Wider when the legend needs it (six systems), never narrower than the two panels.
+  const width = Math.max(960, lx + 270);
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="Helvetica, Arial, sans-serif">`,
     `<rect width="${width}" height="${height}" fill="#fff"/>`,
@@ -724,14 +666,20 @@ export function renderSvg(result: BenchResult): string {
   ].join('\n');
 }
 
-/** Writes docs/benchmarks.md and docs/benchmarks.svg; returns their paths. */
-export function writeReport(result: BenchResult, source: string): string[] {
+/**
+ * Writes docs/benchmarks.md and docs/benchmarks.svg from `main`, with the sections `more` adds
+ * (see `renderMarkdown`); returns their paths.
+ */
+export function writeReport(main: Source, more: Source[] = []): string[] {
   const md = join(ROOT, 'docs/benchmarks.md');
   const svg = join(ROOT, 'docs/benchmarks.svg');
   // Hand-written analysis of a run, kept beside its results: <results>.notes.md.
-  const notes = join(ROOT, source.replace(/\.json$/, '.notes.md'));
-  const analysis = existsSync(notes) ? `\n${readFileSync(notes, 'utf8').trim()}\n` : '';
-  writeFileSync(md, renderMarkdown(result, source) + analysis);
-  writeFileSync(svg, renderSvg(result));
+  const analysis = [main, ...more]
+    .map(({ path }) => join(ROOT, path.replace(/\.json$/, '.notes.md')))
+    .filter((notes) => existsSync(notes))
+    .map((notes) => `\n${readFileSync(notes, 'utf8').trim()}\n`)
+    .join('');
+  writeFileSync(md, renderMarkdown(main, more) + analysis);
+  writeFileSync(svg, renderSvg(main.result));
   return ['docs/benchmarks.md', 'docs/benchmarks.svg'];
 }

@@ -23,6 +23,7 @@ import type {
 } from './results.js';
 import {
   type RedisProcess,
+  SYSTEMS,
   type ServerProcess,
   type SystemId,
   startRedis,
@@ -564,7 +565,7 @@ class Run {
   }
 }
 
-/** Runs every scenario against one system in one mode. */
+/** Runs every scenario against one system in one mode (the idle levels only, for an idle-only one). */
 export async function runSystem(
   cfg: BenchConfig,
   system: SystemId,
@@ -576,6 +577,7 @@ export async function runSystem(
   const label = `${system}/${mode}`;
   const instances = mode === 'redis' ? 2 : 1;
   const levels = cfg.levels[mode];
+  const { path = '/sse/msg', idleOnly = false } = SYSTEMS[system];
   const result: RunResult = {
     system,
     mode,
@@ -606,7 +608,10 @@ export async function runSystem(
     }
     const most =
       Math.max(...levels) + (cfg.stalled ? Math.ceil(cfg.stalled.n * cfg.stalled.share) : 0);
-    gen = await LoadGen.start(Math.max(2, Math.ceil(most / MAX_PER_WORKER)), cfg.cpuLoad);
+    gen = await LoadGen.start(Math.max(2, Math.ceil(most / MAX_PER_WORKER)), cfg.cpuLoad, {
+      path,
+      openOnHeaders: idleOnly,
+    });
     pub = Publisher.start(cfg.cpuLoad);
     run = new Run(cfg, label, servers, redis, gen, pub, log);
 
@@ -614,11 +619,13 @@ export async function runSystem(
     result.baseline = { rssKb: base.rssKb, heapUsedKb: base.heapUsedKb };
     log(`  started ${instances} instance(s): RSS ${Math.round(base.rssKb / 1024)} MiB`);
 
+    // Opened by every system, so that each level's connections find the process warmed up alike.
     await run.openTo(cfg.smallN);
-    result.targeted.push(...(await run.targetedSteps()));
+    if (!idleOnly) result.targeted.push(...(await run.targetedSteps()));
 
     for (const level of levels) {
       result.idle.push(await run.idle(level));
+      if (idleOnly) continue;
       if (level === cfg.mainN) {
         for (const step of cfg.broadcastSteps) {
           result.broadcast.push(await run.broadcast(step.rate, step.seconds));

@@ -8,33 +8,60 @@ import { Redis } from 'ioredis';
 import { ROOT, compiled } from './paths.js';
 import { JWT_SECRET, PUBLISH_TOKEN } from './tokens.js';
 
-export type SystemId = 'sse-bus' | 'bare-http' | 'better-sse' | 'naive-nest';
+export type SystemId =
+  'sse-bus' | 'sse-bus-own' | 'nest-floor' | 'bare-http' | 'better-sse' | 'naive-nest';
 
-export const SYSTEMS: Record<SystemId, { label: string; script: () => string; describe: string }> =
-  {
-    'sse-bus': {
-      label: 'sse-bus',
-      script: () => join(ROOT, 'dist/main.js'),
-      describe: 'this project: NestJS 12 + Fastify, `node dist/main.js`',
-    },
-    'bare-http': {
-      label: 'bare node:http',
-      script: () => compiled('baselines/bare-http.js'),
-      describe:
-        'node:http, one prebuilt frame Buffer per message, Map routing, one heartbeat timer',
-    },
-    'better-sse': {
-      label: 'better-sse',
-      script: () => compiled('baselines/better-sse.js'),
-      describe: 'better-sse 0.16.1 sessions on one channel, on node:http',
-    },
-    'naive-nest': {
-      label: 'naive NestJS',
-      script: () => compiled('baselines/naive-nest.js'),
-      describe:
-        'NestJS + Express, Map<clientId, Response>, JSON.stringify + res.write per client, Redis pub/sub',
-    },
-  };
+export interface SystemSpec {
+  label: string;
+  script: () => string;
+  describe: string;
+  /** The stream's path (default `/sse/msg`). */
+  path?: string;
+  /**
+   * The stream sends nothing, not even `connected`: a connection is open once the response's
+   * headers are in, and the system only takes part in the idle levels.
+   */
+  idleOnly?: boolean;
+}
+
+export const SYSTEMS: Record<SystemId, SystemSpec> = {
+  'sse-bus': {
+    label: 'sse-bus',
+    script: () => join(ROOT, 'dist/main.js'),
+    describe: 'this project: NestJS 12 + Fastify, `node dist/main.js`',
+  },
+  'sse-bus-own': {
+    label: 'sse-bus own @Sse()',
+    script: () => compiled('baselines/sse-bus-own-sse.js'),
+    path: '/sse/own',
+    describe:
+      "this project's module in an app of its own (NestJS 12 + Fastify), `GET /sse/own`: an `@Sse()` handler returning `bus.sse(request, { clientId })`, written by Nest's SSE plumbing",
+  },
+  'nest-floor': {
+    label: 'Nest @Sse() floor',
+    script: () => compiled('baselines/sse-bus-own-sse.js'),
+    path: '/sse/never',
+    idleOnly: true,
+    describe:
+      'the same app, `GET /sse/never`: an `@Sse()` handler returning `NEVER` after the same token check, the least a Nest SSE stream holds; idle levels only, as it delivers nothing',
+  },
+  'bare-http': {
+    label: 'bare node:http',
+    script: () => compiled('baselines/bare-http.js'),
+    describe: 'node:http, one prebuilt frame Buffer per message, Map routing, one heartbeat timer',
+  },
+  'better-sse': {
+    label: 'better-sse',
+    script: () => compiled('baselines/better-sse.js'),
+    describe: 'better-sse 0.16.1 sessions on one channel, on node:http',
+  },
+  'naive-nest': {
+    label: 'naive NestJS',
+    script: () => compiled('baselines/naive-nest.js'),
+    describe:
+      'NestJS + Express, Map<clientId, Response>, JSON.stringify + res.write per client, Redis pub/sub',
+  },
+};
 
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

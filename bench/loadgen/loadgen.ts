@@ -7,6 +7,7 @@ import type {
   DrainResult,
   OpenResult,
   ReleaseResult,
+  StreamTarget,
   WorkerReply,
   WorkerRequest,
 } from './protocol.js';
@@ -71,7 +72,11 @@ export interface Opened {
 export class LoadGen {
   private constructor(private readonly workers: Worker[]) {}
 
-  static async start(count: number, cpu: string | undefined): Promise<LoadGen> {
+  static async start(
+    count: number,
+    cpu: string | undefined,
+    target: StreamTarget,
+  ): Promise<LoadGen> {
     const workers: Worker[] = [];
     for (let index = 0; index < count; index++) {
       const child = fork(compiled('loadgen/worker.js'), [], {
@@ -84,6 +89,7 @@ export class LoadGen {
         op: 'init',
         host: '127.0.0.1',
         localAddresses: Array.from({ length: 8 }, (_, k) => `127.0.0.${2 + k}`),
+        target,
       });
       if (cpu && child.pid) pin(child.pid, cpu);
       workers.push(worker);

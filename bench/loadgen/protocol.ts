@@ -14,12 +14,21 @@ export interface ConnSpec {
   readonly kind: ConnKind;
 }
 
+/** What a connection asks for, and when it counts as open. */
+export interface StreamTarget {
+  /** Path of the stream, e.g. `/sse/msg`; `?token=` is appended. */
+  readonly path: string;
+  /** Open once the response's headers are in (a stream that sends nothing), not at `connected`. */
+  readonly openOnHeaders: boolean;
+}
+
 export type WorkerRequest =
   | {
       readonly op: 'init';
       readonly id: number;
       readonly localAddresses: string[];
       readonly host: string;
+      readonly target: StreamTarget;
     }
   | {
       readonly op: 'open';

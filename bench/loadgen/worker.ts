@@ -14,6 +14,7 @@ import type {
   DrainResult,
   OpenResult,
   ReleaseResult,
+  StreamTarget,
   WorkerReply,
   WorkerRequest,
 } from './protocol.js';
@@ -29,6 +30,7 @@ const READ_BUFFER = Buffer.allocUnsafe(256 * 1024);
 
 let host = '127.0.0.1';
 let localAddresses = ['127.0.0.1'];
+let target: StreamTarget = { path: '/sse/msg', openOnHeaders: false };
 const tokens = new Map<number, string>();
 
 /** Sinks read while this is on (a drain, or the live mode of the stalled-client scenario). */
@@ -85,7 +87,7 @@ class Conn {
       this.socket = socket;
       socket.on('connect', () => {
         socket.write(
-          `GET /sse/msg?token=${token} HTTP/1.1\r\nHost: ${host}:${this.spec.port}\r\n` +
+          `GET ${target.path}?token=${token} HTTP/1.1\r\nHost: ${host}:${this.spec.port}\r\n` +
             `Accept: text/event-stream\r\nCache-Control: no-cache\r\n\r\n`,
         );
       });
@@ -139,7 +141,7 @@ class Conn {
       this.fail(`status ${text.slice(9, 12)}`);
     } else if (BUSY.test(text)) {
       this.fail('busy');
-    } else if (CONNECTED.test(text)) {
+    } else if (target.openOnHeaders ? text.includes('\r\n\r\n') : CONNECTED.test(text)) {
       this.connected();
     }
   }
@@ -225,6 +227,7 @@ class ProbeParser {
       text = this.head.slice(end + 4);
       this.head = '';
       this.inHead = false;
+      if (target.openOnHeaders) conn.connected();
     }
     if (this.chunked) this.dechunk(text);
     else this.sse += text;
@@ -416,6 +419,7 @@ async function handle(request: WorkerRequest): Promise<unknown> {
     case 'init':
       host = request.host;
       localAddresses = request.localAddresses;
+      target = request.target;
       return { pid: process.pid };
     case 'open': {
       const list = request.specs.map((spec) => {

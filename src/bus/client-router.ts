@@ -1,7 +1,13 @@
-import { Observable, type Subscriber, type Subscription } from 'rxjs';
+import { Observable, type Subscriber, type Subscription, type Unsubscribable } from 'rxjs';
 import type { Audience, BusEvent, BusMessage } from './bus-event.js';
 
 type Route = Subscriber<BusEvent>;
+/**
+ * The routes of one client or topic: the route itself while there is one (the usual case), a
+ * set once there are more. An index entry is held per open stream, and a set costs more than
+ * the rest of the entry.
+ */
+type Routes = Route | Set<Route>;
 
 /** Told when a stream opens or ends: what presence is counted from. */
 export interface RouteWatcher {
@@ -18,8 +24,8 @@ export interface RouteWatcher {
  */
 export class ClientRouter {
   private readonly everyone = new Map<Route, Audience>();
-  private readonly byClient = new Map<string, Set<Route>>();
-  private readonly byTopic = new Map<string, Set<Route>>();
+  private readonly byClient = new Map<string, Routes>();
+  private readonly byTopic = new Map<string, Routes>();
   private connection: Subscription | undefined;
   private watcher: RouteWatcher | undefined;
 
@@ -50,22 +56,29 @@ export class ClientRouter {
         next: (event) => this.route(event),
         complete: () => this.everyone.forEach((_, each) => each.complete()),
       });
-      return () => {
-        remove(this.byClient, clientId, route);
-        topics?.forEach((topic) => remove(this.byTopic, topic, route));
-        this.everyone.delete(route);
-        this.watcher?.left(audience);
-        if (this.everyone.size === 0) {
-          this.connection?.unsubscribe();
-          this.connection = undefined;
-        }
-      };
+      return new Membership(this, route);
     });
+  }
+
+  /** Takes `route` out of the indexes: what unsubscribing from its view does. */
+  leave(route: Route): void {
+    const audience = this.everyone.get(route);
+    if (!audience) return;
+    const { clientId, topics } = audience;
+    remove(this.byClient, clientId, route);
+    topics?.forEach((topic) => remove(this.byTopic, topic, route));
+    this.everyone.delete(route);
+    this.watcher?.left(audience);
+    if (this.everyone.size === 0) {
+      this.connection?.unsubscribe();
+      this.connection = undefined;
+    }
   }
 
   /** Open streams of `clientId` on this instance. */
   streamsOf(clientId: string): number {
-    return this.byClient.get(clientId)?.size ?? 0;
+    const routes = this.byClient.get(clientId);
+    return routes === undefined ? 0 : routes instanceof Set ? routes.size : 1;
   }
 
   /** Open streams per client, and per topic and client: the whole of this instance's presence. */
@@ -76,7 +89,7 @@ export class ClientRouter {
   /** Up to `limit` client ids with a stream on `topic`. */
   clientsOn(topic: string, limit: number): string[] {
     const clients = new Set<string>();
-    for (const route of this.byTopic.get(topic) ?? []) {
+    for (const route of each(this.byTopic.get(topic))) {
       if (clients.size >= limit) break;
       clients.add(this.everyone.get(route)!.clientId);
     }
@@ -96,9 +109,7 @@ export class ClientRouter {
   private toClients(message: BusMessage, clientIds: readonly string[]): void {
     const topics = message.topics;
     for (const clientId of clientIds) {
-      const routes = this.byClient.get(clientId);
-      if (!routes) continue;
-      for (const route of routes) {
+      for (const route of each(this.byClient.get(clientId))) {
         const subscribed = this.everyone.get(route)!.topics;
         if (topics === null || (subscribed !== null && topics.some((t) => subscribed.has(t)))) {
           route.next(message);
@@ -109,13 +120,13 @@ export class ClientRouter {
 
   private toTopics(message: BusMessage, topics: readonly string[]): void {
     if (topics.length === 1) {
-      this.byTopic.get(topics[0])?.forEach((route) => route.next(message));
+      for (const route of each(this.byTopic.get(topics[0]))) route.next(message);
       return;
     }
     // A stream on several of its topics gets it once.
     const reached = new Set<Route>();
     for (const topic of topics) {
-      for (const route of this.byTopic.get(topic) ?? []) {
+      for (const route of each(this.byTopic.get(topic))) {
         if (reached.has(route)) continue;
         reached.add(route);
         route.next(message);
@@ -124,15 +135,39 @@ export class ClientRouter {
   }
 }
 
-function add(index: Map<string, Set<Route>>, key: string, route: Route): void {
-  let routes = index.get(key);
-  if (!routes) index.set(key, (routes = new Set()));
-  routes.add(route);
+/**
+ * Unsubscribing from a view: an object rather than a closure, as it is held for as long as the
+ * stream is open, and a closure would hold its scopes too.
+ */
+class Membership implements Unsubscribable {
+  constructor(
+    private readonly router: ClientRouter,
+    private readonly route: Route,
+  ) {}
+
+  unsubscribe(): void {
+    this.router.leave(this.route);
+  }
 }
 
-function remove(index: Map<string, Set<Route>>, key: string, route: Route): void {
+const NONE: readonly Route[] = [];
+
+function each(routes: Routes | undefined): Iterable<Route> {
+  return routes === undefined ? NONE : routes instanceof Set ? routes : [routes];
+}
+
+function add(index: Map<string, Routes>, key: string, route: Route): void {
   const routes = index.get(key);
-  if (!routes) return;
-  routes.delete(route);
-  if (routes.size === 0) index.delete(key);
+  if (routes === undefined) index.set(key, route);
+  else if (routes instanceof Set) routes.add(route);
+  else index.set(key, new Set([routes, route]));
+}
+
+function remove(index: Map<string, Routes>, key: string, route: Route): void {
+  const routes = index.get(key);
+  if (routes === route) {
+    index.delete(key);
+  } else if (routes instanceof Set && routes.delete(route) && routes.size === 1) {
+    index.set(key, routes.values().next().value!);
+  }
 }

@@ -24,9 +24,11 @@ function frameOf(event: BusEvent): SseFrame {
 
 /** `GET /sse/msg`'s stream, as bytes built once per process and written as they are. */
 export const FRAMES: StreamEncoding<SseFrame> = {
-  opening(retryMs, clientId, id) {
+  opening(retryMs, clientId, id, resumes) {
     if (opening?.fields.retry !== retryMs) opening = new SseFrame({ retry: retryMs });
-    return [opening, new SseFrame({ id, event: 'connected', data: JSON.stringify({ clientId }) })];
+    // A resuming client's own Last-Event-ID stands until the replay moves it on.
+    const connected = { id: resumes ? undefined : id, event: 'connected' };
+    return [opening, new SseFrame({ ...connected, data: JSON.stringify({ clientId }) })];
   },
   event: frameOf,
   heartbeat: new SseFrame({ comment: '' }),

@@ -1,5 +1,8 @@
 import type { MessageEvent } from '@nestjs/common';
+import type { Subscriber } from 'rxjs';
 import type { BusEvent } from '../bus/bus-event.js';
+import type { StreamSink } from './bus-stream.js';
+import type { SocketBacklog } from './socket-backlog.js';
 import type { StreamEncoding } from './stream-encoding.js';
 
 const events = new WeakMap<BusEvent, MessageEvent>();
@@ -23,6 +26,7 @@ function messageEventOf(event: BusEvent): MessageEvent {
  * the last id sent, and the heartbeat is a bare comment.
  */
 export const MESSAGE_EVENTS: StreamEncoding<MessageEvent> = {
+  // With an id even when the client resumes (Nest would number it otherwise): its own.
   opening: (retryMs, clientId, id) => [
     { type: 'connected', id, retry: retryMs, data: JSON.stringify({ clientId }) },
   ],
@@ -45,4 +49,28 @@ export function wireBytesAtLeast(event: MessageEvent): number {
   if (retry !== undefined) bytes += 8;
   if (comment !== undefined) bytes += comment.length + 3;
   return bytes;
+}
+
+/**
+ * Hands a stream's events to Nest, which writes them; with a `backlog` (HTTP/1, where the socket
+ * is the stream's own), counts what waits for the client.
+ */
+export class NestEventSink implements StreamSink<MessageEvent> {
+  constructor(
+    private readonly subscriber: Subscriber<MessageEvent>,
+    private readonly backlog: SocketBacklog | undefined,
+  ) {}
+
+  write(event: MessageEvent): boolean {
+    this.subscriber.next(event);
+    return this.backlog?.add(wireBytesAtLeast(event)) !== true;
+  }
+
+  end(): void {
+    this.subscriber.complete();
+  }
+
+  whenWritable(): Promise<void> | undefined {
+    return this.backlog?.whenWritable();
+  }
 }

@@ -14,22 +14,23 @@ export class SocketBacklog {
   constructor(
     private readonly socket: Socket,
     private readonly maxBytes: number,
-    private readonly onOverflow: () => void,
   ) {
     this.taken = socket.bytesWritten;
   }
 
-  /** Counts an event handed to Nest; past the limit, the client is cut off. */
-  add(bytes: number): void {
+  /**
+   * Counts an event handed to Nest; past the limit, the client is cut off. Returns whether this
+   * cut it off (the caller says so), rather than calling back: no closure per open stream.
+   */
+  add(bytes: number): boolean {
     this.owed += bytes;
     this.uncheckedBytes += bytes;
     // Counting what the socket took costs a walk of its buffer: once per eighth of the limit.
-    if (this.uncheckedBytes < this.maxBytes / 8) return;
+    if (this.uncheckedBytes < this.maxBytes / 8) return false;
     this.uncheckedBytes = 0;
-    if (this.bytes() > this.maxBytes && !this.socket.destroyed) {
-      this.socket.destroy();
-      this.onOverflow();
-    }
+    if (this.bytes() <= this.maxBytes || this.socket.destroyed) return false;
+    this.socket.destroy();
+    return true;
   }
 
   /**

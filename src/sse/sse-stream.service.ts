@@ -1,4 +1,5 @@
 import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import {
   type BeforeApplicationShutdown,
   Inject,
@@ -9,7 +10,7 @@ import {
   ServiceUnavailableException,
 } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import { Observable, Subject } from 'rxjs';
+import { Observable, type Subscriber, type Subscription } from 'rxjs';
 import type { Audience, BusEvent } from '../bus/bus-event.js';
 import { BusTransport } from '../bus/bus-transport.js';
 import { ClientRouter } from '../bus/client-router.js';
@@ -17,16 +18,17 @@ import { parseCursor } from '../bus/cursor.js';
 import { resume } from '../bus/resume.js';
 import { SSE_BUS_OPTIONS } from '../bus/sse-bus.constants.js';
 import type { ResolvedSseBusOptions } from '../config/sse-bus.options.js';
+import { BusStream, type StreamHost } from './bus-stream.js';
 import { FRAMES } from './event-frames.js';
 import { Heartbeat } from './heartbeat.js';
-import { MESSAGE_EVENTS, wireBytesAtLeast } from './message-events.js';
+import { MESSAGE_EVENTS, NestEventSink } from './message-events.js';
 import { ResponseWriter } from './response-writer.js';
 import { SocketBacklog } from './socket-backlog.js';
-import { type StreamEncoding, jitter } from './stream-encoding.js';
+import { jitter } from './stream-encoding.js';
 import type { RawStreamRequest } from './stream-request.js';
 
-/** The longest delay `setTimeout` takes; a longer one would fire at once. */
-const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+/** A replay that never waits: for a stream whose client keeps up by definition. */
+const NO_PACE = () => undefined;
 /** How often, while the server closes, connections that went idle are closed. */
 const IDLE_SWEEP_MS = 50;
 
@@ -37,26 +39,40 @@ export interface StreamSpec extends Audience {
   readonly expiresAt?: number;
 }
 
-/** How a stream learns that its client is falling behind. */
-interface Pacing<T> {
-  /** Undefined while the client keeps up; otherwise settles once it has read enough. */
-  whenWritable(): Promise<void> | undefined;
-  /** Called with each item the stream sends. */
-  sent?(item: T): void;
+/**
+ * An app's own stream as Nest gets it, until Nest subscribes: what opening it takes, in fields.
+ * Nest holds it as long as the stream is open, so a closure and its scopes would cost more.
+ */
+class NestEvents extends Observable<MessageEvent> {
+  constructor(
+    subscribe: (this: NestEvents, subscriber: Subscriber<MessageEvent>) => void,
+    readonly service: SseStreamService,
+    readonly socket: Socket | undefined,
+    readonly spec: StreamSpec,
+  ) {
+    // RxJS calls it on the Observable subscribed to: this one.
+    super(
+      subscribe as (this: Observable<MessageEvent>, subscriber: Subscriber<MessageEvent>) => void,
+    );
+  }
 }
 
-const KEEPS_UP: Pacing<unknown> = { whenWritable: () => undefined };
-
 /**
- * Opens and ends the event streams of this instance's clients, and counts them: `GET /sse/msg`'s,
- * written as bytes, and apps' own `@Sse()` endpoints', handed to Nest as `MessageEvent`s.
+ * Opens and ends the event streams of this instance's clients: `GET /sse/msg`'s, written as
+ * bytes, and apps' own `@Sse()` endpoints', handed to Nest as `MessageEvent`s. It keeps the open
+ * ones, which the shared heartbeat and the shutdown go through: one clock and one set for the
+ * process, rather than two subscriptions per stream.
  */
 @Injectable()
-export class SseStreamService implements BeforeApplicationShutdown, OnApplicationShutdown {
+export class SseStreamService
+  implements BeforeApplicationShutdown, OnApplicationShutdown, StreamHost
+{
   private readonly logger = new Logger(SseStreamService.name);
-  private readonly closing$ = new Subject<void>();
-  private draining = false;
-  private streams = 0;
+  private readonly streams = new Set<BusStream<unknown>>();
+  private beats: Subscription | undefined;
+  private closing = false;
+  /** The last start id given out. */
+  private position = '';
   private idleSweep: NodeJS.Timeout | undefined;
 
   constructor(
@@ -69,12 +85,17 @@ export class SseStreamService implements BeforeApplicationShutdown, OnApplicatio
 
   /** Open streams on this instance. */
   get openStreams(): number {
-    return this.streams;
+    return this.streams.size;
+  }
+
+  /** Whether the instance is shutting down. */
+  get draining(): boolean {
+    return this.closing;
   }
 
   /** Whether a new stream may open now: not while shutting down, nor past `maxConnections`. */
   admits(): boolean {
-    return !this.draining && this.streams < this.options.maxConnections;
+    return !this.closing && this.streams.size < this.options.maxConnections;
   }
 
   /** A backed-off delay, with jitter, for a client turned away. */
@@ -86,9 +107,8 @@ export class SseStreamService implements BeforeApplicationShutdown, OnApplicatio
    * What a stream may see: live from now on, or first what it missed after `lastEventId`.
    * @param pace called after each replayed message (see `resume`).
    */
-  view(spec: StreamSpec, pace: () => Promise<void> | undefined = () => undefined) {
-    const live$ = this.router.view({ clientId: spec.clientId, topics: spec.topics });
-    return spec.lastEventId ? resume(live$, this.transport, spec, spec.lastEventId, pace) : live$;
+  view(spec: StreamSpec, pace: () => Promise<void> | undefined = NO_PACE) {
+    return this.viewOf(spec, spec.lastEventId, pace);
   }
 
   /**
@@ -100,11 +120,9 @@ export class SseStreamService implements BeforeApplicationShutdown, OnApplicatio
       this.slow(spec),
     );
     if (writer.bodiless) return writer.end(false);
-    const subscription = this.stream(FRAMES, spec, writer).subscribe({
-      next: (frame) => writer.write(frame),
-      complete: () => writer.end(this.draining),
-    });
-    subscription.add(writer.onClose(() => subscription.unsubscribe()));
+    const stream = new BusStream(this, FRAMES, writer, spec);
+    this.start(stream, spec);
+    stream.add(writer.onClose(() => stream.unsubscribe()));
   }
 
   /** A stream that only says "busy, come back later" and ends. */
@@ -131,17 +149,19 @@ export class SseStreamService implements BeforeApplicationShutdown, OnApplicatio
       });
     }
     // On HTTP/1 the socket is the stream's own, so what waits for the client can be counted.
-    const socket = request.httpVersionMajor === 1 ? request.socket : null;
-    if (!socket) return this.stream<MessageEvent>(MESSAGE_EVENTS, spec, KEEPS_UP);
-    return new Observable<MessageEvent>((subscriber) => {
-      const backlog = new SocketBacklog(socket, this.options.maxBufferedBytes, () =>
-        this.slow(spec),
-      );
-      return this.stream(MESSAGE_EVENTS, spec, {
-        whenWritable: () => backlog.whenWritable(),
-        sent: (event) => backlog.add(wireBytesAtLeast(event)),
-      }).subscribe(subscriber);
-    });
+    const socket = (request.httpVersionMajor === 1 && request.socket) || undefined;
+    return new NestEvents(SseStreamService.openEvents, this, socket, spec);
+  }
+
+  /** Nest subscribes to an app's own stream: it starts. */
+  private static openEvents(this: NestEvents, subscriber: Subscriber<MessageEvent>): void {
+    const { service, socket, spec } = this;
+    const backlog = socket && new SocketBacklog(socket, service.options.maxBufferedBytes);
+    const sink = new NestEventSink(subscriber, backlog);
+    const stream = new BusStream(service, MESSAGE_EVENTS, sink, spec);
+    // Nest's unsubscribing, when the client leaves, releases the stream.
+    subscriber.add(stream);
+    service.start(stream, spec);
   }
 
   /**
@@ -151,8 +171,8 @@ export class SseStreamService implements BeforeApplicationShutdown, OnApplicatio
    * would hold the close until it timed out.
    */
   beforeApplicationShutdown(): void {
-    this.draining = true;
-    this.closing$.next();
+    this.closing = true;
+    for (const stream of this.streams) stream.end();
     const server = this.adapterHost.httpAdapter?.getHttpServer() as
       { closeIdleConnections?(): void } | undefined;
     if (server?.closeIdleConnections) {
@@ -164,62 +184,45 @@ export class SseStreamService implements BeforeApplicationShutdown, OnApplicatio
     clearInterval(this.idleSweep);
   }
 
-  /**
-   * The items of one stream: `retry` and `connected`, then what the client may see from the bus
-   * (what it missed first, when it resumes) merged with the shared heartbeat. Written as one
-   * Observable rather than a chain of operators: it is held once per open stream, and each
-   * operator would hold its own subscriber.
-   */
-  private stream<T>(
-    encoding: StreamEncoding<T>,
-    spec: StreamSpec,
-    pacing: Pacing<T>,
-  ): Observable<T> {
-    return new Observable<T>((subscriber) => {
-      this.streams++;
-      const sent = pacing.sent;
-      const send = sent
-        ? (item: T) => {
-            subscriber.next(item);
-            sent(item);
-          }
-        : (item: T) => subscriber.next(item);
-      // Read in the same turn as the bus is subscribed: nothing can come in between.
-      let lastId = this.startId(spec);
-      encoding.opening(this.options.retryMs, spec.clientId, lastId).forEach(send);
-      // Ends the stream with its own `retry`, so that clients ended together come back spread out.
-      const end = () => {
-        send(
-          encoding.closing(jitter(this.options.retryMs, this.options.reconnectJitterMs), lastId),
-        );
-        subscriber.complete();
-      };
-      const subscription = this.view(spec, () => pacing.whenWritable()).subscribe({
-        next: (event: BusEvent) => {
-          lastId = event.id;
-          send(encoding.event(event));
-        },
-        // An error never reaches the client as an `error` event (the browser would retry in a
-        // loop): the stream ends, and the client resumes after `retry`.
-        error: (err: Error) => {
-          this.logger.warn(`Stream of ${spec.clientId} ended: ${err.message}`);
-          end();
-        },
-        complete: end,
-      });
-      subscription.add(this.heartbeat.beat$.subscribe(() => send(encoding.heartbeat)));
-      subscription.add(this.closing$.subscribe(end));
-      // The stream ends when its token expires; the client's next connection needs a fresh one.
-      const expiresIn = spec.expiresAt === undefined ? Infinity : spec.expiresAt - Date.now();
-      if (expiresIn < MAX_TIMEOUT_MS) {
-        const expiry = setTimeout(end, Math.max(0, expiresIn));
-        subscription.add(() => clearTimeout(expiry));
-      }
-      return () => {
-        subscription.unsubscribe();
-        this.streams--;
-      };
+  closingRetryMs(): number {
+    return jitter(this.options.retryMs, this.options.reconnectJitterMs);
+  }
+
+  failed(stream: BusStream<unknown>, err: Error): void {
+    this.logger.warn(`Stream of ${stream.clientId} ended: ${err.message}`);
+  }
+
+  released(stream: BusStream<unknown>): void {
+    this.streams.delete(stream);
+    // The clock runs while a stream listens, and stops with the last one.
+    if (this.streams.size === 0) {
+      this.beats?.unsubscribe();
+      this.beats = undefined;
+    }
+  }
+
+  /** Counts `stream` in, and starts it: what it missed first, when it resumes, then live events. */
+  private start(stream: BusStream<unknown>, spec: StreamSpec): void {
+    this.streams.add(stream);
+    this.beats ??= this.heartbeat.beat$.subscribe(() => {
+      for (const each of this.streams) each.heartbeat();
     });
+    // The stream is its own audience: the router keeps no other object for it.
+    const events$ = spec.lastEventId
+      ? this.viewOf(stream, spec.lastEventId, () => stream.whenWritable())
+      : this.viewOf(stream, undefined);
+    // Read in the same turn as the bus is subscribed: nothing can come in between.
+    const { retryMs } = this.options;
+    stream.start(events$, retryMs, this.startId(spec), !!spec.lastEventId, spec.expiresAt);
+  }
+
+  private viewOf(
+    audience: Audience,
+    lastEventId: string | undefined,
+    pace: () => Promise<void> | undefined = NO_PACE,
+  ): Observable<BusEvent> {
+    const live$ = this.router.view(audience);
+    return lastEventId ? resume(live$, this.transport, audience, lastEventId, pace) : live$;
   }
 
   /**
@@ -228,10 +231,14 @@ export class SseStreamService implements BeforeApplicationShutdown, OnApplicatio
    */
   private startId(spec: StreamSpec): string {
     const { lastEventId } = spec;
-    return lastEventId && parseCursor(lastEventId) ? lastEventId : this.transport.position();
+    if (lastEventId && parseCursor(lastEventId)) return lastEventId;
+    // One string per position, not one per stream: each stream keeps its start id.
+    const position = this.transport.position();
+    if (position !== this.position) this.position = position;
+    return this.position;
   }
 
-  private slow(spec: StreamSpec): void {
-    this.logger.warn(`Client ${spec.clientId} is not reading: disconnected`);
+  slow(audience: Audience): void {
+    this.logger.warn(`Client ${audience.clientId} is not reading: disconnected`);
   }
 }

@@ -5,8 +5,11 @@ import type { BusEvent } from '../bus/bus-event.js';
  * for an app's own `@Sse()` endpoint. Whatever carries an id carries a bus id.
  */
 export interface StreamEncoding<T> {
-  /** `retry` and `connected`, which say who the client is; `id` is where its stream starts. */
-  opening(retryMs: number, clientId: string, id: string): readonly T[];
+  /**
+   * `retry` and `connected`, which say who the client is; `id` is where its stream starts, which
+   * is the client's own Last-Event-ID when it `resumes`.
+   */
+  opening(retryMs: number, clientId: string, id: string, resumes: boolean): readonly T[];
   /** A bus event, encoded once per process however many streams carry it. */
   event(event: BusEvent): T;
   /** A comment, which clients ignore and proxies count as traffic. */

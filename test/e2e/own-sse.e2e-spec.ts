@@ -1,4 +1,6 @@
+import { once } from 'node:events';
 import { request } from 'node:http';
+import { connect as connectHttp2 } from 'node:http2';
 import { connect } from 'node:net';
 import { EventSource } from 'eventsource';
 import { SseStreamService } from '../../src/sse/sse-stream.service.js';
@@ -268,3 +270,25 @@ describe.each<Platform>(['fastify', 'express'])(
     });
   },
 );
+
+describe("an app's own @Sse() endpoint over HTTP/2", () => {
+  it('sends the same events, and releases the stream when the client goes away', async () => {
+    const app = await startApp({}, { http2: true });
+    const session = connectHttp2(app.url);
+    const stream = session.request({
+      ':path': '/orders/events',
+      accept: 'text/event-stream',
+      'x-user': 'h2',
+    });
+    await once(stream, 'response');
+    let body = '';
+    stream.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
+    await waitFor(() => body.includes('event: connected'), 'the connected event');
+    const id = await app.bus.publish('over h2', { clientId: 'h2' });
+    await waitFor(() => body.includes(`id: ${id}\ndata: "over h2"\n\n`), 'the message');
+    stream.close();
+    await waitFor(() => app.bus.subscriberCount === 0, 'the subscription to be released');
+    session.close();
+    await app.close();
+  });
+});

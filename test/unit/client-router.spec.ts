@@ -94,4 +94,24 @@ describe('ClientRouter', () => {
     expect(router.clientsOn('t', 10)).toEqual([]);
     expect(source.observed).toBe(false);
   });
+
+  it('routes to each stream of a client as they come and go', () => {
+    const source = new Subject<BusEvent>();
+    const router = new ClientRouter(source);
+    const got: number[][] = [[], [], []];
+    const streams = got.map((list) =>
+      router.view(audience('a', ['t'])).subscribe((event) => list.push(event.position.ms)),
+    );
+    source.next(message(['a'], 1));
+    streams[1].unsubscribe();
+    source.next(message(null, 2, ['t']));
+    streams[0].unsubscribe();
+    expect(router.streamsOf('a')).toBe(1);
+    source.next(message(['a'], 3));
+    expect(router.clientsOn('t', 10)).toEqual(['a']);
+    streams[2].unsubscribe();
+    source.next(message(['a'], 4));
+    expect(got).toEqual([[1, 2], [1], [1, 2, 3]]);
+    expect([router.size, router.clients, router.streamsOf('a')]).toEqual([0, 0, 0]);
+  });
 });
