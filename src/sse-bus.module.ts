@@ -12,6 +12,7 @@ import {
   type SseBusOptions,
   resolveSseBusOptions,
 } from './config/sse-bus.options.js';
+import { BusMetrics } from './metrics/bus-metrics.js';
 import { SSE_BUS_MODULE_OPTIONS, SseBusConfigurableModule } from './sse-bus.module-definition.js';
 import { Heartbeat } from './sse/heartbeat.js';
 import { PublishController } from './sse/publish.controller.js';
@@ -22,7 +23,7 @@ import { SseStreamService } from './sse/sse-stream.service.js';
 const REDIS_BLOCK_MS = 2_000;
 const REDIS_COMMAND_TIMEOUT_MS = 3_000;
 
-function createTransport(options: ResolvedSseBusOptions): BusTransport {
+function createTransport(options: ResolvedSseBusOptions, metrics: BusMetrics): BusTransport {
   if (!options.redisUrl) {
     return new MemoryTransport(options.historyMaxLength, options.historyMaxBytes);
   }
@@ -32,6 +33,7 @@ function createTransport(options: ResolvedSseBusOptions): BusTransport {
     maxLength: options.historyMaxLength,
     blockMs: REDIS_BLOCK_MS,
     commandTimeoutMs: REDIS_COMMAND_TIMEOUT_MS,
+    metrics,
   });
 }
 
@@ -39,7 +41,8 @@ function createTransport(options: ResolvedSseBusOptions): BusTransport {
  * Server-sent events from any instance to browsers: `GET /sse/msg`, `POST /sse/publish`, and
  * `MessageBus`, injectable everywhere (the module is global).
  *
- * `SseBusModule.forRoot({ redisUrl })` or `SseBusModule.forRootAsync({ useFactory, inject })`.
+ * `SseBusModule.forRoot({ redisUrl })` or `SseBusModule.forRootAsync({ useFactory, inject })`;
+ * with `metrics: true` (or `{ token }`) beside them, `GET /metrics` too.
  */
 @Global()
 @Module({
@@ -50,11 +53,13 @@ function createTransport(options: ResolvedSseBusOptions): BusTransport {
       useFactory: (options: SseBusOptions) => resolveSseBusOptions(options),
       inject: [SSE_BUS_MODULE_OPTIONS],
     },
-    { provide: BusTransport, useFactory: createTransport, inject: [SSE_BUS_OPTIONS] },
+    BusMetrics,
+    { provide: BusTransport, useFactory: createTransport, inject: [SSE_BUS_OPTIONS, BusMetrics] },
     {
       provide: ClientRouter,
-      useFactory: (transport: BusTransport) => new ClientRouter(transport.events$),
-      inject: [BusTransport],
+      useFactory: (transport: BusTransport, metrics: BusMetrics) =>
+        new ClientRouter(transport.events$, metrics),
+      inject: [BusTransport, BusMetrics],
     },
     MessageBus,
     Heartbeat,

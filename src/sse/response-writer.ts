@@ -38,6 +38,8 @@ export class ResponseWriter {
   private readonly sink: Sink;
   private readonly chunked: boolean;
   private drained: Promise<void> | undefined;
+  /** Whether the client was cut off for falling too far behind. */
+  overflowed = false;
   private writtenIn = -1;
   private corkedIn = -1;
 
@@ -75,6 +77,7 @@ export class ResponseWriter {
     sink.write(this.chunked ? frame.chunk : frame.bytes);
     if (sink.writableLength > this.maxBufferedBytes) {
       sink.destroy();
+      this.overflowed = true;
       this.onOverflow();
     }
   }

@@ -10,6 +10,8 @@ export class SocketBacklog {
   private owed = 0;
   private taken: number;
   private uncheckedBytes = 0;
+  /** Whether the client was cut off for falling too far behind. */
+  overflowed = false;
 
   constructor(
     private readonly socket: Socket,
@@ -28,6 +30,7 @@ export class SocketBacklog {
     this.uncheckedBytes = 0;
     if (this.bytes() > this.maxBytes && !this.socket.destroyed) {
       this.socket.destroy();
+      this.overflowed = true;
       this.onOverflow();
     }
   }

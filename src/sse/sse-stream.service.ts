@@ -17,6 +17,7 @@ import { parseCursor } from '../bus/cursor.js';
 import { resume } from '../bus/resume.js';
 import { SSE_BUS_OPTIONS } from '../bus/sse-bus.constants.js';
 import type { ResolvedSseBusOptions } from '../config/sse-bus.options.js';
+import { BusMetrics, type CloseReason, type TurnAwayReason } from '../metrics/bus-metrics.js';
 import { FRAMES } from './event-frames.js';
 import { Heartbeat } from './heartbeat.js';
 import { MESSAGE_EVENTS, wireBytesAtLeast } from './message-events.js';
@@ -43,6 +44,8 @@ interface Pacing<T> {
   whenWritable(): Promise<void> | undefined;
   /** Called with each item the stream sends. */
   sent?(item: T): void;
+  /** Whether the client was cut off for falling too far behind. */
+  readonly overflowed?: boolean;
 }
 
 const KEEPS_UP: Pacing<unknown> = { whenWritable: () => undefined };
@@ -54,7 +57,8 @@ const KEEPS_UP: Pacing<unknown> = { whenWritable: () => undefined };
 @Injectable()
 export class SseStreamService implements BeforeApplicationShutdown, OnApplicationShutdown {
   private readonly logger = new Logger(SseStreamService.name);
-  private readonly closing$ = new Subject<void>();
+  /** Ends every open stream, saying why. */
+  private readonly closing$ = new Subject<CloseReason>();
   private draining = false;
   private streams = 0;
   private idleSweep: NodeJS.Timeout | undefined;
@@ -64,6 +68,7 @@ export class SseStreamService implements BeforeApplicationShutdown, OnApplicatio
     private readonly transport: BusTransport,
     private readonly heartbeat: Heartbeat,
     private readonly adapterHost: HttpAdapterHost,
+    private readonly metrics: BusMetrics,
     @Inject(SSE_BUS_OPTIONS) private readonly options: ResolvedSseBusOptions,
   ) {}
 
@@ -72,9 +77,18 @@ export class SseStreamService implements BeforeApplicationShutdown, OnApplicatio
     return this.streams;
   }
 
-  /** Whether a new stream may open now: not while shutting down, nor past `maxConnections`. */
-  admits(): boolean {
-    return !this.draining && this.streams < this.options.maxConnections;
+  /**
+   * Whether a new stream may open now: not while shutting down, nor past `maxConnections`. One
+   * that may not is counted as turned away.
+   */
+  admit(): boolean {
+    const refused: TurnAwayReason | undefined = this.draining
+      ? 'shutdown'
+      : this.streams >= this.options.maxConnections
+        ? 'full'
+        : undefined;
+    if (refused) this.metrics.streamsTurnedAway[refused]++;
+    return refused === undefined;
   }
 
   /** A backed-off delay, with jitter, for a client turned away. */
@@ -88,7 +102,9 @@ export class SseStreamService implements BeforeApplicationShutdown, OnApplicatio
    */
   view(spec: StreamSpec, pace: () => Promise<void> | undefined = () => undefined) {
     const live$ = this.router.view({ clientId: spec.clientId, topics: spec.topics });
-    return spec.lastEventId ? resume(live$, this.transport, spec, spec.lastEventId, pace) : live$;
+    return spec.lastEventId
+      ? resume(live$, this.transport, spec, spec.lastEventId, pace, this.metrics)
+      : live$;
   }
 
   /**
@@ -119,7 +135,7 @@ export class SseStreamService implements BeforeApplicationShutdown, OnApplicatio
    * heartbeat, limits and end as `GET /sse/msg`'s. `request` is the one the handler was given.
    */
   events(request: RawStreamRequest, spec: StreamSpec): Observable<MessageEvent> {
-    if (!this.admits()) {
+    if (!this.admit()) {
       // Browsers give up for good on any status but 200: they get a stream saying "busy".
       if (!request.headers.accept?.includes('text/event-stream')) {
         throw new ServiceUnavailableException('Too many streams on this instance; retry later');
@@ -140,6 +156,9 @@ export class SseStreamService implements BeforeApplicationShutdown, OnApplicatio
       return this.stream(MESSAGE_EVENTS, spec, {
         whenWritable: () => backlog.whenWritable(),
         sent: (event) => backlog.add(wireBytesAtLeast(event)),
+        get overflowed() {
+          return backlog.overflowed;
+        },
       }).subscribe(subscriber);
     });
   }
@@ -152,7 +171,7 @@ export class SseStreamService implements BeforeApplicationShutdown, OnApplicatio
    */
   beforeApplicationShutdown(): void {
     this.draining = true;
-    this.closing$.next();
+    this.closing$.next('shutdown');
     const server = this.adapterHost.httpAdapter?.getHttpServer() as
       { closeIdleConnections?(): void } | undefined;
     if (server?.closeIdleConnections) {
@@ -177,6 +196,7 @@ export class SseStreamService implements BeforeApplicationShutdown, OnApplicatio
   ): Observable<T> {
     return new Observable<T>((subscriber) => {
       this.streams++;
+      this.metrics.streamsOpened++;
       const sent = pacing.sent;
       const send = sent
         ? (item: T) => {
@@ -186,9 +206,13 @@ export class SseStreamService implements BeforeApplicationShutdown, OnApplicatio
         : (item: T) => subscriber.next(item);
       // Read in the same turn as the bus is subscribed: nothing can come in between.
       let lastId = this.startId(spec);
+      this.logger.debug(`Stream of ${spec.clientId} opened at ${lastId}`);
       encoding.opening(this.options.retryMs, spec.clientId, lastId).forEach(send);
+      let endedBy: CloseReason | undefined;
       // Ends the stream with its own `retry`, so that clients ended together come back spread out.
-      const end = () => {
+      // Without a reason, the instance is shutting down (the bus completes only then).
+      const end = (reason: CloseReason = 'shutdown') => {
+        endedBy ??= reason;
         send(
           encoding.closing(jitter(this.options.retryMs, this.options.reconnectJitterMs), lastId),
         );
@@ -203,7 +227,7 @@ export class SseStreamService implements BeforeApplicationShutdown, OnApplicatio
         // loop): the stream ends, and the client resumes after `retry`.
         error: (err: Error) => {
           this.logger.warn(`Stream of ${spec.clientId} ended: ${err.message}`);
-          end();
+          end('error');
         },
         complete: end,
       });
@@ -212,12 +236,15 @@ export class SseStreamService implements BeforeApplicationShutdown, OnApplicatio
       // The stream ends when its token expires; the client's next connection needs a fresh one.
       const expiresIn = spec.expiresAt === undefined ? Infinity : spec.expiresAt - Date.now();
       if (expiresIn < MAX_TIMEOUT_MS) {
-        const expiry = setTimeout(end, Math.max(0, expiresIn));
+        const expiry = setTimeout(end, Math.max(0, expiresIn), 'expired');
         subscription.add(() => clearTimeout(expiry));
       }
       return () => {
         subscription.unsubscribe();
         this.streams--;
+        const reason = endedBy ?? (pacing.overflowed ? 'slow' : 'client');
+        this.metrics.streamsClosed[reason]++;
+        this.logger.debug(`Stream of ${spec.clientId} closed: ${reason}`);
       };
     });
   }
