@@ -1,4 +1,7 @@
 export { SseBusModule } from './sse-bus.module.js';
+export type { SseBusModuleExtras } from './sse-bus.module-definition.js';
+export type { SseBusMetricsOptions } from './metrics/metrics.options.js';
+export { SseBusHealthIndicator } from './health/sse-bus.health.js';
 export { MessageBus, type StreamOptions } from './bus/message-bus.js';
 export type { StreamRequest } from './sse/stream-request.js';
 export type { PublishOptions } from './bus/message-validation.js';
