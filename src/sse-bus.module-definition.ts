@@ -3,7 +3,7 @@ import type { SseBusOptions } from './config/sse-bus.options.js';
 import type { SseBusMetricsOptions } from './metrics/metrics.options.js';
 import { withMetrics } from './metrics/with-metrics.js';
 
-/** What shapes the module itself, so it is given to `forRootAsync()` as it is, not by the factory. */
+/** What shapes the module itself: given to `forRootAsync()` as it is, not made by the factory. */
 export interface SseBusModuleExtras {
   /**
    * Serve `GET /metrics` (Prometheus): `true`, or `{ token }` to require a bearer token.

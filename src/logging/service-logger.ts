@@ -3,7 +3,7 @@ import { PinoPretty } from 'pino-pretty';
 import type { LogFormat, LogLevel } from '../config/env.config.js';
 import { redactUrl } from './redact-url.js';
 
-/** What a request line says of its request: no headers (`Authorization`, cookies), no secret in its URL. */
+/** A request as request lines show it: no headers (`Authorization`, cookies), no URL secret. */
 function requestSummary(request: { method: string; url: string; ip?: string }) {
   return { method: request.method, url: redactUrl(request.url), remoteAddress: request.ip };
 }

@@ -1,7 +1,10 @@
 import { Histogram } from 'prom-client';
 import type { ResetReason } from '../bus/bus-event.js';
 
-/** Why a stream ended: its client left, was too slow, its token expired, the instance shut down, or the bus failed it. */
+/**
+ * Why a stream ended: its client left, or was too slow and cut off, its token expired, the
+ * instance shut down, or the bus failed it.
+ */
 export type CloseReason = 'client' | 'slow' | 'expired' | 'shutdown' | 'error';
 
 /** Why a stream was not opened: the instance was full, or shutting down. */

@@ -40,7 +40,7 @@ export class MetricsService implements OnModuleInit, OnModuleDestroy {
     scrapedCounterBy(
       registry,
       'sse_bus_streams_closed_total',
-      'Streams ended, by why: client (it left), slow (cut off), expired (its token), shutdown, error.',
+      'Streams ended, by why: client (left), slow (cut off), expired (token), shutdown, error.',
       'reason',
       metrics.streamsClosed,
     );

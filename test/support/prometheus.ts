@@ -1,4 +1,4 @@
-/** Samples of a Prometheus text exposition, by name and labels as written: `name{label="value"}`. */
+/** The samples of a Prometheus text exposition, by name and labels: `name{label="value"}`. */
 export type Samples = ReadonlyMap<string, number>;
 
 export function parseSamples(text: string): Samples {
