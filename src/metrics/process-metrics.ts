@@ -7,7 +7,8 @@ let registry: Registry | undefined;
  * not an app, and prom-client cannot stop collecting them once it has started (an event-loop
  * monitor and a GC observer live as long as the process). So they are collected once per
  * process, into a registry of their own rather than prom-client's global one, and every app's
- * registry holds these same metrics.
+ * registry holds these same metrics. With two apps scraped, the event-loop figures cover the time
+ * since either was last scraped.
  */
 export function processMetrics(): Registry {
   if (!registry) {
