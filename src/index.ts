@@ -1,4 +1,7 @@
 export { SseBusModule } from './sse-bus.module.js';
+export type { SseBusModuleExtras } from './sse-bus.module-definition.js';
+export type { SseBusMetricsOptions } from './metrics/metrics.options.js';
+// The health indicator is `sse-bus/health`: it needs @nestjs/terminus, which apps may not have.
 export { MessageBus, type StreamOptions } from './bus/message-bus.js';
 export type { StreamRequest } from './sse/stream-request.js';
 export { Presence } from './presence/presence.js';

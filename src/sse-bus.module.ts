@@ -14,6 +14,7 @@ import {
   type SseBusOptions,
   resolveSseBusOptions,
 } from './config/sse-bus.options.js';
+import { BusMetrics } from './metrics/bus-metrics.js';
 import { MemoryPresenceStore } from './presence/memory-presence.store.js';
 import { Presence } from './presence/presence.js';
 import { PresenceController } from './presence/presence.controller.js';
@@ -29,7 +30,7 @@ import { SseStreamService } from './sse/sse-stream.service.js';
 const REDIS_BLOCK_MS = 2_000;
 const REDIS_COMMAND_TIMEOUT_MS = 3_000;
 
-function createTransport(options: ResolvedSseBusOptions): BusTransport {
+function createTransport(options: ResolvedSseBusOptions, metrics: BusMetrics): BusTransport {
   if (!options.redisUrl) {
     return new MemoryTransport(options.historyMaxLength, options.historyMaxBytes);
   }
@@ -39,6 +40,7 @@ function createTransport(options: ResolvedSseBusOptions): BusTransport {
     maxLength: options.historyMaxLength,
     blockMs: REDIS_BLOCK_MS,
     commandTimeoutMs: REDIS_COMMAND_TIMEOUT_MS,
+    metrics,
   });
 }
 
@@ -61,7 +63,8 @@ function createPresenceStore(
  * `GET /sse/presence`, and `MessageBus` and `Presence`, injectable everywhere (the module is
  * global).
  *
- * `SseBusModule.forRoot({ redisUrl })` or `SseBusModule.forRootAsync({ useFactory, inject })`.
+ * `SseBusModule.forRoot({ redisUrl })` or `SseBusModule.forRootAsync({ useFactory, inject })`;
+ * with `metrics: true` (or `{ token }`) beside them, `GET /metrics` too.
  *
  * Its periodic jobs go in a `SchedulerRegistry` of its own rather than through
  * `ScheduleModule.forRoot()`: that module is global and scans every provider of the app for
@@ -77,11 +80,13 @@ function createPresenceStore(
       useFactory: (options: SseBusOptions) => resolveSseBusOptions(options),
       inject: [SSE_BUS_MODULE_OPTIONS],
     },
-    { provide: BusTransport, useFactory: createTransport, inject: [SSE_BUS_OPTIONS] },
+    BusMetrics,
+    { provide: BusTransport, useFactory: createTransport, inject: [SSE_BUS_OPTIONS, BusMetrics] },
     {
       provide: ClientRouter,
-      useFactory: (transport: BusTransport) => new ClientRouter(transport.events$),
-      inject: [BusTransport],
+      useFactory: (transport: BusTransport, metrics: BusMetrics) =>
+        new ClientRouter(transport.events$, metrics),
+      inject: [BusTransport, BusMetrics],
     },
     SchedulerRegistry,
     HistoryRetention,

@@ -1,4 +1,5 @@
 import { Observable, type Subscriber, type Subscription, type Unsubscribable } from 'rxjs';
+import type { BusMetrics } from '../metrics/bus-metrics.js';
 import type { Audience, BusEvent, BusMessage } from './bus-event.js';
 
 type Route = Subscriber<BusEvent>;
@@ -29,7 +30,10 @@ export class ClientRouter {
   private connection: Subscription | undefined;
   private watcher: RouteWatcher | undefined;
 
-  constructor(private readonly source: Observable<BusEvent>) {}
+  constructor(
+    private readonly source: Observable<BusEvent>,
+    private readonly metrics: BusMetrics,
+  ) {}
 
   /** How many streams are open. */
   get size(): number {
@@ -98,30 +102,42 @@ export class ClientRouter {
 
   private route(event: BusEvent): void {
     if (event.kind === 'reset' || (event.to === null && event.topics === null)) {
+      const reached = this.everyone.size;
       for (const route of this.everyone.keys()) route.next(event);
+      this.metrics.framesDelivered += reached;
+      if (event.kind === 'reset') this.metrics.resets[event.reason] += reached;
     } else if (event.to !== null) {
-      this.toClients(event, event.to);
+      this.metrics.framesDelivered += this.toClients(event, event.to);
     } else {
-      this.toTopics(event, event.topics!);
+      this.metrics.framesDelivered += this.toTopics(event, event.topics!);
     }
   }
 
-  private toClients(message: BusMessage, clientIds: readonly string[]): void {
+  /** Routes `message` to the streams of `clientIds`; returns how many it reached. */
+  private toClients(message: BusMessage, clientIds: readonly string[]): number {
     const topics = message.topics;
+    let reached = 0;
     for (const clientId of clientIds) {
       for (const route of each(this.byClient.get(clientId))) {
         const subscribed = this.everyone.get(route)!.topics;
         if (topics === null || (subscribed !== null && topics.some((t) => subscribed.has(t)))) {
           route.next(message);
+          reached++;
         }
       }
     }
+    return reached;
   }
 
-  private toTopics(message: BusMessage, topics: readonly string[]): void {
+  /** Routes `message` to the streams on `topics`; returns how many it reached. */
+  private toTopics(message: BusMessage, topics: readonly string[]): number {
     if (topics.length === 1) {
-      for (const route of each(this.byTopic.get(topics[0]))) route.next(message);
-      return;
+      let reached = 0;
+      for (const route of each(this.byTopic.get(topics[0]))) {
+        route.next(message);
+        reached++;
+      }
+      return reached;
     }
     // A stream on several of its topics gets it once.
     const reached = new Set<Route>();
@@ -132,6 +148,7 @@ export class ClientRouter {
         route.next(message);
       }
     }
+    return reached.size;
   }
 }
 

@@ -9,6 +9,7 @@ import {
 } from '@nestjs/common';
 import type { Observable } from 'rxjs';
 import type { ResolvedSseBusOptions } from '../config/sse-bus.options.js';
+import { BusMetrics, messageKind } from '../metrics/bus-metrics.js';
 import { SseStreamService } from '../sse/sse-stream.service.js';
 import {
   type StreamRequest,
@@ -45,6 +46,7 @@ export class MessageBus implements OnModuleInit, OnApplicationShutdown {
     private readonly transport: BusTransport,
     private readonly router: ClientRouter,
     private readonly streams: SseStreamService,
+    private readonly metrics: BusMetrics,
     @Inject(SSE_BUS_OPTIONS) private readonly options: ResolvedSseBusOptions,
   ) {}
 
@@ -66,12 +68,16 @@ export class MessageBus implements OnModuleInit, OnApplicationShutdown {
    */
   async publish(data: unknown, options: PublishOptions = {}): Promise<string> {
     const message = toOutgoingMessage(data, options, this.options.maxMessageBytes);
+    const stopTimer = this.metrics.publishSeconds.startTimer();
     const publishing = this.transport.publish(message, this.options.publishTimeoutMs);
     this.publishing.add(publishing);
     try {
-      return await publishing;
+      const id = await publishing;
+      this.metrics.messagesPublished[messageKind(message)]++;
+      return id;
     } finally {
       this.publishing.delete(publishing);
+      stopTimer();
     }
   }
 

@@ -1,4 +1,5 @@
 import { Observable } from 'rxjs';
+import type { BusMetrics } from '../metrics/bus-metrics.js';
 import { type Audience, type BusEvent, type BusReset, isVisibleTo } from './bus-event.js';
 import { type BusTransport, HistoryGap } from './bus-transport.js';
 import { type StreamPosition, comparePositions, parseCursor } from './cursor.js';
@@ -15,6 +16,7 @@ const MAX_HELD_BACK = 10_000;
  *
  * @param pace called after each replayed message; when it returns a promise, the replay waits
  * for it, so history reaches a slow reader at the pace it reads.
+ * @param metrics counts the messages replayed and the resets.
  */
 export function resume(
   live$: Observable<BusEvent>,
@@ -22,6 +24,7 @@ export function resume(
   audience: Audience,
   lastEventId: string,
   pace: () => Promise<void> | undefined,
+  metrics: BusMetrics,
 ): Observable<BusEvent> {
   return new Observable<BusEvent>((subscriber) => {
     const start = transport.position();
@@ -61,6 +64,7 @@ export function resume(
         for (const message of page) {
           if (!isVisibleTo(message, audience)) continue;
           subscriber.next(message);
+          metrics.framesReplayed++;
           replayedUpTo = message.position;
           const backedUp = pace();
           if (backedUp) await backedUp;
@@ -75,6 +79,7 @@ export function resume(
         // The cursor means nothing here: every live event from the reset's position on goes out.
         replayedUpTo = undefined;
         subscriber.next(resetAt(start, err));
+        metrics.resets[err.reason]++;
       })
       .then(
         () => {

@@ -1,3 +1,4 @@
+import type { SseBusMetricsOptions } from '../metrics/metrics.options.js';
 import { ConfigError } from './config.error.js';
 import {
   NUMERIC_OPTIONS,
@@ -8,21 +9,38 @@ import {
 
 export const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
+export const LOG_FORMATS = ['json', 'pretty'] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
 
 /** What the runnable service reads from its environment. */
 export interface ServiceConfig {
   readonly port: number;
   readonly host: string;
   readonly logLevel: LogLevel;
+  /** One JSON object a line, or text for a person at a terminal. */
+  readonly logFormat: LogFormat;
+  /** How `GET /metrics` is served; false: it is not. */
+  readonly metrics: false | SseBusMetricsOptions;
   readonly options: ResolvedSseBusOptions;
 }
 
 /**
  * Reads and checks the service's environment. A wrong value throws a `ConfigError` whose message
- * is one line naming the variable and what it expects.
+ * is one line naming the variable and what it expects. Logs are JSON by default, unless
+ * `stdoutIsTerminal`.
  */
-export function loadEnvConfig(env: NodeJS.ProcessEnv = process.env): ServiceConfig {
+export function loadEnvConfig(
+  env: NodeJS.ProcessEnv = process.env,
+  stdoutIsTerminal = process.stdout.isTTY === true,
+): ServiceConfig {
   const value = (name: string) => (env[name] === '' ? undefined : env[name]);
+  const oneOf = <T extends string>(name: string, allowed: readonly T[], fallback: T): T => {
+    const text = value(name) ?? fallback;
+    if (!(allowed as readonly string[]).includes(text)) {
+      throw new ConfigError(`${name}: expected one of ${allowed.join(', ')}, got "${text}"`);
+    }
+    return text as T;
+  };
   const whole = (name: string, min: number, max = Number.MAX_SAFE_INTEGER) => {
     const text = value(name);
     if (text === undefined) return undefined;
@@ -65,14 +83,13 @@ export function loadEnvConfig(env: NodeJS.ProcessEnv = process.env): ServiceConf
       `SSE_REDIS_PREFIX: expected 1 to 64 of [A-Za-z0-9_.:-], got "${options.redisKeyPrefix}"`,
     );
   }
-  const logLevel = value('LOG_LEVEL') ?? 'info';
-  if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
-    throw new ConfigError(`LOG_LEVEL: expected one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
-  }
+  const metricsOn = oneOf('SSE_METRICS', ['true', 'false'], 'true') === 'true';
   return {
     port: whole('PORT', 0, 65535) ?? 3000,
     host: value('HOST') ?? '0.0.0.0',
-    logLevel: logLevel as LogLevel,
+    logLevel: oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
+    logFormat: oneOf('LOG_FORMAT', LOG_FORMATS, stdoutIsTerminal ? 'pretty' : 'json'),
+    metrics: metricsOn && { token: value('SSE_METRICS_TOKEN') },
     options: resolveSseBusOptions(options, 'env'),
   };
 }

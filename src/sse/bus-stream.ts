@@ -6,6 +6,7 @@ import {
   type Unsubscribable,
 } from 'rxjs';
 import type { Audience, BusEvent } from '../bus/bus-event.js';
+import type { CloseReason } from '../metrics/bus-metrics.js';
 import type { StreamEncoding } from './stream-encoding.js';
 
 /** Where a stream's items go: its client's response. */
@@ -32,8 +33,8 @@ export interface StreamHost {
   released(stream: BusStream<unknown>): void;
 }
 
-function end(stream: BusStream<unknown>): void {
-  stream.end();
+function expire(stream: BusStream<unknown>): void {
+  stream.end('expired');
 }
 
 /**
@@ -48,6 +49,8 @@ export class BusStream<T> extends Subscriber<BusEvent> implements Audience {
   readonly topics: ReadonlySet<string> | null;
   /** The last id the client has: where the stream starts, then each event's. */
   private lastId = '';
+  /** Why the stream ended, when it was not its client that left. */
+  closeReason: CloseReason = 'client';
   /** The bus's teardown, usually the only one: kept here, where RxJS would allocate an array. */
   private teardown: (() => void) | Unsubscribable | undefined;
   private expiry: NodeJS.Timeout | undefined;
@@ -84,7 +87,7 @@ export class BusStream<T> extends Subscriber<BusEvent> implements Audience {
     const expiresIn = expiresAt === undefined ? Infinity : expiresAt - Date.now();
     // The longest delay setTimeout takes; a longer one would fire at once.
     if (expiresIn < 2 ** 31 - 1 && !this.closed) {
-      this.expiry = setTimeout(end, Math.max(0, expiresIn), this);
+      this.expiry = setTimeout(expire, Math.max(0, expiresIn), this);
     }
   }
 
@@ -94,8 +97,9 @@ export class BusStream<T> extends Subscriber<BusEvent> implements Audience {
   }
 
   /** Ends the stream with its own `retry`, and the response with it. */
-  end(): void {
+  end(reason: CloseReason): void {
     if (this.closed) return;
+    this.closeReason = reason;
     this.send(this.encoding.closing(this.host.closingRetryMs(), this.lastId));
     this.sink.end(this.host.draining);
     this.unsubscribe();
@@ -133,14 +137,17 @@ export class BusStream<T> extends Subscriber<BusEvent> implements Audience {
 
   protected override _error(err: Error): void {
     this.host.failed(this, err);
-    this.end();
+    this.end('error');
   }
 
+  /** The bus completes only when the instance shuts down. */
   protected override _complete(): void {
-    this.end();
+    this.end('shutdown');
   }
 
   private send(item: T): void {
-    if (this.sink.write(item) === false) this.host.slow(this);
+    if (this.sink.write(item) !== false) return;
+    this.closeReason = 'slow';
+    this.host.slow(this);
   }
 }

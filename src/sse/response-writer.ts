@@ -45,7 +45,6 @@ export class ResponseWriter {
     private readonly response: ServerResponse,
     headers: OutgoingHttpHeaders,
     private readonly maxBufferedBytes: number,
-    private readonly onOverflow: () => void,
   ) {
     const socket = (this.socket = response.req.httpVersionMajor === 1 ? response.socket : null);
     // A connection-level header, which HTTP/2 forbids.
@@ -63,9 +62,10 @@ export class ResponseWriter {
     return this.response.req.method === 'HEAD' || this.sink.destroyed;
   }
 
-  write(frame: SseFrame): void {
+  /** Returns false when this cut the client off, for not reading what waits for it. */
+  write(frame: SseFrame): boolean {
     const sink = this.sink;
-    if (sink.destroyed) return;
+    if (sink.destroyed) return true;
     const turn = currentTurn();
     if (this.writtenIn !== turn) this.writtenIn = turn;
     else if (this.corkedIn !== turn) {
@@ -73,10 +73,9 @@ export class ResponseWriter {
       corkUntilTurnEnds(sink);
     }
     sink.write(this.chunked ? frame.chunk : frame.bytes);
-    if (sink.writableLength > this.maxBufferedBytes) {
-      sink.destroy();
-      this.onOverflow();
-    }
+    if (sink.writableLength <= this.maxBufferedBytes) return true;
+    sink.destroy();
+    return false;
   }
 
   /**

@@ -18,6 +18,7 @@ import { parseCursor } from '../bus/cursor.js';
 import { resume } from '../bus/resume.js';
 import { SSE_BUS_OPTIONS } from '../bus/sse-bus.constants.js';
 import type { ResolvedSseBusOptions } from '../config/sse-bus.options.js';
+import { BusMetrics, type TurnAwayReason } from '../metrics/bus-metrics.js';
 import { BusStream, type StreamHost } from './bus-stream.js';
 import { FRAMES } from './event-frames.js';
 import { Heartbeat } from './heartbeat.js';
@@ -80,6 +81,7 @@ export class SseStreamService
     private readonly transport: BusTransport,
     private readonly heartbeat: Heartbeat,
     private readonly adapterHost: HttpAdapterHost,
+    private readonly metrics: BusMetrics,
     @Inject(SSE_BUS_OPTIONS) private readonly options: ResolvedSseBusOptions,
   ) {}
 
@@ -93,9 +95,18 @@ export class SseStreamService
     return this.closing;
   }
 
-  /** Whether a new stream may open now: not while shutting down, nor past `maxConnections`. */
-  admits(): boolean {
-    return !this.closing && this.streams.size < this.options.maxConnections;
+  /**
+   * Whether a new stream may open now: not while shutting down, nor past `maxConnections`. One
+   * that may not is counted as turned away.
+   */
+  admit(): boolean {
+    const refused: TurnAwayReason | undefined = this.closing
+      ? 'shutdown'
+      : this.streams.size >= this.options.maxConnections
+        ? 'full'
+        : undefined;
+    if (refused) this.metrics.streamsTurnedAway[refused]++;
+    return refused === undefined;
   }
 
   /** A backed-off delay, with jitter, for a client turned away. */
@@ -116,9 +127,7 @@ export class SseStreamService
    * and its teardown releases everything it holds.
    */
   open(response: ServerResponse, headers: OutgoingHttpHeaders, spec: StreamSpec): void {
-    const writer = new ResponseWriter(response, headers, this.options.maxBufferedBytes, () =>
-      this.slow(spec),
-    );
+    const writer = new ResponseWriter(response, headers, this.options.maxBufferedBytes);
     if (writer.bodiless) return writer.end(false);
     const stream = new BusStream(this, FRAMES, writer, spec);
     this.start(stream, spec);
@@ -127,7 +136,7 @@ export class SseStreamService
 
   /** A stream that only says "busy, come back later" and ends. */
   turnAway(response: ServerResponse, headers: OutgoingHttpHeaders): void {
-    const writer = new ResponseWriter(response, headers, this.options.maxBufferedBytes, () => {});
+    const writer = new ResponseWriter(response, headers, this.options.maxBufferedBytes);
     if (!writer.bodiless) writer.write(FRAMES.busy(this.busyRetryMs(), ''));
     writer.end(false);
   }
@@ -137,7 +146,7 @@ export class SseStreamService
    * heartbeat, limits and end as `GET /sse/msg`'s. `request` is the one the handler was given.
    */
   events(request: RawStreamRequest, spec: StreamSpec): Observable<MessageEvent> {
-    if (!this.admits()) {
+    if (!this.admit()) {
       // Browsers give up for good on any status but 200: they get a stream saying "busy".
       if (!request.headers.accept?.includes('text/event-stream')) {
         throw new ServiceUnavailableException('Too many streams on this instance; retry later');
@@ -172,7 +181,7 @@ export class SseStreamService
    */
   beforeApplicationShutdown(): void {
     this.closing = true;
-    for (const stream of this.streams) stream.end();
+    for (const stream of this.streams) stream.end('shutdown');
     const server = this.adapterHost.httpAdapter?.getHttpServer() as
       { closeIdleConnections?(): void } | undefined;
     if (server?.closeIdleConnections) {
@@ -193,7 +202,9 @@ export class SseStreamService
   }
 
   released(stream: BusStream<unknown>): void {
-    this.streams.delete(stream);
+    if (!this.streams.delete(stream)) return;
+    this.metrics.streamsClosed[stream.closeReason]++;
+    this.logger.debug(`Stream of ${stream.clientId} closed: ${stream.closeReason}`);
     // The clock runs while a stream listens, and stops with the last one.
     if (this.streams.size === 0) {
       this.beats?.unsubscribe();
@@ -204,6 +215,8 @@ export class SseStreamService
   /** Counts `stream` in, and starts it: what it missed first, when it resumes, then live events. */
   private start(stream: BusStream<unknown>, spec: StreamSpec): void {
     this.streams.add(stream);
+    this.metrics.streamsOpened++;
+    this.logger.debug(`Stream of ${stream.clientId} opened`);
     this.beats ??= this.heartbeat.beat$.subscribe(() => {
       for (const each of this.streams) each.heartbeat();
     });
@@ -222,7 +235,9 @@ export class SseStreamService
     pace: () => Promise<void> | undefined = NO_PACE,
   ): Observable<BusEvent> {
     const live$ = this.router.view(audience);
-    return lastEventId ? resume(live$, this.transport, audience, lastEventId, pace) : live$;
+    return lastEventId
+      ? resume(live$, this.transport, audience, lastEventId, pace, this.metrics)
+      : live$;
   }
 
   /**

@@ -48,7 +48,7 @@ export class SseController {
     const topics = queryTopics(request);
     const denied = client.topics && topics?.find((topic) => !grants(client.topics!, topic));
     if (denied) throw new ForbiddenException(`The token does not grant topic "${denied}"`);
-    if (!this.streams.admits()) {
+    if (!this.streams.admit()) {
       // Browsers give up for good on any status but 200: they get a stream saying "busy".
       if (rawRequest(request).headers.accept?.includes('text/event-stream')) {
         return this.streams.turnAway(...takeOver(reply));

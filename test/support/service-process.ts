@@ -39,7 +39,11 @@ export async function startService(
     () => child.exitCode !== null || accepts(port),
     `the service on port ${port}`,
     20_000,
-  );
+  ).catch((err: unknown) => {
+    // Nobody else would stop it.
+    child.kill('SIGKILL');
+    throw err;
+  });
   if (child.exitCode !== null) throw new Error(`The service exited: ${output}`);
   return {
     url: `http://127.0.0.1:${port}`,

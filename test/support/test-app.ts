@@ -17,6 +17,7 @@ import type { Observable } from 'rxjs';
 import {
   MessageBus,
   SseBusModule,
+  type SseBusModuleExtras,
   type SseBusOptions,
   type StreamRequest,
 } from '../../src/index.js';
@@ -66,7 +67,7 @@ class OrdersController {
  * Express, with an app's own `@Sse()` endpoint at `GET /orders/events` besides the module's.
  */
 export async function startApp(
-  options: SseBusOptions = {},
+  options: SseBusOptions & SseBusModuleExtras = {},
   { http2 = false, platform = 'fastify' }: { http2?: boolean; platform?: Platform } = {},
 ): Promise<TestApp> {
   @Module({ imports: [SseBusModule.forRoot(options)], controllers: [OrdersController] })

@@ -3,8 +3,14 @@ import { loadEnvConfig } from '../../src/config/env.config.js';
 
 describe('loadEnvConfig', () => {
   it('has defaults for everything', () => {
-    const config = loadEnvConfig({});
-    expect(config).toMatchObject({ port: 3000, host: '0.0.0.0', logLevel: 'info' });
+    const config = loadEnvConfig({}, false);
+    expect(config).toMatchObject({
+      port: 3000,
+      host: '0.0.0.0',
+      logLevel: 'info',
+      logFormat: 'json',
+      metrics: { token: undefined },
+    });
     expect(config.options).toMatchObject({
       redisUrl: undefined,
       heartbeatMs: 15000,
@@ -55,6 +61,19 @@ describe('loadEnvConfig', () => {
     expect(options.historyMaxAgeMs).toBeUndefined();
   });
 
+  it('logs JSON unless stdout is a terminal, and as LOG_FORMAT says', () => {
+    expect(loadEnvConfig({}, true).logFormat).toBe('pretty');
+    expect(loadEnvConfig({ LOG_FORMAT: 'json' }, true).logFormat).toBe('json');
+    expect(loadEnvConfig({ LOG_FORMAT: 'pretty' }, false).logFormat).toBe('pretty');
+  });
+
+  it('serves metrics unless SSE_METRICS=false, behind SSE_METRICS_TOKEN if set', () => {
+    expect(loadEnvConfig({ SSE_METRICS: 'false', SSE_METRICS_TOKEN: 'm' }).metrics).toBe(false);
+    expect(loadEnvConfig({ SSE_METRICS: 'true', SSE_METRICS_TOKEN: 'm' }).metrics).toEqual({
+      token: 'm',
+    });
+  });
+
   it('treats an empty variable as unset', () => {
     expect(loadEnvConfig({ REDIS_URL: '', PORT: '' }).options.redisUrl).toBeUndefined();
   });
@@ -71,6 +90,9 @@ describe('loadEnvConfig', () => {
     ['SSE_PRESENCE_TTL_MS', '30s'],
     ['SSE_HISTORY_MAX_AGE_MS', '5'],
     ['SSE_HISTORY_MAX_AGE_MS', '-1000'],
+    ['LOG_LEVEL', 'trace'],
+    ['LOG_FORMAT', 'text'],
+    ['SSE_METRICS', 'on'],
   ])('names %s when it is %p', (name, value) => {
     expect(() => loadEnvConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadEnvConfig({ [name]: value })).toThrow(new RegExp(`^${name}: expected`));

@@ -36,12 +36,7 @@ function writerOn(socket: RecordingSocket, maxBufferedBytes = 1024 * 1024) {
     writeHead: () => response,
     flushHeaders: () => undefined,
   };
-  return new ResponseWriter(
-    response as unknown as ServerResponse,
-    {},
-    maxBufferedBytes,
-    () => undefined,
-  );
+  return new ResponseWriter(response as unknown as ServerResponse, {}, maxBufferedBytes);
 }
 
 const frame = (data: string) => new SseFrame({ data });

@@ -1,6 +1,7 @@
 import { lastValueFrom, take, toArray } from 'rxjs';
 import type { BusEvent } from '../../src/index.js';
 import { ClientRouter } from '../../src/bus/client-router.js';
+import { BusMetrics } from '../../src/metrics/bus-metrics.js';
 import { resume } from '../../src/bus/resume.js';
 import { MemoryTransport } from '../../src/bus/transports/memory.transport.js';
 import { parseCursor } from '../../src/bus/cursor.js';
@@ -15,17 +16,22 @@ const message = (data: unknown, to: string[] | null = null, topics: string[] | n
 
 function setup(maxLength = 100, maxBytes = 1024 * 1024) {
   const transport = new MemoryTransport(maxLength, maxBytes);
-  const router = new ClientRouter(transport.events$);
+  const metrics = new BusMetrics();
+  const router = new ClientRouter(transport.events$, metrics);
   const view = (clientId: string, lastEventId: string, count: number, topics?: string[]) => {
     const audience = { clientId, topics: topics ? new Set(topics) : null };
     return lastValueFrom(
-      resume(router.view(audience), transport, audience, lastEventId, () => undefined).pipe(
-        take(count),
-        toArray(),
-      ),
+      resume(
+        router.view(audience),
+        transport,
+        audience,
+        lastEventId,
+        () => undefined,
+        metrics,
+      ).pipe(take(count), toArray()),
     );
   };
-  return { transport, view };
+  return { transport, view, metrics };
 }
 
 const summary = (events: BusEvent[]) =>

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import { type Redis, ReplyError } from 'ioredis';
 import { Subject } from 'rxjs';
+import type { BusMetrics } from '../../metrics/bus-metrics.js';
 import type { BusEvent, BusMessage } from '../bus-event.js';
 import {
   type OutgoingMessage,
@@ -42,6 +43,8 @@ export interface RedisTransportOptions {
   readonly commandTimeoutMs: number;
   /** How long one `XREAD` blocks: a reader that stays silent longer than this is wedged. */
   readonly blockMs: number;
+  /** Where its reconnections are counted. */
+  readonly metrics: BusMetrics;
 }
 
 type Entry = [id: string, fields: string[]];
@@ -88,6 +91,8 @@ export class RedisTransport extends BusTransport {
     this.writerCommands = new RedisWatchdog(this.writer, options.commandTimeoutMs);
     this.readerCommands = new InFlight(this.reader);
     this.reader.on('close', () => this.setReading(false, 'connection to Redis lost'));
+    this.countReconnects(this.writer);
+    this.countReconnects(this.reader);
   }
 
   position(): string {
@@ -309,6 +314,15 @@ export class RedisTransport extends BusTransport {
       }),
     );
     return withDeadline(this.writerReady, ms, 'Redis is unreachable');
+  }
+
+  /** Counts every time `client` is connected again, after its first connection. */
+  private countReconnects(client: Redis): void {
+    let connected = false;
+    client.on('ready', () => {
+      if (connected) this.options.metrics.redisReconnects++;
+      connected = true;
+    });
   }
 
   private setReading(reading: boolean, problem?: string): void {

@@ -1,0 +1,34 @@
+import { Logger as NestLogger } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Logger } from 'nestjs-pino';
+import type { ServiceConfig } from '../config/env.config.js';
+import { requestId } from '../logging/request-id.js';
+import { createServiceLogger } from '../logging/service-logger.js';
+import { closeOnSignals } from './close-on-signals.js';
+import { ServiceModule } from './service.module.js';
+
+/** Starts the service as `config` says, on Fastify, and runs it until a signal closes it. */
+export async function bootstrap(config: ServiceConfig): Promise<void> {
+  const logger = createServiceLogger(config.logLevel, config.logFormat);
+  const app = await NestFactory.create<NestFastifyApplication>(
+    ServiceModule.forRoot(config, logger),
+    new FastifyAdapter({ loggerInstance: logger, genReqId: requestId }),
+    { bufferLogs: true, abortOnError: false },
+  );
+  app.useLogger(app.get(Logger));
+  const { corsOrigins, shutdownMs, redisUrl } = config.options;
+  if (corsOrigins.length > 0) {
+    app.enableCors({
+      origin: corsOrigins,
+      credentials: true,
+      methods: ['GET', 'POST'],
+      allowedHeaders: ['Authorization', 'Content-Type', 'Last-Event-ID'],
+    });
+  }
+  closeOnSignals(app, shutdownMs);
+  await app.listen(config.port, config.host);
+  new NestLogger('sse-bus').log(
+    `Listening on ${await app.getUrl()} (${redisUrl ? 'Redis' : 'embedded bus'})`,
+  );
+}

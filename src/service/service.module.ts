@@ -1,0 +1,27 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { TerminusModule } from '@nestjs/terminus';
+import { LoggerModule } from 'nestjs-pino';
+import type { Logger } from 'pino';
+import type { ServiceConfig } from '../config/env.config.js';
+import { SseBusHealthIndicator } from '../health/sse-bus.health.js';
+import { loggerModuleParams } from '../logging/logger-module.params.js';
+import { SseBusModule } from '../sse-bus.module.js';
+import { HealthController } from './health.controller.js';
+
+/** The runnable service: the bus, with health checks, metrics and one logger for everything. */
+@Module({})
+export class ServiceModule {
+  static forRoot(config: ServiceConfig, logger: Logger): DynamicModule {
+    return {
+      module: ServiceModule,
+      imports: [
+        LoggerModule.forRoot(loggerModuleParams(logger)),
+        SseBusModule.forRoot({ ...config.options, metrics: config.metrics }),
+        // The bus logs when it stops and starts reading; a line per failed probe would repeat it.
+        TerminusModule.forRoot({ logger: false }),
+      ],
+      controllers: [HealthController],
+      providers: [SseBusHealthIndicator],
+    };
+  }
+}
