@@ -1,4 +1,5 @@
 import type { StreamPosition } from './cursor.js';
+import { designatedShard } from './shards.js';
 
 /** A published message as every instance sees it. `data` is the JSON text, serialized once. */
 export interface BusMessage {
@@ -12,6 +13,13 @@ export interface BusMessage {
   readonly topics: readonly string[] | null;
   readonly event: string | undefined;
   readonly data: string;
+  /** On a sharded log, the shard this copy was read from. */
+  readonly shard?: number;
+  /**
+   * On a sharded log, set when the message was written to more than one shard: how many shards
+   * the log has. A stream takes one copy of it (see `isVisibleTo`).
+   */
+  readonly spread?: number;
 }
 
 /**
@@ -23,6 +31,8 @@ export interface BusReset {
   readonly id: string;
   readonly position: StreamPosition;
   readonly reason: ResetReason;
+  /** On a sharded log, the shard that lost its history; absent: all of them. */
+  readonly shard?: number;
 }
 
 export type ResetReason = 'malformed' | 'epoch' | 'expired' | 'ahead' | 'lost';
@@ -40,8 +50,14 @@ export interface Audience {
  * subscribed to one of them (and with client ids, only theirs); one without reaches every stream
  * (or those of its client ids).
  */
-export function isVisibleTo(event: BusEvent, { clientId, topics }: Audience): boolean {
+export function isVisibleTo(event: BusEvent, audience: Audience): boolean {
+  const { clientId, topics } = audience;
   if (event.kind === 'reset') return true;
   if (event.to !== null && !event.to.includes(clientId)) return false;
-  return event.topics === null || (topics !== null && event.topics.some((t) => topics.has(t)));
+  if (event.topics !== null && (topics === null || !event.topics.some((t) => topics.has(t)))) {
+    return false;
+  }
+  return (
+    event.spread === undefined || event.shard === designatedShard(event, audience, event.spread)
+  );
 }

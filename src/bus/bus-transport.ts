@@ -1,6 +1,7 @@
 import type { Observable } from 'rxjs';
-import type { BusEvent, BusMessage, ResetReason } from './bus-event.js';
-import type { Cursor } from './cursor.js';
+import type { Audience, BusEvent, BusMessage, ResetReason } from './bus-event.js';
+import { type Cursor, parseCursor } from './cursor.js';
+import { LogCursor, type StreamCursor } from './stream-cursor.js';
 
 /** A message on its way to the log: `data` is already JSON text. */
 export interface OutgoingMessage {
@@ -34,17 +35,27 @@ export abstract class BusTransport {
   /** Every event of the bus as this process reads it: hot, shared, in log order. */
   abstract readonly events$: Observable<BusEvent>;
 
-  /** The id of the last event this process has read, where a new subscriber starts. */
-  abstract position(): string;
+  /**
+   * The id of the last event this process has read that `audience` may see: where a new stream
+   * of it starts.
+   */
+  abstract position(audience?: Audience): string;
+
+  /**
+   * The place of a new stream of `audience`: at `lastEventId` when it is an id of this bus, else
+   * at `position(audience)`. The stream closes it when it ends.
+   */
+  abstract cursor(audience: Audience, lastEventId: string | undefined): StreamCursor;
 
   /** Appends a message to the log; resolves to its id once the log has it. */
   abstract publish(message: OutgoingMessage, timeoutMs: number): Promise<string>;
 
   /**
-   * The messages after `cursor`, oldest first, a page at a time. Throws `HistoryGap` when it
-   * cannot give all of them: never a partial history passed off as complete.
+   * The messages after `lastEventId` that `audience` may see (or more: the caller filters), in
+   * log order, a page at a time. Throws `HistoryGap` when it cannot give all of them: never a
+   * partial history passed off as complete.
    */
-  abstract history(cursor: Cursor): AsyncIterable<readonly BusMessage[]>;
+  abstract replay(lastEventId: string, audience: Audience): AsyncIterable<readonly BusMessage[]>;
 
   /**
    * Drops the messages published before `ms` (epoch ms, as in their ids): a cursor from before
@@ -57,4 +68,32 @@ export abstract class BusTransport {
   abstract start(): Promise<void>;
 
   abstract close(): Promise<void>;
+}
+
+/** A transport whose log has one order: every stream shares its ids. */
+export abstract class SingleLogTransport extends BusTransport {
+  private lastPosition = '';
+
+  /** The messages after `cursor`, oldest first, a page at a time (see `replay`). */
+  abstract history(cursor: Cursor): AsyncIterable<readonly BusMessage[]>;
+
+  /** Where the log is now: every audience sees the same ids. */
+  protected abstract logPosition(): string;
+
+  position(): string {
+    // One string per position, not one per stream: each stream keeps its start id.
+    const position = this.logPosition();
+    if (position !== this.lastPosition) this.lastPosition = position;
+    return this.lastPosition;
+  }
+
+  cursor(_audience: Audience, lastEventId: string | undefined): StreamCursor {
+    return new LogCursor(lastEventId && parseCursor(lastEventId) ? lastEventId : this.position());
+  }
+
+  replay(lastEventId: string): AsyncIterable<readonly BusMessage[]> {
+    const cursor = parseCursor(lastEventId);
+    if (!cursor) throw new HistoryGap('malformed');
+    return this.history(cursor);
+  }
 }

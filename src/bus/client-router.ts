@@ -1,6 +1,6 @@
 import { Observable, type Subscriber, type Subscription, type Unsubscribable } from 'rxjs';
 import type { BusMetrics } from '../metrics/bus-metrics.js';
-import type { Audience, BusEvent, BusMessage } from './bus-event.js';
+import { type Audience, type BusEvent, type BusMessage, isVisibleTo } from './bus-event.js';
 
 type Route = Subscriber<BusEvent>;
 /**
@@ -115,12 +115,10 @@ export class ClientRouter {
 
   /** Routes `message` to the streams of `clientIds`; returns how many it reached. */
   private toClients(message: BusMessage, clientIds: readonly string[]): number {
-    const topics = message.topics;
     let reached = 0;
     for (const clientId of clientIds) {
       for (const route of each(this.byClient.get(clientId))) {
-        const subscribed = this.everyone.get(route)!.topics;
-        if (topics === null || (subscribed !== null && topics.some((t) => subscribed.has(t)))) {
+        if (isVisibleTo(message, this.everyone.get(route)!)) {
           route.next(message);
           reached++;
         }
@@ -131,6 +129,22 @@ export class ClientRouter {
 
   /** Routes `message` to the streams on `topics`; returns how many it reached. */
   private toTopics(message: BusMessage, topics: readonly string[]): number {
+    if (message.spread !== undefined) {
+      // A copy of a message on several shards: the streams that take their copy from another
+      // shard are skipped.
+      let reached = 0;
+      for (const topic of topics) {
+        for (const route of each(this.byTopic.get(topic))) {
+          const audience = this.everyone.get(route)!;
+          // Reached through the first of its topics the message is on, so once.
+          if (topics.find((t) => audience.topics!.has(t)) !== topic) continue;
+          if (!isVisibleTo(message, audience)) continue;
+          route.next(message);
+          reached++;
+        }
+      }
+      return reached;
+    }
     if (topics.length === 1) {
       let reached = 0;
       for (const route of each(this.byTopic.get(topics[0]))) {

@@ -6,6 +6,7 @@ import {
   type Unsubscribable,
 } from 'rxjs';
 import type { Audience, BusEvent } from '../bus/bus-event.js';
+import type { StreamCursor } from '../bus/stream-cursor.js';
 import type { CloseReason } from '../metrics/bus-metrics.js';
 import type { StreamEncoding } from './stream-encoding.js';
 
@@ -47,8 +48,8 @@ function expire(stream: BusStream<unknown>): void {
 export class BusStream<T> extends Subscriber<BusEvent> implements Audience {
   readonly clientId: string;
   readonly topics: ReadonlySet<string> | null;
-  /** The last id the client has: where the stream starts, then each event's. */
-  private lastId = '';
+  /** Where the client is in the bus, which gives each event its id; set by `open`. */
+  private cursor: StreamCursor | undefined;
   /** Why the stream ended, when it was not its client that left. */
   closeReason: CloseReason = 'client';
   /** The bus's teardown, usually the only one: kept here, where RxJS would allocate an array. */
@@ -66,20 +67,24 @@ export class BusStream<T> extends Subscriber<BusEvent> implements Audience {
     this.topics = audience.topics;
   }
 
+  /** Takes the stream's place in the bus, which it closes when it ends. */
+  open(cursor: StreamCursor): void {
+    this.cursor = cursor;
+  }
+
   /**
-   * Sends the opening, then subscribes to `events$`. `startId` is where the stream starts (the
-   * client's own Last-Event-ID when it `resumes`): it must be read in the same turn, so that
+   * Sends the opening, then subscribes to `events$`. The cursor's id is where the stream starts
+   * (the client's own Last-Event-ID when it `resumes`): it must be read in the same turn, so that
    * nothing comes in between. The stream ends by itself at `expiresAt` (epoch ms), when its
    * token expires.
    */
   start(
     events$: Observable<BusEvent>,
     retryMs: number,
-    startId: string,
     resumes: boolean,
     expiresAt: number | undefined,
   ): void {
-    this.lastId = startId;
+    const startId = this.cursor!.id;
     for (const item of this.encoding.opening(retryMs, this.clientId, startId, resumes)) {
       this.send(item);
     }
@@ -100,7 +105,7 @@ export class BusStream<T> extends Subscriber<BusEvent> implements Audience {
   end(reason: CloseReason): void {
     if (this.closed) return;
     this.closeReason = reason;
-    this.send(this.encoding.closing(this.host.closingRetryMs(), this.lastId));
+    this.send(this.encoding.closing(this.host.closingRetryMs(), this.cursor?.id ?? ''));
     this.sink.end(this.host.draining);
     this.unsubscribe();
   }
@@ -127,12 +132,12 @@ export class BusStream<T> extends Subscriber<BusEvent> implements Audience {
     if (typeof teardown === 'function') teardown();
     else teardown?.unsubscribe();
     clearTimeout(this.expiry);
+    this.cursor?.close();
     this.host.released(this);
   }
 
   protected override _next(event: BusEvent): void {
-    this.lastId = event.id;
-    this.send(this.encoding.event(event));
+    this.send(this.encoding.event(event, this.cursor!.advance(event)));
   }
 
   protected override _error(err: Error): void {

@@ -3,21 +3,22 @@ import { SseFrame } from './sse-frame.js';
 import type { StreamEncoding } from './stream-encoding.js';
 
 const frames = new WeakMap<BusEvent, SseFrame>();
+/** Frames without their id, for streams whose ids are their own. */
+const bodies = new WeakMap<BusEvent, SseFrame>();
 let opening: SseFrame | undefined;
 
-/** The frame of a bus event, built once per process however many clients receive it. */
-function frameOf(event: BusEvent): SseFrame {
-  let frame = frames.get(event);
+/**
+ * The frame of a bus event, built once per process however many clients receive it; `id`
+ * undefined for the frame without its id.
+ */
+function frameOf(event: BusEvent, id: string | undefined, cache: typeof frames): SseFrame {
+  let frame = cache.get(event);
   if (!frame) {
     frame =
       event.kind === 'message'
-        ? new SseFrame({ id: event.id, event: event.event, data: event.data })
-        : new SseFrame({
-            id: event.id,
-            event: 'reset',
-            data: JSON.stringify({ reason: event.reason }),
-          });
-    frames.set(event, frame);
+        ? new SseFrame({ id, event: event.event, data: event.data })
+        : new SseFrame({ id, event: 'reset', data: JSON.stringify({ reason: event.reason }) });
+    cache.set(event, frame);
   }
   return frame;
 }
@@ -30,7 +31,10 @@ export const FRAMES: StreamEncoding<SseFrame> = {
     const connected = { id: resumes ? undefined : id, event: 'connected' };
     return [opening, new SseFrame({ ...connected, data: JSON.stringify({ clientId }) })];
   },
-  event: frameOf,
+  event: (event, id) =>
+    id === event.id
+      ? frameOf(event, id, frames)
+      : SseFrame.withId(frameOf(event, undefined, bodies), id),
   heartbeat: new SseFrame({ comment: '' }),
   closing: (retryMs) => new SseFrame({ retry: retryMs }),
   busy: (retryMs) =>

@@ -30,7 +30,10 @@ export const MESSAGE_EVENTS: StreamEncoding<MessageEvent> = {
   opening: (retryMs, clientId, id) => [
     { type: 'connected', id, retry: retryMs, data: JSON.stringify({ clientId }) },
   ],
-  event: messageEventOf,
+  event: (event, id) => {
+    const message = messageEventOf(event);
+    return id === message.id ? message : { ...message, id };
+  },
   heartbeat: { comment: '' },
   closing: (retryMs, lastId) => ({ id: lastId, retry: retryMs }),
   busy: (retryMs, id) => ({ type: 'busy', id, retry: retryMs, data: JSON.stringify({ retryMs }) }),

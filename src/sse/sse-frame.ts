@@ -7,6 +7,8 @@ export interface SseFields {
   readonly comment?: string;
 }
 
+const CRLF = Buffer.from('\r\n');
+
 /**
  * One event, encoded once and written as the same bytes to every connection that gets it.
  * `chunk` carries HTTP/1.1 chunked framing too, which depends on nothing but the bytes.
@@ -15,7 +17,19 @@ export class SseFrame {
   private chunked: Buffer | undefined;
   private headLength = 0;
 
-  constructor(readonly fields: SseFields) {}
+  /** `encoded`: the event's bytes, when they are not to be encoded from `fields`. */
+  constructor(
+    readonly fields: SseFields,
+    private readonly encoded?: Buffer,
+  ) {}
+
+  /**
+   * `body`'s event with an id of its own: for a stream whose ids are its own, the rest of the
+   * event is encoded once however many streams carry it.
+   */
+  static withId(body: SseFrame, id: string): SseFrame {
+    return new SseFrame({}, Buffer.concat([Buffer.from(`id: ${oneLine(id)}\n`), body.bytes]));
+  }
 
   /** The encoded event: a view into `chunk`, so that a frame holds its bytes once. */
   get bytes(): Buffer {
@@ -25,10 +39,10 @@ export class SseFrame {
 
   get chunk(): Buffer {
     if (!this.chunked) {
-      const text = encodeSseFields(this.fields);
-      const head = `${Buffer.byteLength(text).toString(16)}\r\n`;
+      const text = this.encoded ?? Buffer.from(encodeSseFields(this.fields));
+      const head = `${text.length.toString(16)}\r\n`;
       this.headLength = head.length;
-      this.chunked = Buffer.from(`${head}${text}\r\n`);
+      this.chunked = Buffer.concat([Buffer.from(head), text, CRLF]);
     }
     return this.chunked;
   }

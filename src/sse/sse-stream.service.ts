@@ -14,8 +14,8 @@ import { Observable, type Subscriber, type Subscription } from 'rxjs';
 import type { Audience, BusEvent } from '../bus/bus-event.js';
 import { BusTransport } from '../bus/bus-transport.js';
 import { ClientRouter } from '../bus/client-router.js';
-import { parseCursor } from '../bus/cursor.js';
 import { resume } from '../bus/resume.js';
+import type { StreamCursor } from '../bus/stream-cursor.js';
 import { SSE_BUS_OPTIONS } from '../bus/sse-bus.constants.js';
 import type { ResolvedSseBusOptions } from '../config/sse-bus.options.js';
 import { BusMetrics, type TurnAwayReason } from '../metrics/bus-metrics.js';
@@ -28,8 +28,6 @@ import { SocketBacklog } from './socket-backlog.js';
 import { jitter } from './stream-encoding.js';
 import type { RawStreamRequest } from './stream-request.js';
 
-/** A replay that never waits: for a stream whose client keeps up by definition. */
-const NO_PACE = () => undefined;
 /** How often, while the server closes, connections that went idle are closed. */
 const IDLE_SWEEP_MS = 50;
 
@@ -72,8 +70,6 @@ export class SseStreamService
   private readonly streams = new Set<BusStream<unknown>>();
   private beats: Subscription | undefined;
   private closing = false;
-  /** The last start id given out. */
-  private position = '';
   private idleSweep: NodeJS.Timeout | undefined;
 
   constructor(
@@ -115,14 +111,6 @@ export class SseStreamService
   }
 
   /**
-   * What a stream may see: live from now on, or first what it missed after `lastEventId`.
-   * @param pace called after each replayed message (see `resume`).
-   */
-  view(spec: StreamSpec, pace: () => Promise<void> | undefined = NO_PACE) {
-    return this.viewOf(spec, spec.lastEventId, pace);
-  }
-
-  /**
    * Streams to `response` what the client may see; the stream lives until the client leaves,
    * and its teardown releases everything it holds.
    */
@@ -151,7 +139,10 @@ export class SseStreamService
       if (!request.headers.accept?.includes('text/event-stream')) {
         throw new ServiceUnavailableException('Too many streams on this instance; retry later');
       }
-      const busy = MESSAGE_EVENTS.busy(this.busyRetryMs(), this.startId(spec));
+      const busy = MESSAGE_EVENTS.busy(
+        this.busyRetryMs(),
+        spec.lastEventId ?? this.transport.position(spec),
+      );
       return new Observable((subscriber) => {
         subscriber.next(busy);
         subscriber.complete();
@@ -221,36 +212,28 @@ export class SseStreamService
       for (const each of this.streams) each.heartbeat();
     });
     // The stream is its own audience: the router keeps no other object for it.
-    const events$ = spec.lastEventId
-      ? this.viewOf(stream, spec.lastEventId, () => stream.whenWritable())
-      : this.viewOf(stream, undefined);
-    // Read in the same turn as the bus is subscribed: nothing can come in between.
-    const { retryMs } = this.options;
-    stream.start(events$, retryMs, this.startId(spec), !!spec.lastEventId, spec.expiresAt);
+    const cursor = this.transport.cursor(stream, spec.lastEventId);
+    stream.open(cursor);
+    const begin = () => {
+      if (stream.closed) return;
+      const events$ = spec.lastEventId
+        ? this.viewOf(stream, spec.lastEventId, cursor, () => stream.whenWritable())
+        : this.router.view(stream);
+      // Read in the same turn as the bus is subscribed: nothing can come in between.
+      stream.start(events$, this.options.retryMs, !!spec.lastEventId, spec.expiresAt);
+    };
+    if (cursor.ready) cursor.ready.then(begin, (err: Error) => stream.error(err));
+    else begin();
   }
 
   private viewOf(
     audience: Audience,
-    lastEventId: string | undefined,
-    pace: () => Promise<void> | undefined = NO_PACE,
+    lastEventId: string,
+    cursor: StreamCursor,
+    pace: () => Promise<void> | undefined,
   ): Observable<BusEvent> {
     const live$ = this.router.view(audience);
-    return lastEventId
-      ? resume(live$, this.transport, audience, lastEventId, pace, this.metrics)
-      : live$;
-  }
-
-  /**
-   * Where a stream starts: the client's own cursor when it resumes (a `reset` follows if the
-   * history cannot serve it), or the last event this instance has read.
-   */
-  private startId(spec: StreamSpec): string {
-    const { lastEventId } = spec;
-    if (lastEventId && parseCursor(lastEventId)) return lastEventId;
-    // One string per position, not one per stream: each stream keeps its start id.
-    const position = this.transport.position();
-    if (position !== this.position) this.position = position;
-    return this.position;
+    return resume(live$, this.transport, audience, lastEventId, cursor, pace, this.metrics);
   }
 
   slow(audience: Audience): void {

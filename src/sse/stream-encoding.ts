@@ -10,8 +10,11 @@ export interface StreamEncoding<T> {
    * is the client's own Last-Event-ID when it `resumes`.
    */
   opening(retryMs: number, clientId: string, id: string, resumes: boolean): readonly T[];
-  /** A bus event, encoded once per process however many streams carry it. */
-  event(event: BusEvent): T;
+  /**
+   * A bus event with the id it has on this stream: encoded once per process however many streams
+   * carry it, and when its id is the stream's own, the rest of it still is.
+   */
+  event(event: BusEvent, id: string): T;
   /** A comment, which clients ignore and proxies count as traffic. */
   readonly heartbeat: T;
   /** The last word of a stream that ends: its own `retry`; `lastId` is the last id it sent. */

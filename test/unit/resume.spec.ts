@@ -1,4 +1,4 @@
-import { lastValueFrom, take, toArray } from 'rxjs';
+import { lastValueFrom, take, tap, toArray } from 'rxjs';
 import type { BusEvent } from '../../src/index.js';
 import { ClientRouter } from '../../src/bus/client-router.js';
 import { BusMetrics } from '../../src/metrics/bus-metrics.js';
@@ -20,15 +20,22 @@ function setup(maxLength = 100, maxBytes = 1024 * 1024) {
   const router = new ClientRouter(transport.events$, metrics);
   const view = (clientId: string, lastEventId: string, count: number, topics?: string[]) => {
     const audience = { clientId, topics: topics ? new Set(topics) : null };
+    // What a stream does with its cursor: each event it is sent moves it on.
+    const cursor = transport.cursor(audience, lastEventId);
     return lastValueFrom(
       resume(
         router.view(audience),
         transport,
         audience,
         lastEventId,
+        cursor,
         () => undefined,
         metrics,
-      ).pipe(take(count), toArray()),
+      ).pipe(
+        tap((event) => cursor.advance(event)),
+        take(count),
+        toArray(),
+      ),
     );
   };
   return { transport, view, metrics };

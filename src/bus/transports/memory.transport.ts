@@ -2,7 +2,7 @@ import { Subject } from 'rxjs';
 import type { BusEvent, BusMessage } from '../bus-event.js';
 import {
   type OutgoingMessage,
-  BusTransport,
+  SingleLogTransport,
   HistoryGap,
   type TransportHealth,
 } from '../bus-transport.js';
@@ -20,7 +20,7 @@ import { HISTORY_PAGE_SIZE } from './history-page-size.js';
  * The embedded bus: one process, an in-memory log with the same ids, ordering and resume rules
  * as the Redis transport. Its history dies with the process, and a new process has a new epoch.
  */
-export class MemoryTransport extends BusTransport {
+export class MemoryTransport extends SingleLogTransport {
   private readonly subject = new Subject<BusEvent>();
   readonly events$ = this.subject.asObservable();
   private readonly epoch = newEpoch();
@@ -39,7 +39,7 @@ export class MemoryTransport extends BusTransport {
     this.slack = Math.max(1, Math.ceil(maxLength / 10));
   }
 
-  position(): string {
+  protected logPosition(): string {
     return formatCursor(this.epoch, this.top);
   }
 

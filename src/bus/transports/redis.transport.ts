@@ -6,7 +6,7 @@ import type { BusMetrics } from '../../metrics/bus-metrics.js';
 import type { BusEvent, BusMessage } from '../bus-event.js';
 import {
   type OutgoingMessage,
-  BusTransport,
+  SingleLogTransport,
   HistoryGap,
   type TransportHealth,
 } from '../bus-transport.js';
@@ -63,7 +63,7 @@ interface ScriptedRedis extends Redis {
  * read. A reader that loses its connection picks up where it stopped; one that finds a new
  * epoch announces a reset and reads the new log from its start.
  */
-export class RedisTransport extends BusTransport {
+export class RedisTransport extends SingleLogTransport {
   private readonly logger = new Logger(RedisTransport.name);
   private readonly subject = new Subject<BusEvent>();
   readonly events$ = this.subject.asObservable();
@@ -95,7 +95,7 @@ export class RedisTransport extends BusTransport {
     this.countReconnects(this.reader);
   }
 
-  position(): string {
+  protected logPosition(): string {
     return formatCursor(this.epoch, this.top);
   }
 
