@@ -8,7 +8,9 @@ import { HistoryRetention } from './bus/history-retention.js';
 import { MessageBus } from './bus/message-bus.js';
 import { SSE_BUS_OPTIONS } from './bus/sse-bus.constants.js';
 import { MemoryTransport } from './bus/transports/memory.transport.js';
+import { isClusterUrl } from './bus/transports/redis-connection.js';
 import { RedisTransport } from './bus/transports/redis.transport.js';
+import { ShardedRedisTransport } from './bus/transports/sharded-redis.transport.js';
 import {
   type ResolvedSseBusOptions,
   type SseBusOptions,
@@ -33,6 +35,18 @@ const REDIS_COMMAND_TIMEOUT_MS = 3_000;
 function createTransport(options: ResolvedSseBusOptions, metrics: BusMetrics): BusTransport {
   if (!options.redisUrl) {
     return new MemoryTransport(options.historyMaxLength, options.historyMaxBytes);
+  }
+  if (isClusterUrl(options.redisUrl)) {
+    return new ShardedRedisTransport({
+      url: options.redisUrl,
+      keyPrefix: options.redisKeyPrefix,
+      maxLength: options.historyMaxLength,
+      shards: options.redisShards,
+      waitReplicas: options.redisWaitReplicas,
+      pingMs: REDIS_BLOCK_MS,
+      commandTimeoutMs: REDIS_COMMAND_TIMEOUT_MS,
+      metrics,
+    });
   }
   return new RedisTransport({
     url: options.redisUrl,

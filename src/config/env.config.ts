@@ -2,6 +2,7 @@ import type { SseBusMetricsOptions } from '../metrics/metrics.options.js';
 import { ConfigError } from './config.error.js';
 import {
   NUMERIC_OPTIONS,
+  isRedisUrl,
   type ResolvedSseBusOptions,
   type SseBusOptions,
   resolveSseBusOptions,
@@ -62,10 +63,12 @@ export function loadEnvConfig(
     corsOrigins: origins(value('SSE_CORS_ORIGINS')),
   };
   for (const [key, spec] of Object.entries(NUMERIC_OPTIONS)) {
-    options[key as keyof typeof NUMERIC_OPTIONS] = whole(spec.env, spec.min);
+    options[key as keyof typeof NUMERIC_OPTIONS] = whole(spec.env, spec.min, spec.max);
   }
-  if (options.redisUrl !== undefined && !/^rediss?:\/\/[^\s]+$/.test(options.redisUrl)) {
-    throw new ConfigError(`REDIS_URL: expected redis://host:port, got "${options.redisUrl}"`);
+  if (options.redisUrl !== undefined && !isRedisUrl(options.redisUrl)) {
+    throw new ConfigError(
+      `REDIS_URL: expected redis://host:port or redis-cluster://host:port,host:port,…, got "${options.redisUrl}"`,
+    );
   }
   if (options.jwtCookie !== undefined && !/^[\w!#$%&'*+.^`|~-]+$/.test(options.jwtCookie)) {
     throw new ConfigError(`SSE_JWT_COOKIE: expected a cookie name, got "${options.jwtCookie}"`);

@@ -1,9 +1,24 @@
+import { MAX_SHARDS } from '../bus/shards.js';
+import { clusterNodes } from '../bus/transports/redis-connection.js';
 import { ConfigError } from './config.error.js';
 
 /** How `SseBusModule` behaves. Every field is optional; the defaults suit one instance. */
 export interface SseBusOptions {
-  /** Redis URL (`redis://host:port/db`). Unset: the embedded in-process bus (one instance). */
+  /**
+   * Redis URL (`redis://host:port/db`), or a Redis Cluster's nodes
+   * (`redis-cluster://host:port,host:port,…`). Unset: the embedded in-process bus (one instance).
+   */
   redisUrl?: string;
+  /**
+   * On a Redis Cluster, shards the log is split into (1 to 8), spread over its masters by hash
+   * tag. Every instance of a bus must have the same. @default 8
+   */
+  redisShards?: number;
+  /**
+   * On a Redis Cluster, replicas that must have a message before `publish()` resolves (`WAIT`):
+   * with 1, a master's failover loses no acknowledged message. @default 0
+   */
+  redisWaitReplicas?: number;
   /** Prefix of the Redis keys; instances with the same prefix form one bus. @default 'sse-bus' */
   redisKeyPrefix?: string;
   /** Interval of the heartbeat comment on every stream. @default 15000 */
@@ -63,10 +78,13 @@ interface NumericSpec {
   readonly env: string;
   readonly default: number | undefined;
   readonly min: number;
+  readonly max?: number;
 }
 
 /** Each numeric option: its environment variable, default and smallest value. */
 export const NUMERIC_OPTIONS: Record<Numeric, NumericSpec> = {
+  redisShards: { env: 'SSE_REDIS_SHARDS', default: 8, min: 1, max: MAX_SHARDS },
+  redisWaitReplicas: { env: 'SSE_REDIS_WAIT_REPLICAS', default: 0, min: 0 },
   heartbeatMs: { env: 'SSE_HEARTBEAT_MS', default: 15_000, min: 10 },
   retryMs: { env: 'SSE_RETRY_MS', default: 3_000, min: 0 },
   historyMaxLength: { env: 'SSE_HISTORY_MAXLEN', default: 10_000, min: 1 },
@@ -94,10 +112,10 @@ export function resolveSseBusOptions(
   for (const [key, spec] of Object.entries(NUMERIC_OPTIONS) as [Numeric, NumericSpec][]) {
     const value = options[key] ?? spec.default;
     if (value === undefined) continue;
-    if (!Number.isSafeInteger(value) || value < spec.min) {
-      throw new ConfigError(
-        `${name(key)}: expected a whole number >= ${spec.min}, got ${String(value)}`,
-      );
+    const max = spec.max ?? Number.MAX_SAFE_INTEGER;
+    if (!Number.isSafeInteger(value) || value < spec.min || value > max) {
+      const range = spec.max === undefined ? `>= ${spec.min}` : `from ${spec.min} to ${max}`;
+      throw new ConfigError(`${name(key)}: expected a whole number ${range}, got ${String(value)}`);
     }
     numbers[key] = value;
   }
@@ -113,8 +131,10 @@ export function resolveSseBusOptions(
       throw new ConfigError(`${key}: expected a non-empty string or nothing`);
     }
   }
-  if (options.redisUrl !== undefined && !/^rediss?:\/\//.test(options.redisUrl)) {
-    throw new ConfigError(`redisUrl: expected redis://… or rediss://…, got ${options.redisUrl}`);
+  if (options.redisUrl !== undefined && !isRedisUrl(options.redisUrl)) {
+    throw new ConfigError(
+      `redisUrl: expected redis://…, rediss://… or redis-cluster://host:port,…, got ${options.redisUrl}`,
+    );
   }
   return {
     ...numbers,
@@ -126,4 +146,9 @@ export function resolveSseBusOptions(
     publishToken: options.publishToken,
     corsOrigins: options.corsOrigins ?? [],
   };
+}
+
+/** Whether `url` is a Redis URL the bus takes: one node, or a cluster's nodes. */
+export function isRedisUrl(url: string): boolean {
+  return /^rediss?:\/\/[^\s]+$/.test(url) || clusterNodes(url) !== undefined;
 }

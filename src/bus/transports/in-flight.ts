@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-connection.js';
 
 /**
  * The commands in flight on one connection, failed when it closes. ioredis 6.0.0 drops such a
@@ -9,7 +9,7 @@ import type { Redis } from 'ioredis';
 export class InFlight {
   private readonly failures = new Set<(err: Error) => void>();
 
-  constructor(client: Redis) {
+  constructor(client: RedisClient) {
     client.on('close', () => {
       const lost = new Error('Connection to Redis lost');
       this.failures.forEach((fail) => fail(lost));

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-connection.js';
 import { DeadlineExceeded, withDeadline } from './deadline.js';
 import { InFlight } from './in-flight.js';
 
@@ -12,7 +12,7 @@ export class RedisWatchdog {
   private readonly inFlight: InFlight;
 
   constructor(
-    private readonly client: Redis,
+    private readonly client: RedisClient,
     private readonly staleMs: number,
   ) {
     this.inFlight = new InFlight(client);

@@ -9,7 +9,7 @@
  */
 
 /** Starts a new epoch when there is none or the log was lost. KEYS: meta, log. ARGV: candidate epoch. */
-const ENSURE_EPOCH = `
+export const ENSURE_EPOCH = `
 local epoch = redis.call('HGET', KEYS[1], 'epoch')
 if (not epoch) or (redis.call('HEXISTS', KEYS[1], 'top') == 1 and redis.call('EXISTS', KEYS[2]) == 0) then
   epoch = ARGV[1]
