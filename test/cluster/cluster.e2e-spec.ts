@@ -45,8 +45,9 @@ describe('on a Redis Cluster', () => {
         .filter((m) => (m as { to: string }).to === to)
         .map((m) => (m as { n: number }).n);
     const all = [...Array(20).keys()];
-    for (const to of ['all', 'alice', 'news', 'both', 'pair'])
+    for (const to of ['all', 'alice', 'news', 'both', 'pair']) {
       expect(tally(alice, to)).toEqual(all);
+    }
     for (const to of ['all', 'both', 'pair']) expect(tally(bob, to)).toEqual(all);
     expect(tally(bob, 'alice')).toEqual([]);
     expect(tally(bob, 'news')).toEqual([]);

@@ -141,8 +141,9 @@ export class ShardedRedisTransport extends BusTransport implements ShardedLog {
     const ready = waits.some((wait) => wait !== undefined)
       ? Promise.all(waits).then(() => {
           // A new stream starts where its channels are heard from.
-          if (!given)
-            {for (const shard of positions.keys()) positions.set(shard, this.readers[shard].top);}
+          if (!given) {
+            for (const shard of positions.keys()) positions.set(shard, this.readers[shard].top);
+          }
         })
       : undefined;
     return new VectorCursor(this, positions, channels, ready, given && lastEventId);
