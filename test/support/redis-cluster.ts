@@ -14,6 +14,8 @@ export interface ClusterNode {
   readonly port: number;
   /** Sends a signal to the server process (SIGKILL, SIGSTOP, SIGCONT). */
   signal(signal: NodeJS.Signals): void;
+  /** Starts a killed node again, on its port with its cluster config: it rejoins the cluster. */
+  restart(): Promise<void>;
   /** A fresh connection to this node alone (not cluster-aware); the caller disconnects it. */
   connect(): Redis;
 }
@@ -41,7 +43,7 @@ export async function startRedisCluster(masters = 3): Promise<RedisCluster> {
     // The cluster bus listens on port + 10000.
     if (port < 55535 && !ports.includes(port)) ports.push(port);
   }
-  const children: ChildProcess[] = ports.map((port) =>
+  const spawnNode = (port: number) =>
     spawn(
       'redis-server',
       [
@@ -65,11 +67,19 @@ export async function startRedisCluster(masters = 3): Promise<RedisCluster> {
         '',
       ],
       { stdio: 'ignore' },
-    ),
-  );
+    );
+  const children: ChildProcess[] = ports.map(spawnNode);
   const nodes: ClusterNode[] = ports.map((port, index) => ({
     port,
     signal: (signal) => children[index].kill(signal),
+    async restart() {
+      const child = children[index];
+      if (child.exitCode === null && child.signalCode === null) {
+        await new Promise((resolve) => child.once('exit', resolve));
+      }
+      children[index] = spawnNode(port);
+      await waitFor(() => pong(port), `redis-server on ${port} again`);
+    },
     connect: () =>
       new Redis({ port, host: '127.0.0.1', lazyConnect: false, maxRetriesPerRequest: 1 }),
   }));
