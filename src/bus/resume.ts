@@ -32,13 +32,14 @@ export function resume(
   return new Observable<BusEvent>((subscriber) => {
     const start = transport.position(audience);
     let heldBack: BusEvent[] | undefined = [];
-    // Until a live event is new to the stream, live events may be repeats: of the replay, or of
-    // what the client got from an instance that had read further than this one.
-    let repeats = true;
+    // Until a live event of a shard (of the log, when it has one order) is new to the stream,
+    // the shard's live events may be repeats: of the replay, or of what the client got from an
+    // instance that had read further than this one.
+    const caughtUp = new Set<number | undefined>();
     const forward = (event: BusEvent) => {
-      if (repeats) {
-        if (event.kind === 'message' && cursor.has(event)) return;
-        repeats = false;
+      if (event.kind === 'message' && !caughtUp.has(event.shard)) {
+        if (cursor.has(event)) return;
+        caughtUp.add(event.shard);
       }
       subscriber.next(event);
     };

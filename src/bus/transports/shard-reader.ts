@@ -60,6 +60,11 @@ export class ShardReader {
   private readonly keys: { meta: string; log: string };
   private readonly wanted = new Map<string, number>();
   private subscribed = new Set<string>();
+  /**
+   * Bumped at each SSUBSCRIBE or SUNSUBSCRIBE of a channel: the answer to one that was overtaken
+   * by another says nothing of the channel.
+   */
+  private turns = new Map<string, number>();
   private waiters: { channels: readonly string[]; resolve: () => void }[] = [];
   private connection: Redis | undefined;
   /** Heard while the gap is filled: given out after it, if still new. */
@@ -109,10 +114,22 @@ export class ShardReader {
       return streams <= 0;
     });
     if (gone.length === 0 || !this.live) return;
-    gone.forEach((channel) => this.subscribed.delete(channel));
-    this.connection!.sunsubscribe(...gone.map((channel) => this.options.tag + channel)).catch(
-      () => undefined,
-    );
+    const connection = this.connection!;
+    const turns = gone.map((channel) => {
+      this.subscribed.delete(channel);
+      return this.turn(channel);
+    });
+    connection
+      .sunsubscribe(...gone.map((channel) => this.options.tag + channel))
+      .then(() => {
+        // Nothing older is still to be answered: a channel no one wants is forgotten.
+        gone.forEach((channel, i) => {
+          if (this.turns.get(channel) === turns[i] && connection === this.connection) {
+            this.turns.delete(channel);
+          }
+        });
+      })
+      .catch(() => undefined);
   }
 
   /** The shard's messages after `after`, from its log. */
@@ -154,6 +171,7 @@ export class ShardReader {
   private async subscribeAndFill(): Promise<void> {
     this.live = false;
     this.held = [];
+    this.turns = new Map();
     const connection = await this.connect();
     const channels = [...this.wanted.keys()];
     if (channels.length > 0) {
@@ -161,7 +179,7 @@ export class ShardReader {
     }
     await this.fill();
     if (connection.status !== 'ready') throw new Error('Connection to Redis lost');
-    this.subscribed = new Set(channels);
+    this.subscribed = new Set(channels.filter((channel) => this.wanted.has(channel)));
     const held = this.held;
     this.held = undefined;
     held.forEach((message) => this.deliver(message));
@@ -291,15 +309,24 @@ export class ShardReader {
   }
 
   private subscribe(connection: Redis, channels: readonly string[]): void {
+    const turns = channels.map((channel) => this.turn(channel));
     connection
       .ssubscribe(...channels.map((channel) => this.options.tag + channel))
       .then(() => {
         if (connection !== this.connection) return;
-        channels.forEach((channel) => this.subscribed.add(channel));
+        channels.forEach((channel, i) => {
+          if (this.turns.get(channel) === turns[i]) this.subscribed.add(channel);
+        });
         this.notify();
       })
       // The connection broke: taking the subscription again takes these too.
       .catch(() => undefined);
+  }
+
+  private turn(channel: string): number {
+    const turn = (this.turns.get(channel) ?? 0) + 1;
+    this.turns.set(channel, turn);
+    return turn;
   }
 
   private notify(): void {

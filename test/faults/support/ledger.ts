@@ -1,4 +1,5 @@
 import { type Cursor, comparePositions, parseCursor } from '../../../src/bus/cursor.js';
+import { parseVector } from '../../../src/bus/vector-cursor.js';
 
 /** One publish attempt, and what became of it. */
 export interface Sent {
@@ -111,8 +112,10 @@ export class Ledger {
    * Audits what `clientId` received (its frames over all its connections, in order) against the
    * ledger. `since` is the id of its first `connected` frame: every acknowledged message it may
    * see after that is owed to it, except what a `reset` excuses (what came before the reset's id).
+   * `sharded`: ids are the stream's own positions on a sharded log, which must only move on;
+   * every acknowledged message is owed (the caller publishes after the first `connected`).
    */
-  audit(clientId: string, frames: readonly Frame[], since: string): Audit {
+  audit(clientId: string, frames: readonly Frame[], since: string, sharded = false): Audit {
     const result: Audit = {
       received: 0,
       lost: 0,
@@ -124,14 +127,14 @@ export class Ledger {
       problems: [],
     };
     const problem = (text: string) => result.problems.length < 10 && result.problems.push(text);
-    let owedAfter = cursorOf(since);
-    let last: Cursor | undefined;
+    let owedAfter = sharded ? undefined : cursorOf(since);
+    let last: string | undefined;
     const seen = new Set<number>();
     for (const frame of frames) {
       if (frame.event === 'connected' || frame.data === undefined) continue;
       if (frame.event === 'reset') {
         result.resets++;
-        owedAfter = cursorOf(frame.id);
+        owedAfter = sharded ? undefined : cursorOf(frame.id);
         last = undefined;
         continue;
       }
@@ -142,7 +145,8 @@ export class Ledger {
         problem(`received something never published: ${frame.id} ${frame.data}`);
         continue;
       }
-      if (!isVisible(sent, clientId) || (sent.id !== undefined && sent.id !== frame.id)) {
+      const idDiffers = !sharded && sent.id !== undefined && sent.id !== frame.id;
+      if (!isVisible(sent, clientId) || idDiffers) {
         result.unexpected++;
         problem(`received #${sent.n} (to ${String(sent.to)}, id ${sent.id}) as ${frame.id}`);
       }
@@ -156,23 +160,47 @@ export class Ledger {
       }
       seen.add(sent.n);
       if (sent.status === 'rejected') result.rejectedButDelivered++;
-      const position = cursorOf(frame.id);
-      if (last && last.epoch === position.epoch && comparePositions(position, last) <= 0) {
+      if (last !== undefined && !movesOn(last, frame.id!, sharded)) {
         result.outOfOrder++;
-        problem(`received ${frame.id} after ${last.epoch}.${last.ms}-${last.seq}`);
+        problem(`received ${frame.id} after ${last}`);
       }
-      last = position;
+      last = frame.id;
     }
     for (const sent of this.acknowledged) {
       if (!isVisible(sent, clientId) || seen.has(sent.n)) continue;
-      const position = cursorOf(sent.id);
-      if (position.epoch === owedAfter.epoch && comparePositions(position, owedAfter) > 0) {
+      const position = owedAfter && cursorOf(sent.id);
+      const owed = position
+        ? position.epoch === owedAfter!.epoch && comparePositions(position, owedAfter!) > 0
+        : result.resets === 0;
+      if (owed) {
         result.lost++;
-        problem(`never received #${sent.n} (${sent.id})`);
+        problem(`${clientId} never received #${sent.n} (${sent.id}) to ${String(sent.to)}`);
       }
     }
     return result;
   }
+}
+
+/**
+ * Whether `next` is an id after `previous`. On a sharded log: no shard's position goes back,
+ * and one goes forward; ids of another life of the log (another tag) start over.
+ */
+function movesOn(previous: string, next: string, sharded: boolean): boolean {
+  if (!sharded) {
+    const [from, to] = [cursorOf(previous), cursorOf(next)];
+    return from.epoch !== to.epoch || comparePositions(to, from) > 0;
+  }
+  const [from, to] = [parseVector(previous), parseVector(next)];
+  if (!from || !to) return false;
+  if (from.tag !== to.tag) return true;
+  let forward = false;
+  for (const [shard, position] of to.positions) {
+    const before = from.positions.get(shard);
+    const step = before ? comparePositions(position, before) : 1;
+    if (step < 0) return false;
+    if (step > 0) forward = true;
+  }
+  return forward;
 }
 
 export function isVisible(sent: Pick<Sent, 'to'>, clientId: string): boolean {
