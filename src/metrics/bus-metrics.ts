@@ -1,5 +1,6 @@
 import { Histogram } from 'prom-client';
 import type { ResetReason } from '../bus/bus-event.js';
+import { SocketBytes } from './socket-bytes.js';
 
 /**
  * Why a stream ended: its client left, or was too slow and cut off, its token expired, the
@@ -43,6 +44,8 @@ export class BusMetrics {
   };
   /** Connections to Redis established again after one was lost or replaced. */
   redisReconnects = 0;
+  /** What the connections that receive the log's live messages read from Redis. */
+  readonly redisBytesRead = new SocketBytes();
   /** How long `publish()` took to have the message in the log, or to give up. */
   readonly publishSeconds = new Histogram({
     name: 'sse_bus_publish_duration_seconds',

@@ -83,6 +83,12 @@ export class MetricsService implements OnModuleInit, OnModuleDestroy {
       'Connections to Redis established again after one was lost or replaced.',
       () => metrics.redisReconnects,
     );
+    scrapedCounter(
+      registry,
+      'sse_bus_redis_read_bytes_total',
+      "Bytes read from Redis by the connections that receive the log's live messages.",
+      () => metrics.redisBytesRead.total,
+    );
     registry.registerMetric(metrics.publishSeconds);
     this.lagSeconds = new Histogram({
       name: 'sse_bus_lag_seconds',

@@ -91,6 +91,7 @@ export class RedisTransport extends SingleLogTransport {
     this.writerCommands = new RedisWatchdog(this.writer, options.commandTimeoutMs);
     this.readerCommands = new InFlight(this.reader);
     this.reader.on('close', () => this.setReading(false, 'connection to Redis lost'));
+    this.reader.on('connect', () => options.metrics.redisBytesRead.watch(this.reader.stream));
     this.countReconnects(this.writer);
     this.countReconnects(this.reader);
   }

@@ -14,6 +14,7 @@ import { formatVector } from '../vector-cursor.js';
 import { delay, withDeadline } from './deadline.js';
 import { type HistoryReply, type LogEntry, logHistory } from './log-history.js';
 import type { RedisClient } from './redis-connection.js';
+import type { SocketBytes } from '../../metrics/socket-bytes.js';
 import type { RedisWatchdog } from './redis-watchdog.js';
 
 /** The commands of the Redis Cluster client that a shard reader sends. */
@@ -37,6 +38,8 @@ export interface ShardReaderOptions {
   emit(event: BusEvent): void;
   /** It lost its subscription and took a new one. */
   reconnected(): void;
+  /** Where what its subscriptions read is counted. */
+  readonly bytesRead: SocketBytes;
 }
 
 const SEPARATOR = '\x1f';
@@ -225,6 +228,7 @@ export class ShardReader {
     connection.once('close', () => this.lost(connection));
     this.connection = connection;
     await connection.connect();
+    this.options.bytesRead.watch(connection.stream);
     return connection;
   }
 

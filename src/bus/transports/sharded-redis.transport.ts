@@ -98,6 +98,7 @@ export class ShardedRedisTransport extends BusTransport implements ShardedLog {
           logger: this.logger,
           emit: (event) => this.subject.next(event),
           reconnected: () => options.metrics.redisReconnects++,
+          bytesRead: options.metrics.redisBytesRead,
         }),
       );
       this.publishers.push(
