@@ -16,14 +16,15 @@ export interface ServiceProcess {
 }
 
 /**
- * Runs the service (`node dist/main.js`) as its own process, on a free port; or `script`, another
- * app that listens on `HOST` and `PORT` too.
+ * Runs the service (`node dist/main.js`) as its own process, on a free port unless `env.PORT`
+ * names one (to start an instance again where it was); or `script`, another app that listens on
+ * `HOST` and `PORT` too.
  */
 export async function startService(
   env: Record<string, string> = {},
   script = MAIN,
 ): Promise<ServiceProcess> {
-  const port = await freePort();
+  const port = env.PORT ? Number(env.PORT) : await freePort();
   let output = '';
   const child = spawn(process.execPath, [script], {
     env: { ...process.env, HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'info', ...env },
