@@ -12,19 +12,14 @@ const WAIT_MS = 20_000;
 const MAX_WHILE_AWAY = 80;
 
 /** What the page shows, as the test reads it from the DOM. */
-function shown(page: Page) {
-  return page.evaluate(() => ({
-    states: Array.from(
-      document.querySelectorAll<HTMLElement>('#state-log li'),
-      (line) => line.dataset.state,
-    ),
-    // Newest first on the page; oldest first here.
-    messages: Array.from(
-      document.querySelectorAll('#messages li[data-event="message"] .data'),
-      (data) => data.textContent!,
-    ).reverse(),
-    lastEventId: document.getElementById('last-event-id')!.textContent,
-  }));
+async function shown(page: Page) {
+  const states = await page
+    .locator('#state-log li')
+    .evaluateAll((lines) => lines.map((line) => line.getAttribute('data-state')));
+  // Newest first on the page; oldest first here.
+  const messages = await page.locator('#messages li[data-event="message"] .data').allTextContents();
+  const lastEventId = await page.locator('#last-event-id').textContent();
+  return { states, messages: messages.reverse(), lastEventId };
 }
 
 describe('the demo page, in Chromium', () => {
@@ -62,7 +57,10 @@ describe('the demo page, in Chromium', () => {
     });
     await page.goto(a!.url);
     await page.waitForSelector('#state[data-state="open"]', { timeout: WAIT_MS });
-    await page.waitForFunction(() => document.getElementById('client-id')!.textContent !== '–');
+    await waitFor(
+      async () => (await page.locator('#client-id').textContent()) !== '–',
+      'the client id',
+    );
 
     // Markup in the data stays text.
     const first = { n: 0, text: '<img src=x onerror=alert(1)> from the form' };
