@@ -22,6 +22,8 @@ export interface ServiceConfig {
   readonly logFormat: LogFormat;
   /** How `GET /metrics` is served; false: it is not. */
   readonly metrics: false | SseBusMetricsOptions;
+  /** Whether `GET /` serves the demo page. */
+  readonly demo: boolean;
   readonly options: ResolvedSseBusOptions;
 }
 
@@ -42,6 +44,7 @@ export function loadEnvConfig(
     }
     return text as T;
   };
+  const flag = (name: string) => oneOf(name, ['true', 'false'], 'true') === 'true';
   const whole = (name: string, min: number, max = Number.MAX_SAFE_INTEGER) => {
     const text = value(name);
     if (text === undefined) return undefined;
@@ -86,13 +89,13 @@ export function loadEnvConfig(
       `SSE_REDIS_PREFIX: expected 1 to 64 of [A-Za-z0-9_.:-], got "${options.redisKeyPrefix}"`,
     );
   }
-  const metricsOn = oneOf('SSE_METRICS', ['true', 'false'], 'true') === 'true';
   return {
     port: whole('PORT', 0, 65535) ?? 3000,
     host: value('HOST') ?? '0.0.0.0',
     logLevel: oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
     logFormat: oneOf('LOG_FORMAT', LOG_FORMATS, stdoutIsTerminal ? 'pretty' : 'json'),
-    metrics: metricsOn && { token: value('SSE_METRICS_TOKEN') },
+    metrics: flag('SSE_METRICS') && { token: value('SSE_METRICS_TOKEN') },
+    demo: flag('SSE_DEMO'),
     options: resolveSseBusOptions(options, 'env'),
   };
 }

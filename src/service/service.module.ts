@@ -6,9 +6,13 @@ import type { ServiceConfig } from '../config/env.config.js';
 import { SseBusHealthIndicator } from '../health/sse-bus.health.js';
 import { loggerModuleParams } from '../logging/logger-module.params.js';
 import { SseBusModule } from '../sse-bus.module.js';
+import { DemoModule } from './demo/demo.module.js';
 import { HealthController } from './health.controller.js';
 
-/** The runnable service: the bus, with health checks, metrics and one logger for everything. */
+/**
+ * The runnable service: the bus, with health checks, metrics, one logger for everything, and the
+ * demo page.
+ */
 @Module({})
 export class ServiceModule {
   static forRoot(config: ServiceConfig, logger: Logger): DynamicModule {
@@ -19,6 +23,7 @@ export class ServiceModule {
         SseBusModule.forRoot({ ...config.options, metrics: config.metrics }),
         // The bus logs when it stops and starts reading; a line per failed probe would repeat it.
         TerminusModule.forRoot({ logger: false }),
+        ...(config.demo ? [DemoModule] : []),
       ],
       controllers: [HealthController],
       providers: [SseBusHealthIndicator],

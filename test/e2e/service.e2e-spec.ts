@@ -16,6 +16,7 @@ describe('the service process', () => {
     [{ SSE_HISTORY_MAX_AGE_MS: 'a day' }, 'SSE_HISTORY_MAX_AGE_MS'],
     [{ LOG_FORMAT: 'xml' }, 'LOG_FORMAT'],
     [{ SSE_METRICS: 'yes' }, 'SSE_METRICS'],
+    [{ SSE_DEMO: 'yes' }, 'SSE_DEMO'],
   ])('refuses to start with %j: one line naming %s', async (env, variable) => {
     const { code, output } = await runService(env);
     expect(code).toBe(1);

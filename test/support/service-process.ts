@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { connect } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { accepts } from './accepts.js';
 import { freePort } from './free-port.js';
 import { waitFor } from './wait-for.js';
 
@@ -16,14 +16,15 @@ export interface ServiceProcess {
 }
 
 /**
- * Runs the service (`node dist/main.js`) as its own process, on a free port; or `script`, another
- * app that listens on `HOST` and `PORT` too.
+ * Runs the service (`node dist/main.js`) as its own process, on a free port unless `env.PORT`
+ * names one (to start an instance again where it was); or `script`, another app that listens on
+ * `HOST` and `PORT` too.
  */
 export async function startService(
   env: Record<string, string> = {},
   script = MAIN,
 ): Promise<ServiceProcess> {
-  const port = await freePort();
+  const port = env.PORT ? Number(env.PORT) : await freePort();
   let output = '';
   const child = spawn(process.execPath, [script], {
     env: { ...process.env, HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'info', ...env },
@@ -69,15 +70,5 @@ export function runService(
     child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.once('exit', (code) => resolve({ code, output }));
-  });
-}
-
-function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1');
-    socket.once('connect', () => resolve(true)).once('error', () => resolve(false));
-    socket.once('close', () => socket.destroy());
-    socket.setTimeout(500, () => socket.destroy());
-    socket.once('connect', () => socket.end());
   });
 }

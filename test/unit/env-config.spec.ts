@@ -74,6 +74,12 @@ describe('loadEnvConfig', () => {
     });
   });
 
+  it('serves the demo page unless SSE_DEMO=false', () => {
+    expect(loadEnvConfig({}).demo).toBe(true);
+    expect(loadEnvConfig({ SSE_DEMO: 'true' }).demo).toBe(true);
+    expect(loadEnvConfig({ SSE_DEMO: 'false' }).demo).toBe(false);
+  });
+
   it('treats an empty variable as unset', () => {
     expect(loadEnvConfig({ REDIS_URL: '', PORT: '' }).options.redisUrl).toBeUndefined();
   });
@@ -93,6 +99,7 @@ describe('loadEnvConfig', () => {
     ['LOG_LEVEL', 'trace'],
     ['LOG_FORMAT', 'text'],
     ['SSE_METRICS', 'on'],
+    ['SSE_DEMO', 'off'],
   ])('names %s when it is %p', (name, value) => {
     expect(() => loadEnvConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadEnvConfig({ [name]: value })).toThrow(new RegExp(`^${name}: expected`));

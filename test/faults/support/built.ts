@@ -13,7 +13,7 @@ export function assertBuildIsFresh(): void {
   const newest = newestIn(join(ROOT, 'src'));
   if (built === undefined || built < newest.mtime) {
     throw new Error(
-      `dist/ is older than ${newest.path}: run \`npx tsc -p tsconfig.build.json\` before these tests`,
+      `dist/ is older than ${newest.path}: run \`npm run build\` (which also copies the demo page) before these tests`,
     );
   }
 }

@@ -1,0 +1,39 @@
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+
+/**
+ * The demo page, `index.html` beside this file (the build copies it into `dist/`), with the
+ * Content-Security-Policy that lets its own inline script and style run and nothing else: a
+ * message that made its way into the page as markup could not run a script.
+ */
+export class DemoPage {
+  private constructor(
+    readonly html: string,
+    readonly contentSecurityPolicy: string,
+  ) {}
+
+  static async load(): Promise<DemoPage> {
+    const html = await readFile(new URL('./index.html', import.meta.url), 'utf8');
+    const policy = [
+      "default-src 'none'",
+      `script-src ${hashesOf(html, 'script')}`,
+      `style-src ${hashesOf(html, 'style')}`,
+      // The stream and the publish route.
+      "connect-src 'self'",
+      "img-src 'self'",
+      "base-uri 'none'",
+      "form-action 'none'",
+      "frame-ancestors 'none'",
+    ].join('; ');
+    return new DemoPage(html, policy);
+  }
+}
+
+/** CSP sources for the contents of the page's inline `<tag>` elements, as the browser hashes them. */
+function hashesOf(html: string, tag: 'script' | 'style'): string {
+  const bodies = [...html.matchAll(new RegExp(`<${tag}>([\\s\\S]*?)</${tag}>`, 'g'))];
+  if (bodies.length === 0) return "'none'";
+  return bodies
+    .map(([, body]) => `'sha256-${createHash('sha256').update(body).digest('base64')}'`)
+    .join(' ');
+}

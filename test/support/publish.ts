@@ -1,0 +1,15 @@
+/** `POST /sse/publish` to the service at `url`; resolves to the message's id once it answered 202. */
+export async function publishTo(
+  url: string,
+  token: string,
+  body: { data: unknown; clientId?: string | string[]; event?: string; topic?: string | string[] },
+): Promise<string> {
+  const response = await fetch(`${url}/sse/publish`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify(body),
+  });
+  const answer = (await response.json()) as { id?: string; message?: string };
+  if (response.status !== 202) throw new Error(`${response.status}: ${answer.message}`);
+  return answer.id!;
+}
