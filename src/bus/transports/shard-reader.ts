@@ -43,6 +43,12 @@ export interface ShardReaderOptions {
 }
 
 const SEPARATOR = '\x1f';
+/**
+ * A channel the reader never leaves, which nobody publishes on. When a connection's last
+ * subscription ends, ioredis leaves subscriber mode, even with an SSUBSCRIBE on its way: it
+ * would then take that subscription's messages for replies, and lose them.
+ */
+const ANCHOR = '_';
 
 /**
  * Reads one shard of the log for this instance: the messages on the channels its streams listen
@@ -177,9 +183,9 @@ export class ShardReader {
     this.turns = new Map();
     const connection = await this.connect();
     const channels = [...this.wanted.keys()];
-    if (channels.length > 0) {
-      await connection.ssubscribe(...channels.map((channel) => this.options.tag + channel));
-    }
+    await connection.ssubscribe(
+      ...[ANCHOR, ...channels].map((channel) => this.options.tag + channel),
+    );
     await this.fill();
     if (connection.status !== 'ready') throw new Error('Connection to Redis lost');
     this.subscribed = new Set(channels.filter((channel) => this.wanted.has(channel)));
