@@ -1,3 +1,4 @@
+import { Presence } from '../../src/index.js';
 import { type RedisCluster, startRedisCluster } from '../support/redis-cluster.js';
 import { RawSseClient } from '../support/sse-client.js';
 import { type TestApp, startApp } from '../support/test-app.js';
@@ -18,7 +19,7 @@ describe('on a Redis Cluster', () => {
 
   beforeAll(async () => {
     cluster = await startRedisCluster();
-    const options = { redisUrl: cluster.url, redisKeyPrefix: 'cluster-basic' };
+    const options = { redisUrl: cluster.url, redisKeyPrefix: 'cluster-basic', presenceTtlMs: 300 };
     [a, b] = await Promise.all([startApp(options), startApp(options)]);
   });
   afterEach(() => clients.splice(0).forEach((client) => client.close()));
@@ -92,5 +93,15 @@ describe('on a Redis Cluster', () => {
     await waitFor(() => seenOnB.includes('{"marker":true}'), 'B reads the broadcast');
     subscription.unsubscribe();
     expect(seenOnB.filter((data) => data.includes('dave'))).toEqual([]);
+  });
+
+  it('counts presence across instances', async () => {
+    const erin = open(`${a.url}/orders/events?topic=news`, { 'x-user': 'erin' });
+    await erin.waitForEvents(1);
+    const presence = b.app.get(Presence);
+    await waitFor(async () => await presence.isOnline('erin'), 'erin online, seen from B');
+    expect(await presence.clientsOn('news')).toContain('erin');
+    erin.close();
+    await waitFor(async () => !(await presence.isOnline('erin')), 'erin offline, seen from B');
   });
 });
