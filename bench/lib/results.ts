@@ -135,6 +135,23 @@ export interface RunResult {
   redis: Record<string, string> | null;
 }
 
+/** `MessageBus.publish()` through Redis against pipelined `XADD`, on one node. */
+export interface PublishThroughput {
+  /** Messages per measurement; `reps` measurements of each, in turns. */
+  n: number;
+  reps: number;
+  inFlight: number;
+  payloadBytes: number;
+  xaddPerSecond: number[];
+  publishPerSecond: number[];
+  /** Median publishes/s over median XADDs/s. */
+  ratio: number | null;
+  /** How many publishes one script call carried, on average. */
+  messagesPerScriptCall: number | null;
+  /** Why the step did not complete. */
+  problem: string | null;
+}
+
 export interface BenchResult {
   meta: {
     startedAt: string;
@@ -147,5 +164,7 @@ export interface BenchResult {
     placement: string;
     config: unknown;
   };
+  /** Absent from runs made before the step existed, and with `--only systems`. */
+  publish?: PublishThroughput;
   runs: RunResult[];
 }
