@@ -242,7 +242,7 @@ async function main(): Promise<void> {
     log(
       publish.problem
         ? `  FAILED: ${publish.problem}`
-        : `  XADD ${publish.xaddPerSecond.join(', ')} msg/s; publish() ${publish.publishPerSecond.join(', ')} msg/s; ratio of medians ${publish.ratio} (${publish.messagesPerScriptCall} messages per script call)`,
+        : `  XADD ${publish.xaddPerSecond.join(', ')} msg/s; publish() ${publish.publishPerSecond.join(', ')} msg/s; publish()/XADD ${publish.ratio} (median over the turns); ${publish.messagesPerScriptCall} messages per script call`,
     );
     save();
   }

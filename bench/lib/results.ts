@@ -144,7 +144,7 @@ export interface PublishThroughput {
   payloadBytes: number;
   xaddPerSecond: number[];
   publishPerSecond: number[];
-  /** Median publishes/s over median XADDs/s. */
+  /** The median over the turns of publishes/s over the XADDs/s measured just before. */
   ratio: number | null;
   /** How many publishes one script call carried, on average. */
   messagesPerScriptCall: number | null;
