@@ -209,7 +209,7 @@ async function main(): Promise<void> {
   const log = (line: string) =>
     console.log(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}`);
   log(
-    `sse-bus bench (${smoke ? 'smoke' : 'full'}): ${cfg.configs.length} system/mode pairs x ${cfg.rounds} round(s), ` +
+    `sse-bus bench (${smoke ? 'smoke' : 'full'}): ${only === 'publish' ? 'the publish step only' : `${cfg.configs.length} system/mode pairs x ${cfg.rounds} round(s)`}, ` +
       `${cfg.cpuServers ? `servers on CPU ${cfg.cpuServers}, load on CPU ${cfg.cpuLoad}` : 'unpinned'}`,
   );
   const runs: RunResult[] = [];

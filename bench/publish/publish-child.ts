@@ -12,6 +12,7 @@ import { Redis } from 'ioredis';
 import type * as Library from '../../dist/index.js';
 import { importBuilt } from '../lib/paths.js';
 import type { PublishChildReport, PublishChildSettings } from './publish-settings.js';
+import { scriptCalls } from '../lib/script-calls.js';
 
 const { MessageBus, SseBusModule } = (await importBuilt('index.js')) as typeof Library;
 const settings = JSON.parse(process.argv[2]) as PublishChildSettings;
@@ -28,14 +29,6 @@ async function saturate(n: number, send: (i: number) => Promise<unknown>): Promi
     }),
   );
   return n / ((performance.now() - started) / 1000);
-}
-
-async function scriptCalls(client: Redis): Promise<number> {
-  const stats = await client.info('commandstats');
-  return [...stats.matchAll(/^cmdstat_(?:evalsha|eval):calls=(\d+)/gm)].reduce(
-    (sum, match) => sum + Number(match[1]),
-    0,
-  );
 }
 
 // ~payloadBytes of JSON, as the bus writes it.
