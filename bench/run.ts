@@ -113,7 +113,7 @@ function config(smoke: boolean): BenchConfig {
     pointMessages: 5,
     stalled: { n: 1000, share: 0.01, rate: 20, seconds: 15, payloadBytes: 48 * 1024 },
     storm: { inFlightPerWorker: 256 },
-    publish: { n: 100_000, warmup: 20_000, reps: 5, inFlight: 256 },
+    publish: { n: 50_000, warmup: 20_000, reps: 7, inFlight: 256 },
     waitCapMs: 90_000,
     settleMs: 2000,
   };
