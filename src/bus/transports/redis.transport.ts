@@ -65,6 +65,7 @@ const BATCH_LIMITS = {
   maxBytes: 1024 * 1024,
   bytesOf: (publishing: Publishing) => publishing.message.data.length,
 };
+
 type HistoryReply = ['gap', 'epoch' | 'lost'] | ['ok', string, string, Entry[]];
 
 interface ScriptedRedis extends Redis {
@@ -77,8 +78,9 @@ interface ScriptedRedis extends Redis {
 /**
  * The bus on a Redis stream: the publishes of one turn of the event loop are one script call
  * (their `XADD`s, the epoch kept, a receipt against a second append on retry), and each
- * process runs one reader that tails the stream with `XREAD BLOCK` from the last id it read. A reader that loses its connection picks up where it stopped; one that finds a new
- * epoch announces a reset and reads the new log from its start.
+ * process runs one reader that tails the stream with `XREAD BLOCK` from the last id it read. A
+ * reader that loses its connection picks up where it stopped; one that finds a new epoch
+ * announces a reset and reads the new log from its start.
  */
 export class RedisTransport extends BusTransport {
   private readonly logger = new Logger(RedisTransport.name);
