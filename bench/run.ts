@@ -242,7 +242,7 @@ async function main(): Promise<void> {
     log(
       publish.problem
         ? `  FAILED: ${publish.problem}`
-        : `  XADD ${publish.xaddPerSecond.join(', ')} msg/s; publish() ${publish.publishPerSecond.join(', ')} msg/s; publish()/XADD ${publish.ratio} (median over the turns); ${publish.messagesPerScriptCall} messages per script call`,
+        : `  XADD ${publish.xaddPerSecond.join(', ')} msg/s; publish() ${publish.publishPerSecond.join(', ')} msg/s; publish()/XADD ${publish.ratio} (median over the turns); ${publish.messagesPerScriptCall} messages per script call; CPU µs/msg (process/Redis): XADD ${publish.cpuUs.xadd.node}/${publish.cpuUs.xadd.redis}, publish() ${publish.cpuUs.publish.node}/${publish.cpuUs.publish.redis}`,
     );
     save();
   }

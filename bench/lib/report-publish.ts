@@ -23,7 +23,7 @@ export function publishSection(step: PublishThroughput, source: string): string 
   out.push(
     `From [\`${source}\`](../${source}). One process (pinned where the servers under test go, on its own redis-server) sends ${fmt(step.n, 0)} messages of ~${step.payloadBytes} bytes, ` +
       `${step.inFlight} in flight, ${step.reps} times each way, in turns: with pipelined ioredis \`XADD\` into a scratch stream (entries of the bus's shape, \`MAXLEN ~\`), and with ` +
-      '`MessageBus.publish()` of an in-process `SseBusModule` through the Redis transport (its reader reads them back too). The ratio is the median over the turns of publishes/s over the `XADD`s/s measured just before. ' +
+      '`MessageBus.publish()` of an in-process `SseBusModule` through the Redis transport (its reader reads them back too). The ratio is the median over the turns of publishes/s over the `XADD`s/s measured just before; CPU per message is the median over the turns of what the process and redis-server used (/proc). ' +
       '`npm run bench -- --only publish` runs this step alone.',
   );
   out.push('');
@@ -32,21 +32,26 @@ export function publishSection(step: PublishThroughput, source: string): string 
     out.push('');
     return out.join('\n');
   }
+  const cpu = (way: 'xadd' | 'publish') => [
+    fmt(step.cpuUs[way].node, 1),
+    fmt(step.cpuUs[way].redis, 1),
+  ];
   out.push(
     table(
-      ['Way', 'msg/s, median (range)'],
+      ['Way', 'msg/s, median (range)', 'CPU/msg, publishing process (µs)', 'CPU/msg, Redis (µs)'],
       [
-        ['pipelined ioredis `XADD`', perSecond(step.xaddPerSecond)],
+        ['pipelined ioredis `XADD`', perSecond(step.xaddPerSecond), ...cpu('xadd')],
         [
           `\`MessageBus.publish()\` (${fmt(step.messagesPerScriptCall, 0)} messages per script call)`,
           perSecond(step.publishPerSecond),
-        ],
-        [
-          `publish() / XADD: target ≥ ${fmtX(TARGET_RATIO)}`,
-          `${fmtX(step.ratio)}, ${verdict(step.ratio === null ? null : step.ratio >= TARGET_RATIO)}`,
+          ...cpu('publish'),
         ],
       ],
     ),
+  );
+  out.push('');
+  out.push(
+    `publish() / XADD: ${fmtX(step.ratio)} (target ≥ ${fmtX(TARGET_RATIO)}): ${verdict(step.ratio === null ? null : step.ratio >= TARGET_RATIO)}.`,
   );
   out.push('');
   return out.join('\n');

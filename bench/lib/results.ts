@@ -144,6 +144,11 @@ export interface PublishThroughput {
   payloadBytes: number;
   xaddPerSecond: number[];
   publishPerSecond: number[];
+  /** CPU per message (µs, median over the turns) of the publishing process and of Redis. */
+  cpuUs: {
+    xadd: { node: number | null; redis: number | null };
+    publish: { node: number | null; redis: number | null };
+  };
   /** The median over the turns of publishes/s over the XADDs/s measured just before. */
   ratio: number | null;
   /** How many publishes one script call carried, on average. */

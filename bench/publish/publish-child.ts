@@ -11,24 +11,36 @@ import { NestFactory } from '@nestjs/core';
 import { Redis } from 'ioredis';
 import type * as Library from '../../dist/index.js';
 import { importBuilt } from '../lib/paths.js';
-import type { PublishChildReport, PublishChildSettings } from './publish-settings.js';
+import { cpuMs } from '../lib/proc.js';
 import { scriptCalls } from '../lib/script-calls.js';
+import type { PublishChildReport, PublishChildSettings, Turn } from './publish-settings.js';
 
 const { MessageBus, SseBusModule } = (await importBuilt('index.js')) as typeof Library;
 const settings = JSON.parse(process.argv[2]) as PublishChildSettings;
 const PREFIX = 'bench-publish';
 const MAX_LENGTH = 10_000;
 
-/** `n` sends with `inFlight` of them waiting at any time; returns how many went per second. */
-async function saturate(n: number, send: (i: number) => Promise<unknown>): Promise<number> {
+/**
+ * `n` sends with `inFlight` of them waiting at any time: how many went per second, and the CPU
+ * this process and Redis spent per message.
+ */
+async function saturate(n: number, send: (i: number) => Promise<unknown>): Promise<Turn> {
   let next = 0;
+  const redisCpu = cpuMs(settings.redisPid);
+  const cpu = process.cpuUsage();
   const started = performance.now();
   await Promise.all(
     Array.from({ length: settings.inFlight }, async () => {
       while (next < n) await send(next++);
     }),
   );
-  return n / ((performance.now() - started) / 1000);
+  const elapsedMs = performance.now() - started;
+  const { user, system } = process.cpuUsage(cpu);
+  return {
+    perSecond: n / (elapsedMs / 1000),
+    nodeCpuUs: (user + system) / n,
+    redisCpuUs: ((cpuMs(settings.redisPid) - redisCpu) * 1000) / n,
+  };
 }
 
 // ~payloadBytes of JSON, as the bus writes it.
@@ -70,11 +82,11 @@ const publish = (n: number) => saturate(n, () => bus.publish(payload));
 
 await xadd(settings.warmup);
 await publish(settings.warmup);
-const report: PublishChildReport = { xaddPerSecond: [], publishPerSecond: [], scriptCalls: 0 };
+const report: PublishChildReport = { xadd: [], publish: [], scriptCalls: 0 };
 const calls = await scriptCalls(redis);
 for (let rep = 0; rep < settings.reps; rep++) {
-  report.xaddPerSecond.push(await xadd(settings.n));
-  report.publishPerSecond.push(await publish(settings.n));
+  report.xadd.push(await xadd(settings.n));
+  report.publish.push(await publish(settings.n));
 }
 report.scriptCalls = (await scriptCalls(redis)) - calls;
 await app.close();

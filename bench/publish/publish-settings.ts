@@ -1,6 +1,7 @@
 /** What the publish step's process is asked to do. */
 export interface PublishChildSettings {
   readonly redisUrl: string;
+  readonly redisPid: number;
   /** Messages per measurement. */
   readonly n: number;
   /** Messages sent first, by each way, and not measured. */
@@ -11,10 +12,17 @@ export interface PublishChildSettings {
   readonly payloadBytes: number;
 }
 
-/** What it answers. */
+/** One measurement: messages per second, and CPU per message (µs) of the process and of Redis. */
+export interface Turn {
+  perSecond: number;
+  nodeCpuUs: number;
+  redisCpuUs: number;
+}
+
+/** What it answers: its turns of each way, in order. */
 export interface PublishChildReport {
-  xaddPerSecond: number[];
-  publishPerSecond: number[];
+  xadd: Turn[];
+  publish: Turn[];
   /** Script calls Redis ran during the measured publishes (and the presence upkeep's few). */
   scriptCalls: number;
 }

@@ -4,7 +4,7 @@ import type { PublishThroughput } from '../lib/results.js';
 import type { BenchConfig } from '../lib/scenarios.js';
 import { startRedis } from '../lib/servers.js';
 import { median, round } from '../lib/stats.js';
-import type { PublishChildReport, PublishChildSettings } from './publish-settings.js';
+import type { PublishChildReport, PublishChildSettings, Turn } from './publish-settings.js';
 
 /** Runs `node <script> <argument>` (pinned to `cpu`) to its end; resolves to what it printed. */
 function runNode(script: string, argument: string, cpu: string | undefined): Promise<string> {
@@ -41,6 +41,7 @@ export async function runPublishStep(cfg: BenchConfig): Promise<PublishThroughpu
     payloadBytes: cfg.payloadBytes,
     xaddPerSecond: [],
     publishPerSecond: [],
+    cpuUs: { xadd: { node: null, redis: null }, publish: { node: null, redis: null } },
     ratio: null,
     messagesPerScriptCall: null,
     problem: null,
@@ -49,6 +50,7 @@ export async function runPublishStep(cfg: BenchConfig): Promise<PublishThroughpu
   try {
     const settings: PublishChildSettings = {
       redisUrl: redis.url,
+      redisPid: redis.pid,
       n,
       warmup,
       reps,
@@ -61,13 +63,16 @@ export async function runPublishStep(cfg: BenchConfig): Promise<PublishThroughpu
       cfg.cpuServers,
     );
     const report = JSON.parse(output.trim().split('\n').at(-1)!) as PublishChildReport;
-    result.xaddPerSecond = report.xaddPerSecond.map((v) => Math.round(v));
-    result.publishPerSecond = report.publishPerSecond.map((v) => Math.round(v));
+    const { xadd, publish } = report;
+    result.xaddPerSecond = xadd.map((turn) => Math.round(turn.perSecond));
+    result.publishPerSecond = publish.map((turn) => Math.round(turn.perSecond));
+    const cpuOf = (turns: Turn[]) => ({
+      node: round(median(turns.map((turn) => turn.nodeCpuUs)), 2),
+      redis: round(median(turns.map((turn) => turn.redisCpuUs)), 2),
+    });
+    result.cpuUs = { xadd: cpuOf(xadd), publish: cpuOf(publish) };
     // Each turn against the XADDs measured just before it: the load of a shared box drifts.
-    result.ratio = round(
-      median(report.publishPerSecond.map((perSecond, i) => perSecond / report.xaddPerSecond[i])),
-      3,
-    );
+    result.ratio = round(median(publish.map((turn, i) => turn.perSecond / xadd[i].perSecond)), 3);
     result.messagesPerScriptCall = round(report.scriptCalls && (n * reps) / report.scriptCalls, 1);
   } catch (err) {
     result.problem = (err as Error).message;

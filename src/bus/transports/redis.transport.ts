@@ -50,12 +50,6 @@ export interface RedisTransportOptions {
 
 type Entry = [id: string, fields: string[]];
 
-/** A message waiting for its batch, and when its publish gives up. */
-interface Publishing {
-  readonly message: OutgoingMessage;
-  readonly deadline: number;
-}
-
 /**
  * Messages per script call, and bytes of data: enough to take a turn's publishes in one call,
  * few enough that one call never holds Redis up for long (~1 ms).
@@ -63,7 +57,7 @@ interface Publishing {
 const BATCH_LIMITS = {
   maxItems: 512,
   maxBytes: 1024 * 1024,
-  bytesOf: (publishing: Publishing) => publishing.message.data.length,
+  bytesOf: (message: OutgoingMessage) => message.data.length,
 };
 
 type HistoryReply = ['gap', 'epoch' | 'lost'] | ['ok', string, string, Entry[]];
@@ -100,8 +94,8 @@ export class RedisTransport extends BusTransport {
   private closed = false;
   private loop: Promise<void> | undefined;
   private writerReady: Promise<void> | undefined;
-  private readonly batch = new PublishBatch<Publishing, string>(
-    (batch) => this.append(batch),
+  private readonly batch = new PublishBatch<OutgoingMessage, string>(
+    (messages, until) => this.append(messages, until),
     BATCH_LIMITS,
   );
 
@@ -154,14 +148,8 @@ export class RedisTransport extends BusTransport {
   }
 
   async publish(message: OutgoingMessage, timeoutMs: number): Promise<string> {
-    const deadline = Date.now() + timeoutMs;
     try {
-      // Its batch may wait longer for a message added later: this one gives up on its own.
-      return await withDeadline(
-        this.batch.add({ message, deadline }),
-        timeoutMs,
-        'Redis is unreachable',
-      );
+      return await this.batch.add(message, Date.now() + timeoutMs);
     } catch (err) {
       if (err instanceof DeadlineExceeded) {
         throw new BusUnavailableError(
@@ -173,11 +161,10 @@ export class RedisTransport extends BusTransport {
   }
 
   /**
-   * Appends a batch with one script call, tried again until the last of its deadlines. The
-   * receipt makes a retry of a batch that did land return its first ids.
+   * Appends a batch with one script call, tried again until `deadline`, the last of its
+   * messages'. The receipt makes a retry of a batch that did land return its first ids.
    */
-  private async append(batch: readonly Publishing[]): Promise<string[]> {
-    const deadline = Math.max(...batch.map((publishing) => publishing.deadline));
+  private async append(messages: readonly OutgoingMessage[], deadline: number): Promise<string[]> {
     const receipt = this.keys.receipts + randomUUID();
     const args = [
       newEpoch(),
@@ -185,7 +172,7 @@ export class RedisTransport extends BusTransport {
       // Long enough to outlive every retry of this batch.
       String(deadline - Date.now() + 10_000),
     ];
-    for (const { message } of batch) {
+    for (const message of messages) {
       args.push(
         message.to === null ? '' : message.to.join('\n'),
         message.event ?? '',
