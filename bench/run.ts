@@ -10,6 +10,9 @@
  *   --modes embedded,redis only these modes
  *   --levels a,b           these idle levels (connections) in every mode; the broadcast and
  *                          targeted steps and the storm run at 10,000
+ *   --only publish|systems only the publish throughput step (MessageBus.publish() against
+ *                          pipelined XADD, ~1 min; its JSON goes to a temporary file unless
+ *                          --out, and the docs are left alone), or only the systems
  *   --out FILE             where the JSON goes (full: bench/results/<timestamp>.json;
  *                          smoke: a temporary file)
  *   --no-docs              do not rewrite docs/benchmarks.md and docs/benchmarks.svg
@@ -22,6 +25,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join, relative } from 'node:path';
 import { ROOT } from './lib/paths.js';
+import { runPublishStep } from './publish/publish-step.js';
 import { readText } from './lib/proc.js';
 import { writeReport } from './lib/report.js';
 import type { BenchResult, Mode, RunResult } from './lib/results.js';
@@ -84,6 +88,7 @@ function config(smoke: boolean): BenchConfig {
       pointMessages: 2,
       stalled: null,
       storm: { inFlightPerWorker: 256 },
+      publish: { n: 20_000, warmup: 5_000, reps: 2, inFlight: 256 },
       waitCapMs: 30_000,
       settleMs: 500,
     };
@@ -108,6 +113,7 @@ function config(smoke: boolean): BenchConfig {
     pointMessages: 5,
     stalled: { n: 1000, share: 0.01, rate: 20, seconds: 15, payloadBytes: 48 * 1024 },
     storm: { inFlightPerWorker: 256 },
+    publish: { n: 50_000, warmup: 20_000, reps: 7, inFlight: 256 },
     waitCapMs: 90_000,
     settleMs: 2000,
   };
@@ -150,8 +156,9 @@ function git(): { commit: string; dirty: boolean } {
 }
 
 /** What makes a smoke run fail: the benchmark is broken, never that something is slow. */
-function brokenChecks(runs: RunResult[]): string[] {
+function brokenChecks({ runs, publish }: BenchResult): string[] {
   const broken: string[] = [];
+  if (publish?.problem) broken.push(`publish step: ${publish.problem}`);
   for (const run of runs) {
     const label = `${run.system}/${run.mode}`;
     if (!run.ok) broken.push(`${label} did not complete: ${run.problems.at(-1)}`);
@@ -183,6 +190,10 @@ async function main(): Promise<void> {
     return;
   }
   const smoke = flag('--smoke');
+  const only = option('--only');
+  if (only !== undefined && only !== 'publish' && only !== 'systems') {
+    throw new Error(`--only publish or --only systems, not ${only}`);
+  }
   const cfg = config(smoke);
   const started = Date.now();
   const stamp = new Date()
@@ -191,14 +202,14 @@ async function main(): Promise<void> {
     .replace(/-\d{3}Z$/, 'Z');
   const out =
     option('--out') ??
-    (smoke
-      ? join(tmpdir(), `sse-bus-bench-smoke-${stamp}.json`)
+    (smoke || only === 'publish'
+      ? join(tmpdir(), `sse-bus-bench-${smoke ? 'smoke' : 'publish'}-${stamp}.json`)
       : join(ROOT, 'bench/results', `${stamp}.json`));
   const command = `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
   const log = (line: string) =>
     console.log(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}`);
   log(
-    `sse-bus bench (${smoke ? 'smoke' : 'full'}): ${cfg.configs.length} system/mode pairs x ${cfg.rounds} round(s), ` +
+    `sse-bus bench (${smoke ? 'smoke' : 'full'}): ${only === 'publish' ? 'the publish step only' : `${cfg.configs.length} system/mode pairs x ${cfg.rounds} round(s)`}, ` +
       `${cfg.cpuServers ? `servers on CPU ${cfg.cpuServers}, load on CPU ${cfg.cpuLoad}` : 'unpinned'}`,
   );
   const runs: RunResult[] = [];
@@ -224,7 +235,18 @@ async function main(): Promise<void> {
     mkdirSync(join(out, '..'), { recursive: true });
     writeFileSync(out, `${JSON.stringify(result, null, 1)}\n`);
   };
-  for (let roundNo = 1; roundNo <= cfg.rounds; roundNo++) {
+  if (only !== 'systems') {
+    log('publish throughput: MessageBus.publish() against pipelined XADD');
+    const publish = await runPublishStep(cfg);
+    result.publish = publish;
+    log(
+      publish.problem
+        ? `  FAILED: ${publish.problem}`
+        : `  XADD ${publish.xaddPerSecond.join(', ')} msg/s; publish() ${publish.publishPerSecond.join(', ')} msg/s; publish()/XADD ${publish.ratio} (median over the turns); ${publish.messagesPerScriptCall} messages per script call; CPU µs/msg (process/Redis): XADD ${publish.cpuUs.xadd.node}/${publish.cpuUs.xadd.redis}, publish() ${publish.cpuUs.publish.node}/${publish.cpuUs.publish.redis}`,
+    );
+    save();
+  }
+  for (let roundNo = 1; roundNo <= cfg.rounds && only !== 'publish'; roundNo++) {
     // Every other round goes through the systems the other way round.
     const order = roundNo % 2 ? cfg.configs : [...cfg.configs].reverse();
     for (const { system, mode } of order) {
@@ -235,11 +257,11 @@ async function main(): Promise<void> {
   }
   save();
   log(`results: ${relative(ROOT, out)}`);
-  if (!smoke && !flag('--no-docs')) {
+  if (!smoke && only !== 'publish' && !flag('--no-docs')) {
     const written = writeReport({ result, path: relative(ROOT, out) });
     log(`wrote ${written.join(', ')}`);
   }
-  const broken = brokenChecks(runs);
+  const broken = brokenChecks(result);
   if (broken.length > 0) {
     console.error(`\nThe benchmark is broken:\n  ${broken.join('\n  ')}`);
     process.exitCode = 1;

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 /** The compiled bench (this file lives in `<out>/lib/`). */
 export const OUT_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -22,4 +22,12 @@ function findRoot(from: string): string {
 /** A compiled bench module, by its path under bench/ with a .js extension. */
 export function compiled(path: string): string {
   return join(OUT_DIR, path);
+}
+
+/**
+ * A module of the built library, as an app imports it. The compiled bench lives under
+ * node_modules/, where Node does not resolve a package's own name, hence the path.
+ */
+export function importBuilt(path: string): Promise<unknown> {
+  return import(pathToFileURL(join(ROOT, 'dist', path)).href);
 }

@@ -1,7 +1,8 @@
 /**
  * docs/benchmarks.md and docs/benchmarks.svg, generated from one results file: sse-bus beside
  * every baseline of the same run, and the targets as ratios within that run. A focused run given
- * beside it (say, of the own `@Sse()` path only) adds its own section, compared within itself.
+ * beside it (say, of the own `@Sse()` path only, or the publish step alone) adds its own section,
+ * compared within itself.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -10,6 +11,7 @@ import type { BenchResult, Mode, RunResult, TargetedStep } from './results.js';
 import { SYSTEMS, type SystemId } from './servers.js';
 import { median, ratio } from './stats.js';
 import { hasOwnSse, ownSseSection } from './report-own-sse.js';
+import { publishSection } from './report-publish.js';
 import {
   ORDER,
   MODES,
@@ -508,6 +510,8 @@ export function renderMarkdown({ result, path: source }: Source, more: Source[] 
   out.push(
     ownSse ? ownSseSection(ownSse.result, ownSse.path, true) : ownSseSection(result, source, false),
   );
+  const publish = [{ result, path: source }, ...more].reverse().find((m) => m.result.publish);
+  if (publish) out.push(publishSection(publish.result.publish!, publish.path));
   out.push('## Method');
   out.push('');
   out.push(

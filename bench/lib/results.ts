@@ -135,6 +135,28 @@ export interface RunResult {
   redis: Record<string, string> | null;
 }
 
+/** `MessageBus.publish()` through Redis against pipelined `XADD`, on one node. */
+export interface PublishThroughput {
+  /** Messages per measurement; `reps` measurements of each, in turns. */
+  n: number;
+  reps: number;
+  inFlight: number;
+  payloadBytes: number;
+  xaddPerSecond: number[];
+  publishPerSecond: number[];
+  /** CPU per message (µs, median over the turns) of the publishing process and of Redis. */
+  cpuUs: {
+    xadd: { node: number | null; redis: number | null };
+    publish: { node: number | null; redis: number | null };
+  };
+  /** The median over the turns of publishes/s over the XADDs/s measured just before. */
+  ratio: number | null;
+  /** How many publishes one script call carried, on average. */
+  messagesPerScriptCall: number | null;
+  /** Why the step did not complete. */
+  problem: string | null;
+}
+
 export interface BenchResult {
   meta: {
     startedAt: string;
@@ -147,5 +169,7 @@ export interface BenchResult {
     placement: string;
     config: unknown;
   };
+  /** Absent from runs made before the step existed, and with `--only systems`. */
+  publish?: PublishThroughput;
   runs: RunResult[];
 }

@@ -51,6 +51,8 @@ export interface BenchConfig {
   pointMessages: number;
   stalled: { n: number; share: number; rate: number; seconds: number; payloadBytes: number } | null;
   storm: { inFlightPerWorker: number } | null;
+  /** The publish throughput step: messages per measurement, measurements of each way. */
+  publish: { n: number; warmup: number; reps: number; inFlight: number };
   /** Longest wait for deliveries once a step has published everything. */
   waitCapMs: number;
   settleMs: number;

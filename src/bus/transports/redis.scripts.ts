@@ -22,19 +22,25 @@ export const SYNC_SCRIPT = `${ENSURE_EPOCH}
 return { epoch, redis.call('HGET', KEYS[1], 'top') or '0-0' }`;
 
 /**
- * KEYS: meta, log, receipt. ARGV: candidate epoch, max length, to, event, data, receipt ttl ms,
- * topics.
- * Returns the event id. The receipt makes a retried publish (after a lost reply) a no-op that
- * returns the first id, instead of a second entry.
+ * KEYS: meta, log, receipt. ARGV: candidate epoch, max length, receipt ttl ms, then four per
+ * message: to, event, data, topics.
+ * Appends the messages in order and returns `<epoch> <id> <id> …`, their ids. The receipt (one
+ * per batch) makes a retried batch (after a lost reply) a no-op that returns the first ids,
+ * instead of appending the messages again.
  */
 export const PUBLISH_SCRIPT = `
 local receipt = redis.call('GET', KEYS[3])
 if receipt then return receipt end
 ${ENSURE_EPOCH}
-local id = redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], '*', 'e', epoch, 'to', ARGV[3], 'ev', ARGV[4], 'd', ARGV[5], 'tp', ARGV[7])
+local ids = { epoch }
+local id
+for i = 4, #ARGV, 4 do
+  id = redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], '*', 'e', epoch, 'to', ARGV[i], 'ev', ARGV[i + 1], 'd', ARGV[i + 2], 'tp', ARGV[i + 3])
+  ids[#ids + 1] = id
+end
 redis.call('HSET', KEYS[1], 'top', id)
-receipt = epoch .. '.' .. id
-redis.call('SET', KEYS[3], receipt, 'PX', ARGV[6])
+receipt = table.concat(ids, ' ')
+redis.call('SET', KEYS[3], receipt, 'PX', ARGV[3])
 return receipt`;
 
 /** `facts(log)`: what `XINFO STREAM` says of the log, by name. */

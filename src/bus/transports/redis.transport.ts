@@ -24,6 +24,7 @@ import { BusUnavailableError } from '../errors/bus-unavailable.error.js';
 import { DeadlineExceeded, delay, withDeadline } from './deadline.js';
 import { HISTORY_PAGE_SIZE } from './history-page-size.js';
 import { InFlight } from './in-flight.js';
+import { PublishBatch } from './publish-batch.js';
 import { closeRedis, openRedis } from './redis-connection.js';
 import { RedisWatchdog } from './redis-watchdog.js';
 import {
@@ -48,6 +49,17 @@ export interface RedisTransportOptions {
 }
 
 type Entry = [id: string, fields: string[]];
+
+/**
+ * Messages per script call, and bytes of data: enough to take a turn's publishes in one call,
+ * few enough that one call never holds Redis up for long (~1 ms).
+ */
+const BATCH_LIMITS = {
+  maxItems: 512,
+  maxBytes: 1024 * 1024,
+  bytesOf: (message: OutgoingMessage) => message.data.length,
+};
+
 type HistoryReply = ['gap', 'epoch' | 'lost'] | ['ok', string, string, Entry[]];
 
 interface ScriptedRedis extends Redis {
@@ -58,10 +70,11 @@ interface ScriptedRedis extends Redis {
 }
 
 /**
- * The bus on a Redis stream: `publish` is one `XADD` (in a script that keeps the epoch), and
- * each process runs one reader that tails the stream with `XREAD BLOCK` from the last id it
- * read. A reader that loses its connection picks up where it stopped; one that finds a new
- * epoch announces a reset and reads the new log from its start.
+ * The bus on a Redis stream: the publishes of one turn of the event loop are one script call
+ * (their `XADD`s, the epoch kept, a receipt against a second append on retry), and each
+ * process runs one reader that tails the stream with `XREAD BLOCK` from the last id it read. A
+ * reader that loses its connection picks up where it stopped; one that finds a new epoch
+ * announces a reset and reads the new log from its start.
  */
 export class RedisTransport extends SingleLogTransport {
   private readonly logger = new Logger(RedisTransport.name);
@@ -81,6 +94,10 @@ export class RedisTransport extends SingleLogTransport {
   private closed = false;
   private loop: Promise<void> | undefined;
   private writerReady: Promise<void> | undefined;
+  private readonly batch = new PublishBatch<OutgoingMessage, string>(
+    (messages, until) => this.append(messages, until),
+    BATCH_LIMITS,
+  );
 
   constructor(private readonly options: RedisTransportOptions) {
     super();
@@ -132,38 +149,56 @@ export class RedisTransport extends SingleLogTransport {
   }
 
   async publish(message: OutgoingMessage, timeoutMs: number): Promise<string> {
-    const deadline = Date.now() + timeoutMs;
+    try {
+      return await this.batch.add(message, Date.now() + timeoutMs);
+    } catch (err) {
+      if (err instanceof DeadlineExceeded) {
+        throw new BusUnavailableError(
+          `Message not published within ${timeoutMs} ms: ${err.message}`,
+        );
+      }
+      throw err;
+    }
+  }
+
+  /**
+   * Appends a batch with one script call, tried again until `deadline`, the last of its
+   * messages'. The receipt makes a retry of a batch that did land return its first ids.
+   */
+  private async append(messages: readonly OutgoingMessage[], deadline: number): Promise<string[]> {
     const receipt = this.keys.receipts + randomUUID();
     const args = [
       newEpoch(),
       String(this.options.maxLength),
-      message.to === null ? '' : message.to.join('\n'),
-      message.event ?? '',
-      message.data,
-      // Long enough to outlive every retry of this publish.
-      String(timeoutMs + 10_000),
-      message.topics === null ? '' : message.topics.join('\n'),
+      // Long enough to outlive every retry of this batch.
+      String(deadline - Date.now() + 10_000),
     ];
+    for (const message of messages) {
+      args.push(
+        message.to === null ? '' : message.to.join('\n'),
+        message.event ?? '',
+        message.data,
+        message.topics === null ? '' : message.topics.join('\n'),
+      );
+    }
     for (;;) {
       const left = deadline - Date.now();
       try {
         if (left <= 0) throw new DeadlineExceeded(`Redis is unreachable`);
         await this.whenWriterReady(left);
-        return await this.writerCommands.ask(
+        const reply = await this.writerCommands.ask(
           this.writer.sseBusPublish(this.keys.meta, this.keys.log, receipt, ...args),
           deadline - Date.now(),
         );
+        const [epoch, ...ids] = reply.split(' ');
+        return ids.map((id) => `${epoch}.${id}`);
       } catch (err) {
         if (err instanceof ReplyError) {
           throw new BusUnavailableError(`Redis refused the message: ${(err as Error).message}`);
         }
-        if (err instanceof DeadlineExceeded) {
-          throw new BusUnavailableError(
-            `Message not published within ${timeoutMs} ms: ${err.message}`,
-          );
-        }
+        if (err instanceof DeadlineExceeded) throw err;
         // The connection broke, or stopped answering and is being replaced: try again once it
-        // is back. The receipt makes a retry of a publish that did land return its first id.
+        // is back.
         await delay(Math.min(20, Math.max(0, deadline - Date.now())));
       }
     }

@@ -1,0 +1,58 @@
+/**
+ * The publish throughput section of docs/benchmarks.md: `MessageBus.publish()` through Redis
+ * against pipelined `XADD` on one node, from the last results file given that has the step.
+ */
+import { fmt, fmtX, table, verdict } from './report-parts.js';
+import type { PublishThroughput } from './results.js';
+import { median } from './stats.js';
+
+/** Issue 10: publish reaches at least this share of pipelined `XADD`, in the same run. */
+const TARGET_RATIO = 0.8;
+
+function perSecond(values: number[]): string {
+  if (values.length === 0) return '–';
+  const range =
+    values.length > 1 ? ` (${fmt(Math.min(...values), 0)}–${fmt(Math.max(...values), 0)})` : '';
+  return `${fmt(median(values), 0)}${range}`;
+}
+
+export function publishSection(step: PublishThroughput, source: string): string {
+  const out: string[] = [];
+  out.push('## Publish throughput, one node');
+  out.push('');
+  out.push(
+    `From [\`${source}\`](../${source}). One process (pinned where the servers under test go, on its own redis-server) sends ${fmt(step.n, 0)} messages of ~${step.payloadBytes} bytes, ` +
+      `${step.inFlight} in flight, ${step.reps} times each way, in turns: with pipelined ioredis \`XADD\` into a scratch stream (entries of the bus's shape, \`MAXLEN ~\`), and with ` +
+      '`MessageBus.publish()` of an in-process `SseBusModule` through the Redis transport (its reader reads them back too). The ratio is the median over the turns of publishes/s over the `XADD`s/s measured just before; CPU per message is the median over the turns of what the process and redis-server used (/proc). ' +
+      '`npm run bench -- --only publish` runs this step alone.',
+  );
+  out.push('');
+  if (step.problem) {
+    out.push(`The step failed: ${step.problem}`);
+    out.push('');
+    return out.join('\n');
+  }
+  const cpu = (way: 'xadd' | 'publish') => [
+    fmt(step.cpuUs[way].node, 1),
+    fmt(step.cpuUs[way].redis, 1),
+  ];
+  out.push(
+    table(
+      ['Way', 'msg/s, median (range)', 'CPU/msg, publishing process (µs)', 'CPU/msg, Redis (µs)'],
+      [
+        ['pipelined ioredis `XADD`', perSecond(step.xaddPerSecond), ...cpu('xadd')],
+        [
+          `\`MessageBus.publish()\` (${fmt(step.messagesPerScriptCall, 0)} messages per script call)`,
+          perSecond(step.publishPerSecond),
+          ...cpu('publish'),
+        ],
+      ],
+    ),
+  );
+  out.push('');
+  out.push(
+    `publish() / XADD: ${fmtX(step.ratio)} (target ≥ ${fmtX(TARGET_RATIO)}): ${verdict(step.ratio === null ? null : step.ratio >= TARGET_RATIO)}.`,
+  );
+  out.push('');
+  return out.join('\n');
+}

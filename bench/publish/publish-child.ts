@@ -1,0 +1,94 @@
+/**
+ * The publish throughput step's own process: `MessageBus.publish()` in-process through the Redis
+ * transport, against what ioredis gets from a pipelined `XADD` of entries of the same shape into
+ * a scratch stream of the same Redis, in turns, with the same messages in flight. Prints its
+ * figures as one line of JSON.
+ *
+ * Argument: the step's settings as JSON (`PublishChildSettings`).
+ */
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import { Redis } from 'ioredis';
+import type * as Library from '../../dist/index.js';
+import { importBuilt } from '../lib/paths.js';
+import { cpuMs } from '../lib/proc.js';
+import { scriptCalls } from '../lib/script-calls.js';
+import type { PublishChildReport, PublishChildSettings, Turn } from './publish-settings.js';
+
+const { MessageBus, SseBusModule } = (await importBuilt('index.js')) as typeof Library;
+const settings = JSON.parse(process.argv[2]) as PublishChildSettings;
+const PREFIX = 'bench-publish';
+const MAX_LENGTH = 10_000;
+
+/**
+ * `n` sends with `inFlight` of them waiting at any time: how many went per second, and the CPU
+ * this process and Redis spent per message.
+ */
+async function saturate(n: number, send: (i: number) => Promise<unknown>): Promise<Turn> {
+  let next = 0;
+  const redisCpu = cpuMs(settings.redisPid);
+  const cpu = process.cpuUsage();
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: settings.inFlight }, async () => {
+      while (next < n) await send(next++);
+    }),
+  );
+  const elapsedMs = performance.now() - started;
+  const { user, system } = process.cpuUsage(cpu);
+  return {
+    perSecond: n / (elapsedMs / 1000),
+    nodeCpuUs: (user + system) / n,
+    redisCpuUs: ((cpuMs(settings.redisPid) - redisCpu) * 1000) / n,
+  };
+}
+
+// ~payloadBytes of JSON, as the bus writes it.
+const payload = 'x'.repeat(settings.payloadBytes - 2);
+const data = JSON.stringify(payload);
+const redis = new Redis(settings.redisUrl);
+const app = await NestFactory.createApplicationContext(
+  SseBusModule.forRoot({
+    redisUrl: settings.redisUrl,
+    redisKeyPrefix: PREFIX,
+    historyMaxLength: MAX_LENGTH,
+  }),
+  { logger: ['fatal', 'error', 'warn'] },
+);
+const bus = app.get(MessageBus);
+const [epoch] = (await bus.publish(payload)).split('.');
+
+const xadd = (n: number) =>
+  saturate(n, () =>
+    redis.xadd(
+      `${PREFIX}:scratch`,
+      'MAXLEN',
+      '~',
+      String(MAX_LENGTH),
+      '*',
+      'e',
+      epoch,
+      'to',
+      '',
+      'ev',
+      '',
+      'd',
+      data,
+      'tp',
+      '',
+    ),
+  );
+const publish = (n: number) => saturate(n, () => bus.publish(payload));
+
+await xadd(settings.warmup);
+await publish(settings.warmup);
+const report: PublishChildReport = { xadd: [], publish: [], scriptCalls: 0 };
+const calls = await scriptCalls(redis);
+for (let rep = 0; rep < settings.reps; rep++) {
+  report.xadd.push(await xadd(settings.n));
+  report.publish.push(await publish(settings.n));
+}
+report.scriptCalls = (await scriptCalls(redis)) - calls;
+await app.close();
+redis.disconnect();
+console.log(JSON.stringify(report));
