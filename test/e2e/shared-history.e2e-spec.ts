@@ -1,0 +1,114 @@
+import { Redis } from 'ioredis';
+import { BusTransport } from '../../src/bus/bus-transport.js';
+import { parseCursor } from '../../src/bus/cursor.js';
+import { type RedisServer, startRedis } from '../support/redis-server.js';
+import { RawSseClient } from '../support/sse-client.js';
+import { type TestApp, startApp } from '../support/test-app.js';
+import { waitFor } from '../support/wait-for.js';
+
+/** Commands Redis has run, by name, but `INFO` itself (the test's own). */
+async function commandsRun(admin: Redis): Promise<Map<string, number>> {
+  const counts = new Map<string, number>();
+  for (const [, name, calls] of (await admin.info('commandstats')).matchAll(
+    /^cmdstat_(\S+?):calls=(\d+)/gm,
+  )) {
+    if (name !== 'info') counts.set(name, Number(calls));
+  }
+  return counts;
+}
+
+/** Commands run between two `commandsRun`. */
+function commandsBetween(before: Map<string, number>, after: Map<string, number>): number {
+  let total = 0;
+  for (const [name, calls] of after) total += calls - (before.get(name) ?? 0);
+  return total;
+}
+
+/** Ids of the messages a stream received (resets would show up as an `undefined`). */
+const messageIds = (client: RawSseClient) =>
+  client.events
+    .filter((event) => event.event === undefined || event.event === 'reset')
+    .filter((event) => event.id !== undefined || event.event === 'reset')
+    .map((event) => (event.event === 'reset' ? undefined : event.id));
+
+describe('history shared by resuming clients (Redis)', () => {
+  const CLIENTS = 200;
+  const MISSED = 100;
+  let redis: RedisServer;
+  let admin: Redis;
+  const apps: TestApp[] = [];
+  const clients: RawSseClient[] = [];
+  // Presence refreshes rarely, so that what is counted is what the resumes cost.
+  const options = { redisKeyPrefix: 'shared-history', presenceTtlMs: 600_000 };
+  const start = async () => {
+    const app = await startApp({ ...options, redisUrl: redis.url });
+    apps.push(app);
+    return app;
+  };
+
+  beforeAll(async () => {
+    redis = await startRedis();
+    admin = new Redis(redis.url);
+  });
+  afterEach(() => clients.splice(0).forEach((client) => client.close()));
+  afterAll(async () => {
+    await Promise.all(apps.map((app) => app.close()));
+    admin?.disconnect();
+    await redis?.stop();
+  });
+
+  it('serves clients resuming from where the instances have read from memory: no command each, every message once, in order', async () => {
+    const [a, b] = [await start(), await start()];
+    const cursor = a.bus.position();
+    const missed: string[] = [];
+    for (let i = 0; i < MISSED; i++) missed.push(await a.bus.publish({ i }));
+    const last = missed[MISSED - 1];
+    await waitFor(
+      () => a.bus.position() === last && b.bus.position() === last,
+      'both readers to have read every message',
+    );
+
+    const before = await commandsRun(admin);
+    for (let i = 0; i < CLIENTS; i++) {
+      const app = i % 2 ? a : b;
+      clients.push(new RawSseClient(`${app.url}/sse/msg`, { 'last-event-id': cursor }, true));
+    }
+    await waitFor(
+      () => clients.every((client) => messageIds(client).length >= MISSED),
+      `${CLIENTS} clients to catch up`,
+      30_000,
+    );
+    const commands = commandsBetween(before, await commandsRun(admin));
+
+    for (const client of clients) expect(messageIds(client)).toEqual(missed);
+    expect(commands / CLIENTS).toBeLessThanOrEqual(0.2);
+  });
+
+  it('reads a history older than what an instance holds once for every client resuming from the same place at once', async () => {
+    const a = await start();
+    const cursor = a.bus.position();
+    const missed: string[] = [];
+    for (let i = 0; i < MISSED; i++) missed.push(await a.bus.publish({ i }));
+    // A new instance holds nothing from before its start: the history comes from Redis.
+    const late = await start();
+    const transport = late.app.get(BusTransport);
+
+    const before = await commandsRun(admin);
+    const replays = await Promise.all(
+      Array.from({ length: CLIENTS }, async () => {
+        const ids: string[] = [];
+        for await (const page of transport.history(parseCursor(cursor)!)) {
+          ids.push(...page.map((message) => message.id));
+        }
+        return ids;
+      }),
+    );
+    const after = await commandsRun(admin);
+
+    for (const ids of replays) expect(ids).toEqual(missed);
+    // One history script call (EVAL the first time on a connection), whatever else ran meanwhile.
+    const scripts = (counts: Map<string, number>) =>
+      (counts.get('eval') ?? 0) + (counts.get('evalsha') ?? 0);
+    expect(scripts(after) - scripts(before)).toBe(1);
+  });
+});
