@@ -88,6 +88,46 @@ export interface StormResult {
   rssAfterKb: number;
 }
 
+/** Clients of an instance that was SIGKILLed resume on the others (`resume-storm.ts`). */
+export interface ResumeStormResult {
+  /** Instances through one redis-server, the killed one included. */
+  instances: number;
+  n: number;
+  /** Messages published while the clients were away. */
+  missed: number;
+  /** The window their reconnects are spread over, evenly, in both phases. */
+  jitterMs: number;
+  problems: string[];
+  resume: {
+    reconnected: number;
+    failed: number;
+    reasons: string[];
+    caughtUp: number;
+    /** Repeats, messages out of order or missing, resets: must be 0. */
+    violations: number;
+    /** From the first reconnect to the last client with every message it missed. */
+    allCaughtUpMs: number;
+    /** Each client, from its connect to its last missed message. */
+    catchUpMs: LatencySummary;
+    /** Calls by command while they resumed, all clients of Redis (readers, presence…). */
+    redisCommands: Record<string, number>;
+    /** Redis commands while they resumed, per resuming client (readers and presence included). */
+    redisCommandsPerClient: number;
+    /** Of them, script calls (history reads, but also presence refreshes), per client. */
+    redisScriptsPerClient: number;
+    serverCpuMs: number;
+  };
+  fresh: {
+    connected: number;
+    failed: number;
+    reasons: string[];
+    /** From the first connect to the last `connected` event. */
+    allConnectedMs: number;
+    connectMs: LatencySummary;
+    serverCpuMs: number;
+  };
+}
+
 export interface StalledPhase {
   latency: LatencySummary;
   delivered: number;
@@ -148,4 +188,6 @@ export interface BenchResult {
     config: unknown;
   };
   runs: RunResult[];
+  /** Absent from results of before it existed, and when not run. */
+  resumeStorm?: ResumeStormResult | null;
 }

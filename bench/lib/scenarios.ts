@@ -10,6 +10,7 @@ import type { CollectResult, ConnKind, ConnSpec, DrainResult } from '../loadgen/
 import { Publisher } from '../loadgen/publisher-client.js';
 import type { PublishResult } from '../loadgen/publisher.js';
 import { cpuMs, rssKb, sum, tcpMemKb } from './proc.js';
+import type { ResumeStormConfig } from './resume-storm.js';
 import type {
   BroadcastStep,
   ConnectStats,
@@ -51,6 +52,8 @@ export interface BenchConfig {
   pointMessages: number;
   stalled: { n: number; share: number; rate: number; seconds: number; payloadBytes: number } | null;
   storm: { inFlightPerWorker: number } | null;
+  /** The reconnect storm with resume, run once after the systems (see `resume-storm.ts`). */
+  resumeStorm: ResumeStormConfig | null;
   /** Longest wait for deliveries once a step has published everything. */
   waitCapMs: number;
   settleMs: number;

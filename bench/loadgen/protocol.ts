@@ -35,6 +35,17 @@ export type WorkerRequest =
       readonly id: number;
       readonly specs: ConnSpec[];
       readonly maxInFlight: number;
+      /** Starts spread evenly over this window instead (`maxInFlight` does not apply). */
+      readonly jitterMs?: number;
+    }
+  | {
+      readonly op: 'resume';
+      readonly id: number;
+      readonly ports: number[];
+      readonly jitterMs: number;
+      readonly seqStart: number;
+      readonly count: number;
+      readonly maxMs: number;
     }
   | { readonly op: 'collect'; readonly id: number }
   | { readonly op: 'drain'; readonly id: number; readonly quietMs: number; readonly maxMs: number }
@@ -63,6 +74,19 @@ export interface OpenResult {
   /** A few failure reasons, for the log. */
   readonly reasons: string[];
   readonly elapsedMs: number;
+}
+
+/** How probes that lost their server resumed elsewhere. */
+export interface ResumeResult extends OpenResult {
+  readonly resuming: number;
+  /** Those that got every message they missed. */
+  readonly caughtUp: number;
+  /** Repeats, messages out of order or missing, resets: over all of them. */
+  readonly violations: number;
+  /** ms from each one's connect() to its last missed message, one per client caught up. */
+  readonly catchUpMs: Float64Array;
+  /** ms from the start of the reconnects to the last client caught up. */
+  readonly allCaughtUpMs: number;
 }
 
 export interface CollectResult {
