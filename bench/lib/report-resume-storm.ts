@@ -20,7 +20,9 @@ export function resumeStormSection(sources: { result: BenchResult; path: string 
       `over ${fmt(storm.jitterMs, 0)} ms and over the ${survivors} survivors, each with the Last-Event-ID of the last event it got, and must ` +
       `each get the ${storm.missed} messages it missed, once and in order (a repeat, a miss, a message out of order or a reset counts as a violation). ` +
       `Beside it, ${fmt(storm.n, 0)} fresh connections on the same survivors within the same window, until each has its \`connected\` event. ` +
-      'Redis commands are every command redis-server ran while the clients resumed (`INFO commandstats`: the readers’ `XREAD`, presence, history reads), per resuming client. ' +
+      'Redis use is what redis-server ran during each phase (`INFO commandstats`), per client: history pages read (the history script, the only one to run `XRANGE`); ' +
+      'calls (script calls and the readers’ `XREAD`, every round trip the instances make); commands, those run inside scripts included ' +
+      '(presence counts each new stream in its refresh script: a fresh connection costs it too). A connect turned away is tried again after 3 s, as an EventSource would. ' +
       `From \`${source.path}\` (\`${source.result.meta.command}\`).`,
     '',
     table(
@@ -29,9 +31,10 @@ export function resumeStormSection(sources: { result: BenchResult; path: string 
         'Clients',
         `All done, from the first connect (ms, window ${fmt(storm.jitterMs, 0)})`,
         'Each, connect to done p50 / p99 (ms)',
-        'Failed',
+        'Failed (retries)',
         'Violations',
-        'Redis commands per client',
+        'History reads per client',
+        'Redis calls / commands per client',
         'Survivors’ CPU (ms)',
       ],
       [
@@ -40,9 +43,10 @@ export function resumeStormSection(sources: { result: BenchResult; path: string 
           `${fmt(resume.caughtUp, 0)} / ${fmt(storm.n, 0)}`,
           fmt(resume.allCaughtUpMs, 0),
           `${fmt(resume.catchUpMs.p50)} / ${fmt(resume.catchUpMs.p99)}`,
-          fmt(resume.failed, 0),
+          `${fmt(resume.failed, 0)} (${fmt(resume.retries, 0)})`,
           fmt(resume.violations, 0),
-          fmt(resume.redisCommandsPerClient, 4),
+          fmt(resume.redis.historyReadsPerClient, 4),
+          `${fmt(resume.redis.callsPerClient, 4)} / ${fmt(resume.redis.commandsPerClient, 4)}`,
           fmt(resume.serverCpuMs, 0),
         ],
         [
@@ -50,9 +54,10 @@ export function resumeStormSection(sources: { result: BenchResult; path: string 
           `${fmt(fresh.connected, 0)} / ${fmt(storm.n, 0)}`,
           fmt(fresh.allConnectedMs, 0),
           `${fmt(fresh.connectMs.p50)} / ${fmt(fresh.connectMs.p99)}`,
-          fmt(fresh.failed, 0),
+          `${fmt(fresh.failed, 0)} (${fmt(fresh.retries, 0)})`,
           '–',
-          '–',
+          fmt(fresh.redis.historyReadsPerClient, 4),
+          `${fmt(fresh.redis.callsPerClient, 4)} / ${fmt(fresh.redis.commandsPerClient, 4)}`,
           fmt(fresh.serverCpuMs, 0),
         ],
       ],

@@ -88,6 +88,18 @@ export interface StormResult {
   rssAfterKb: number;
 }
 
+/** What redis-server ran during a phase (`INFO commandstats`), per client of the phase. */
+export interface RedisUse {
+  /** Calls by command, those run inside scripts included. */
+  byCommand: Record<string, number>;
+  /** Round trips: script calls and the readers' XREAD. */
+  callsPerClient: number;
+  /** Every command, those run inside scripts included (presence counts each stream there). */
+  commandsPerClient: number;
+  /** History pages read from Redis. */
+  historyReadsPerClient: number;
+}
+
 /** Clients of an instance that was SIGKILLed resume on the others (`resume-storm.ts`). */
 export interface ResumeStormResult {
   /** Instances through one redis-server, the killed one included. */
@@ -109,12 +121,9 @@ export interface ResumeStormResult {
     allCaughtUpMs: number;
     /** Each client, from its connect to its last missed message. */
     catchUpMs: LatencySummary;
-    /** Calls by command while they resumed, all clients of Redis (readers, presence…). */
-    redisCommands: Record<string, number>;
-    /** Redis commands while they resumed, per resuming client (readers and presence included). */
-    redisCommandsPerClient: number;
-    /** Of them, script calls (history reads, but also presence refreshes), per client. */
-    redisScriptsPerClient: number;
+    /** Reconnects turned away and tried again after the server's `retry:`. */
+    retries: number;
+    redis: RedisUse;
     serverCpuMs: number;
   };
   fresh: {
@@ -124,7 +133,9 @@ export interface ResumeStormResult {
     /** From the first connect to the last `connected` event. */
     allConnectedMs: number;
     connectMs: LatencySummary;
+    retries: number;
     serverCpuMs: number;
+    redis: RedisUse;
   };
 }
 

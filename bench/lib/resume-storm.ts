@@ -9,10 +9,13 @@ import { LoadGen, MAX_PER_WORKER } from '../loadgen/loadgen.js';
 import type { ConnSpec } from '../loadgen/protocol.js';
 import { Publisher } from '../loadgen/publisher-client.js';
 import { cpuMs, sum } from './proc.js';
-import type { ResumeStormResult } from './results.js';
+import type { RedisUse, ResumeStormResult } from './results.js';
 import type { BenchConfig } from './scenarios.js';
 import { type RedisProcess, type ServerProcess, startRedis, startSystem } from './servers.js';
 import { round, summarize } from './stats.js';
+
+/** A client turned away (a reset at accept, a refusal) comes back after the server's `retry:`. */
+const RETRY_MS = 3000;
 
 export interface ResumeStormConfig {
   instances: number;
@@ -22,6 +25,32 @@ export interface ResumeStormConfig {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** What `phase` gives, and what Redis ran meanwhile, per client of the `n`. */
+async function withRedisUse<T>(
+  redis: RedisProcess,
+  n: number,
+  phase: () => Promise<T>,
+): Promise<[T, RedisUse]> {
+  const before = await redis.commands();
+  const outcome = await phase();
+  const after = await redis.commands();
+  const byCommand: Record<string, number> = {};
+  for (const [name, calls] of Object.entries(after)) {
+    if (calls !== (before[name] ?? 0)) byCommand[name] = calls - (before[name] ?? 0);
+  }
+  const perClient = (...names: string[]) =>
+    round(names.reduce((all, name) => all + (byCommand[name] ?? 0), 0) / n, 4)!;
+  const use = {
+    byCommand,
+    // Every command the instances send is a script call or the readers' XREAD.
+    callsPerClient: perClient('eval', 'evalsha', 'xread'),
+    commandsPerClient: perClient(...Object.keys(byCommand)),
+    // Only the history script runs XRANGE.
+    historyReadsPerClient: perClient('xrange'),
+  };
+  return [outcome, use];
+}
 
 export async function runResumeStorm(
   cfg: BenchConfig,
@@ -84,30 +113,22 @@ export async function runResumeStorm(
       throw new Error(`${missed - published.accepted} of ${missed} messages refused`);
     }
 
-    const commands0 = await redis.commands();
     const cpu0 = survivorsCpu();
-    const resumed = await gen.resume({
-      ports,
-      jitterMs,
-      seqStart: 1,
-      count: missed,
-      maxMs: cfg.waitCapMs,
-    });
+    const [resumed, resumeRedis] = await withRedisUse(redis, n, () =>
+      gen!.resume({
+        ports,
+        spread: { jitterMs, retryMs: RETRY_MS },
+        seqStart: 1,
+        count: missed,
+        maxMs: cfg.waitCapMs,
+      }),
+    );
     const resumeCpuMs = survivorsCpu() - cpu0;
-    const commands1 = await redis.commands();
     if (resumed.failed > 0) {
       problem(`${resumed.failed} reconnects failed: ${resumed.reasons.join(', ')}`);
     }
     if (resumed.caughtUp < n) problem(`${n - resumed.caughtUp} clients did not catch up`);
     if (resumed.violations > 0) problem(`${resumed.violations} repeats, misses or resets`);
-    const perClient = (count: number) => round(count / n, 4)!;
-    const redisCommands = Object.fromEntries(
-      Object.entries(commands1)
-        .map(([name, calls]) => [name, calls - (commands0[name] ?? 0)])
-        .filter(([, calls]) => calls !== 0),
-    ) as Record<string, number>;
-    const total = Object.values(redisCommands).reduce((all, calls) => all + calls, 0);
-    const scripts = (redisCommands.eval ?? 0) + (redisCommands.evalsha ?? 0);
     const resume = {
       reconnected: resumed.connected,
       failed: resumed.failed,
@@ -116,15 +137,15 @@ export async function runResumeStorm(
       violations: resumed.violations,
       allCaughtUpMs: round(resumed.allCaughtUpMs, 0)!,
       catchUpMs: summarize(resumed.catchUpMs),
-      redisCommands,
-      redisCommandsPerClient: perClient(total),
-      redisScriptsPerClient: perClient(scripts),
+      retries: resumed.retries,
+      redis: resumeRedis,
       serverCpuMs: resumeCpuMs,
     };
     log(
       `  resume storm: ${resume.caughtUp}/${n} caught up on ${missed} missed in ${resume.allCaughtUpMs} ms ` +
         `(each p50 ${resume.catchUpMs.p50} p99 ${resume.catchUpMs.p99} ms), ${resume.violations} violations, ` +
-        `${resume.redisCommandsPerClient} Redis commands per client`,
+        `${resume.retries} retries; per client: ${resumeRedis.historyReadsPerClient} history reads, ` +
+        `${resumeRedis.callsPerClient} Redis calls, ${resumeRedis.commandsPerClient} commands`,
     );
 
     await gen.close();
@@ -135,7 +156,9 @@ export async function runResumeStorm(
       kind: 'sink',
     }));
     const cpu1 = survivorsCpu();
-    const connected = await gen.open(fresh, 0, jitterMs);
+    const [connected, freshRedis] = await withRedisUse(redis, n, () =>
+      gen!.open(fresh, 0, { jitterMs, retryMs: RETRY_MS }),
+    );
     if (connected.failed > 0) problem(`${connected.failed} fresh connects failed`);
     const result: ResumeStormResult = {
       instances,
@@ -148,9 +171,11 @@ export async function runResumeStorm(
         connected: connected.connected,
         failed: connected.failed,
         reasons: connected.reasons,
+        retries: connected.retries,
         allConnectedMs: connected.elapsedMs,
         connectMs: summarize(connected.connectMs),
         serverCpuMs: survivorsCpu() - cpu1,
+        redis: freshRedis,
       },
     };
     log(

@@ -8,6 +8,7 @@ import type {
   OpenResult,
   ReleaseResult,
   ResumeResult,
+  Spread,
   StreamTarget,
   WorkerReply,
   WorkerRequest,
@@ -64,6 +65,7 @@ export interface Opened {
   connectMs: Float64Array;
   reasons: string[];
   elapsedMs: number;
+  retries: number;
 }
 
 export type Resumed = Opened & Omit<ResumeResult, keyof OpenResult>;
@@ -108,13 +110,13 @@ export class LoadGen {
     return idx % this.workers.length;
   }
 
-  /** With `jitterMs`, each generator spreads its connects evenly over that window. */
-  async open(specs: ConnSpec[], maxInFlight = 64, jitterMs?: number): Promise<Opened> {
+  /** With a `spread`, each generator spreads its connects over its window (see `Spread`). */
+  async open(specs: ConnSpec[], maxInFlight = 64, spread?: Spread): Promise<Opened> {
     const parts = this.split(specs);
     const results = await Promise.all(
       this.workers.map((w, i) =>
         parts[i].length
-          ? w.call<OpenResult>({ op: 'open', specs: parts[i], maxInFlight, jitterMs })
+          ? w.call<OpenResult>({ op: 'open', specs: parts[i], maxInFlight, spread })
           : Promise.resolve(EMPTY_OPEN),
       ),
     );
@@ -122,12 +124,12 @@ export class LoadGen {
   }
 
   /**
-   * The probes whose server is gone come back to `ports` with their Last-Event-ID within
-   * `jitterMs`, and wait for the `count` messages from `seqStart` on (see the worker's `resume`).
+   * The probes whose server is gone come back to `ports` with their Last-Event-ID, over the
+   * `spread`, and wait for the `count` messages from `seqStart` on (see the worker's `resume`).
    */
   async resume(request: {
     ports: number[];
-    jitterMs: number;
+    spread: Spread;
     seqStart: number;
     count: number;
     maxMs: number;
@@ -205,6 +207,7 @@ const EMPTY_OPEN: OpenResult = {
   connectMs: new Float64Array(),
   reasons: [],
   elapsedMs: 0,
+  retries: 0,
 };
 
 function concat(arrays: Float64Array[]): Float64Array {
@@ -224,6 +227,7 @@ function mergeOpen(results: OpenResult[]): Opened {
     connectMs: concat(results.map((r) => r.connectMs)),
     reasons: results.flatMap((r) => r.reasons),
     elapsedMs: Math.max(0, ...results.map((r) => r.elapsedMs)),
+    retries: results.reduce((n, r) => n + r.retries, 0),
   };
 }
 

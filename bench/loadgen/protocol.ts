@@ -22,6 +22,15 @@ export interface StreamTarget {
   readonly openOnHeaders: boolean;
 }
 
+/**
+ * Clients told to come back within a window: the i-th of n connects at i/n of `jitterMs`; one
+ * turned away (a reset, a refusal) tries again after `retryMs`, as an EventSource does.
+ */
+export interface Spread {
+  readonly jitterMs: number;
+  readonly retryMs: number;
+}
+
 export type WorkerRequest =
   | {
       readonly op: 'init';
@@ -35,14 +44,14 @@ export type WorkerRequest =
       readonly id: number;
       readonly specs: ConnSpec[];
       readonly maxInFlight: number;
-      /** Starts spread evenly over this window instead (`maxInFlight` does not apply). */
-      readonly jitterMs?: number;
+      /** Connects spread over a window instead (`maxInFlight` does not apply). */
+      readonly spread?: Spread;
     }
   | {
       readonly op: 'resume';
       readonly id: number;
       readonly ports: number[];
-      readonly jitterMs: number;
+      readonly spread: Spread;
       readonly seqStart: number;
       readonly count: number;
       readonly maxMs: number;
@@ -74,6 +83,8 @@ export interface OpenResult {
   /** A few failure reasons, for the log. */
   readonly reasons: string[];
   readonly elapsedMs: number;
+  /** Connects tried again (with a `Spread`); a connection counts as failed after its last try. */
+  readonly retries: number;
 }
 
 /** How probes that lost their server resumed elsewhere. */

@@ -16,6 +16,7 @@ import type {
   OpenResult,
   ReleaseResult,
   ResumeResult,
+  Spread,
   StreamTarget,
   WorkerReply,
   WorkerRequest,
@@ -315,14 +316,19 @@ async function tokenFor(idx: number): Promise<string> {
   return token;
 }
 
+/** Tries a connection in a `Spread` makes: the first and the retries. */
+const SPREAD_TRIES = 3;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
 /**
- * Opens connections: with `jitterMs`, the i-th of n starts at i/n of it, as clients told to come
- * back within a window do; without, at most `maxInFlight` connecting at a time.
+ * Opens connections: with a `spread`, over its window and with retries; without, at most
+ * `maxInFlight` connecting at a time, once each.
  */
 async function openAll(
   list: Conn[],
   maxInFlight: number,
-  jitterMs?: number,
+  spread?: Spread,
   via?: (index: number) => Reconnect,
 ): Promise<OpenResult> {
   const started = Date.now();
@@ -330,28 +336,27 @@ async function openAll(
   const connectMs: number[] = [];
   const reasons = new Map<string, number>();
   let failed = 0;
+  let retries = 0;
   const open = async (index: number) => {
     const conn = list[index];
-    const outcome = await conn.open(tokens.get(conn.spec.idx)!, via?.(index));
-    if (outcome.ok) connectMs.push(outcome.ms);
-    else {
-      failed++;
+    for (let tries = spread ? SPREAD_TRIES : 1; ;) {
+      const outcome = await conn.open(tokens.get(conn.spec.idx)!, via?.(index));
+      if (outcome.ok) return connectMs.push(outcome.ms);
       reasons.set(outcome.reason ?? '?', (reasons.get(outcome.reason ?? '?') ?? 0) + 1);
+      if (--tries === 0) return failed++;
+      retries++;
+      await sleep(spread!.retryMs);
     }
   };
-  if (jitterMs === undefined) {
+  if (spread) {
+    const at = (index: number) => (index * spread.jitterMs) / list.length;
+    await Promise.all(list.map((_, index) => sleep(at(index)).then(() => open(index))));
+  } else {
     let next = 0;
     const lane = async () => {
       while (next < list.length) await open(next++);
     };
     await Promise.all(Array.from({ length: Math.min(maxInFlight, list.length) }, lane));
-  } else {
-    const at = (index: number) => (index * jitterMs) / list.length;
-    await Promise.all(
-      list.map((_, index) =>
-        new Promise((resolve) => setTimeout(resolve, at(index))).then(() => open(index)),
-      ),
-    );
   }
   return {
     connected: connectMs.length,
@@ -359,6 +364,7 @@ async function openAll(
     connectMs: Float64Array.from(connectMs),
     reasons: [...reasons].map(([reason, count]) => `${reason} x${count}`),
     elapsedMs: Date.now() - started,
+    retries,
   };
 }
 
@@ -442,13 +448,14 @@ async function release(quietMs: number, maxMs: number): Promise<ReleaseResult> {
 }
 
 /**
- * The probes whose server went away come back, spread over `jitterMs` and over `ports` in turn,
+ * The probes whose server went away come back, spread over a window and over `ports` in turn,
  * each with its Last-Event-ID, and must each get the `count` messages from `seqStart` on that
- * were published meanwhile. Resolves once they all have (or `maxMs` has passed).
+ * were published meanwhile (a retry expects them all again, from the same Last-Event-ID).
+ * Resolves once they all have (or `maxMs` has passed).
  */
 async function resume({
   ports,
-  jitterMs,
+  spread,
   seqStart,
   count,
   maxMs,
@@ -457,14 +464,15 @@ async function resume({
   const list = [...conns.values()].filter(
     (conn) => conn.spec.kind === 'probe' && conn.state === 'closed',
   );
-  const opened = await openAll(list, 0, jitterMs, (index) => {
+  const from = list.map((conn) => conn.lastId);
+  const opened = await openAll(list, 0, spread, (index) => {
     list[index].catchUp = new CatchUp(seqStart, count);
-    return { port: ports[index % ports.length], lastEventId: list[index].lastId };
+    return { port: ports[index % ports.length], lastEventId: from[index] };
   });
   const deadline = Date.now() + maxMs;
   const waiting = () => list.some((conn) => conn.state === 'open' && !conn.catchUp!.done);
   while (waiting() && Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await sleep(20);
   }
   const caughtUp = list.filter((conn) => conn.catchUp!.done);
   const lastNs = caughtUp.reduce((last, conn) => {
@@ -507,7 +515,7 @@ async function handle(request: WorkerRequest): Promise<unknown> {
         conns.set(spec.idx, conn);
         return conn;
       });
-      const result = await openAll(list, request.maxInFlight, request.jitterMs);
+      const result = await openAll(list, request.maxInFlight, request.spread);
       if (liveMode) setLive(true);
       return result;
     }
