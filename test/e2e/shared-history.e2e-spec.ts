@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
 import { BusTransport } from '../../src/bus/bus-transport.js';
-import { parseCursor } from '../../src/bus/cursor.js';
+import { parseCursor, parseStreamId } from '../../src/bus/cursor.js';
+import { holdsEverythingAfter } from '../../src/bus/transports/log-continuity.js';
 import { type RedisServer, startRedis } from '../support/redis-server.js';
 import { RawSseClient } from '../support/sse-client.js';
 import { type TestApp, startApp } from '../support/test-app.js';
@@ -110,5 +111,47 @@ describe('history shared by resuming clients (Redis)', () => {
     const scripts = (counts: Map<string, number>) =>
       (counts.get('eval') ?? 0) + (counts.get('evalsha') ?? 0);
     expect(scripts(after) - scripts(before)).toBe(1);
+  });
+
+  it('still serves from memory once its reader is back, when the log lost nothing meanwhile', async () => {
+    const a = await start();
+    const cursor = a.bus.position();
+    const missed: string[] = [];
+    for (let i = 0; i < MISSED; i++) missed.push(await a.bus.publish({ i }));
+    await waitFor(() => a.bus.position() === missed[MISSED - 1], 'the reader to read them');
+    // Every connection of every instance drops, and comes back.
+    await admin.client('KILL', 'TYPE', 'normal');
+    const after = await a.bus.publish('after');
+    await waitFor(() => a.bus.position() === after, 'the reader to be back');
+
+    const before = await commandsRun(admin);
+    for (let i = 0; i < CLIENTS; i++) {
+      clients.push(new RawSseClient(`${a.url}/sse/msg`, { 'last-event-id': cursor }, true));
+    }
+    await waitFor(
+      () => clients.every((client) => messageIds(client).length > MISSED),
+      `${CLIENTS} clients to catch up`,
+      30_000,
+    );
+    const read = await commandsRun(admin);
+
+    for (const client of clients) expect(messageIds(client)).toEqual([...missed, after]);
+    // Only the history script runs XRANGE.
+    expect((read.get('xrange') ?? 0) - (before.get('xrange') ?? 0)).toBe(0);
+  });
+
+  it('tells a log that may have lost entries after a position from one that cannot have', async () => {
+    const log = '{continuity}:log';
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) ids.push((await admin.xadd(log, '*', 'i', String(i)))!);
+    const holds = (id: string) => holdsEverythingAfter(admin, log, parseStreamId(id));
+    expect(await holds(ids[0])).toBe(true);
+    await admin.xtrim(log, 'MINID', ids[1]);
+    // Trimming cuts from the oldest: with one at or before it still there, nothing after it went.
+    expect(await holds(ids[1])).toBe(true);
+    // Its oldest is later: it cannot tell whether entries went in between.
+    expect(await holds(ids[0])).toBe(false);
+    await admin.xtrim(log, 'MAXLEN', 0);
+    expect(await holds(ids[2])).toBe(false);
   });
 });

@@ -24,6 +24,7 @@ import { BusUnavailableError } from '../errors/bus-unavailable.error.js';
 import { DeadlineExceeded, delay, withDeadline } from './deadline.js';
 import { HISTORY_PAGE_SIZE } from './history-page-size.js';
 import { InFlight } from './in-flight.js';
+import { holdsEverythingAfter } from './log-continuity.js';
 import { closeRedis, openRedis } from './redis-connection.js';
 import { RecentWindow } from './recent-window.js';
 import { RedisWatchdog } from './redis-watchdog.js';
@@ -281,9 +282,12 @@ export class RedisTransport extends BusTransport {
     while (!this.closed) {
       try {
         if (!synced) {
+          const epoch = this.epoch;
           await this.sync();
-          // What it reads next may not follow what it read last: entries may have been trimmed.
-          this.recent.restart(this.epoch, this.top);
+          // What it reads next follows what it read last only if the log lost nothing after it.
+          if (epoch !== this.epoch || !(await this.logHoldsAfterTop())) {
+            this.recent.restart(this.epoch, this.top);
+          }
           synced = true;
         }
         const reply = (await withDeadline(
@@ -312,6 +316,14 @@ export class RedisTransport extends BusTransport {
         await delay(100);
       }
     }
+  }
+
+  private logHoldsAfterTop(): Promise<boolean> {
+    return withDeadline(
+      this.readerCommands.track(holdsEverythingAfter(this.reader, this.keys.log, this.top)),
+      this.options.commandTimeoutMs,
+      'Redis',
+    );
   }
 
   /** Emits the entries in order; false when one is from another epoch (the log was replaced). */
