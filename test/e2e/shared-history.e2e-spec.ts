@@ -120,7 +120,7 @@ describe('history shared by resuming clients (Redis)', () => {
     for (let i = 0; i < MISSED; i++) missed.push(await a.bus.publish({ i }));
     await waitFor(() => a.bus.position() === missed[MISSED - 1], 'the reader to read them');
     // Every connection of every instance drops, and comes back.
-    await admin.client('KILL', 'TYPE', 'normal');
+    await admin.call('CLIENT', 'KILL', 'TYPE', 'normal');
     const after = await a.bus.publish('after');
     await waitFor(() => a.bus.position() === after, 'the reader to be back');
 
