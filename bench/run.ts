@@ -17,6 +17,8 @@
  *                          smoke: a temporary file)
  *   --no-docs              do not rewrite docs/benchmarks.md and docs/benchmarks.svg
  *   --no-pin               do not pin servers to CPU 0 and the load to CPU 1
+ *   --resume-storm-only    only the reconnect storm with resume (3 instances through Redis, one
+ *                          SIGKILLed under its clients; full: 10,000 clients, smoke: 1,000)
  *   --report FILE [MORE]   only regenerate the docs from a results file; each MORE (a focused
  *                          run, e.g. of sse-bus,sse-bus-own,nest-floor) adds its own section
  */
@@ -29,6 +31,7 @@ import { runPublishStep } from './publish/publish-step.js';
 import { readText } from './lib/proc.js';
 import { writeReport } from './lib/report.js';
 import type { BenchResult, Mode, RunResult } from './lib/results.js';
+import { runResumeStorm } from './lib/resume-storm.js';
 import { type BenchConfig, runSystem } from './lib/scenarios.js';
 import { SYSTEMS, type SystemId } from './lib/servers.js';
 
@@ -89,6 +92,7 @@ function config(smoke: boolean): BenchConfig {
       stalled: null,
       storm: { inFlightPerWorker: 256 },
       publish: { n: 20_000, warmup: 5_000, reps: 2, inFlight: 256 },
+      resumeStorm: { instances: 3, n: 1000, missed: 100, jitterMs: 1000 },
       waitCapMs: 30_000,
       settleMs: 500,
     };
@@ -114,6 +118,7 @@ function config(smoke: boolean): BenchConfig {
     stalled: { n: 1000, share: 0.01, rate: 20, seconds: 15, payloadBytes: 48 * 1024 },
     storm: { inFlightPerWorker: 256 },
     publish: { n: 50_000, warmup: 20_000, reps: 7, inFlight: 256 },
+    resumeStorm: { instances: 3, n: 10_000, missed: 100, jitterMs: 5000 },
     waitCapMs: 90_000,
     settleMs: 2000,
   };
@@ -156,9 +161,13 @@ function git(): { commit: string; dirty: boolean } {
 }
 
 /** What makes a smoke run fail: the benchmark is broken, never that something is slow. */
-function brokenChecks({ runs, publish }: BenchResult): string[] {
+function brokenChecks({ runs, publish, resumeStorm }: BenchResult): string[] {
   const broken: string[] = [];
   if (publish?.problem) broken.push(`publish step: ${publish.problem}`);
+  if (resumeStorm === null) broken.push('the reconnect storm with resume did not complete');
+  // Every problem of this step is a broken guarantee: a failed reconnect, a client short of a
+  // message or given one twice.
+  for (const problem of resumeStorm?.problems ?? []) broken.push(`resume storm: ${problem}`);
   for (const run of runs) {
     const label = `${run.system}/${run.mode}`;
     if (!run.ok) broken.push(`${label} did not complete: ${run.problems.at(-1)}`);
@@ -235,7 +244,8 @@ async function main(): Promise<void> {
     mkdirSync(join(out, '..'), { recursive: true });
     writeFileSync(out, `${JSON.stringify(result, null, 1)}\n`);
   };
-  if (only !== 'systems') {
+  const resumeStormOnly = flag('--resume-storm-only');
+  if (only !== 'systems' && !resumeStormOnly) {
     log('publish throughput: MessageBus.publish() against pipelined XADD');
     const publish = await runPublishStep(cfg);
     result.publish = publish;
@@ -246,7 +256,8 @@ async function main(): Promise<void> {
     );
     save();
   }
-  for (let roundNo = 1; roundNo <= cfg.rounds && only !== 'publish'; roundNo++) {
+  const systems = only !== 'publish' && !resumeStormOnly;
+  for (let roundNo = 1; roundNo <= (systems ? cfg.rounds : 0); roundNo++) {
     // Every other round goes through the systems the other way round.
     const order = roundNo % 2 ? cfg.configs : [...cfg.configs].reverse();
     for (const { system, mode } of order) {
@@ -255,9 +266,18 @@ async function main(): Promise<void> {
       save();
     }
   }
+  const withRedis = cfg.configs.some((c) => c.system === 'sse-bus' && c.mode === 'redis');
+  if (cfg.resumeStorm && only !== 'publish' && (withRedis || resumeStormOnly)) {
+    log(`reconnect storm with resume: sse-bus x${cfg.resumeStorm.instances} / redis`);
+    result.resumeStorm = await runResumeStorm(cfg, cfg.resumeStorm, log).catch((err: Error) => {
+      log(`  FAILED: resume storm: ${err.message}`);
+      return null;
+    });
+  }
   save();
   log(`results: ${relative(ROOT, out)}`);
-  if (!smoke && only !== 'publish' && !flag('--no-docs')) {
+  // A run of the resume storm alone goes into the docs beside a full run's results: --report.
+  if (!smoke && only !== 'publish' && !flag('--no-docs') && !resumeStormOnly) {
     const written = writeReport({ result, path: relative(ROOT, out) });
     log(`wrote ${written.join(', ')}`);
   }

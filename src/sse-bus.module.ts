@@ -52,6 +52,7 @@ function createTransport(options: ResolvedSseBusOptions, metrics: BusMetrics): B
     url: options.redisUrl,
     keyPrefix: options.redisKeyPrefix,
     maxLength: options.historyMaxLength,
+    recentMaxBytes: options.historyMaxBytes,
     blockMs: REDIS_BLOCK_MS,
     commandTimeoutMs: REDIS_COMMAND_TIMEOUT_MS,
     metrics,

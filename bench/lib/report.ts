@@ -12,6 +12,7 @@ import { SYSTEMS, type SystemId } from './servers.js';
 import { median, ratio } from './stats.js';
 import { hasOwnSse, ownSseSection } from './report-own-sse.js';
 import { publishSection } from './report-publish.js';
+import { resumeStormSection } from './report-resume-storm.js';
 import {
   ORDER,
   MODES,
@@ -490,6 +491,8 @@ export function renderMarkdown({ result, path: source }: Source, more: Source[] 
   out.push('');
   out.push(stormTable(result));
   out.push('');
+  const resumeStorm = resumeStormSection([{ result, path: source }, ...more]);
+  if (resumeStorm) out.push(resumeStorm);
   if (cfg.stalled) {
     const st = cfg.stalled;
     out.push('## Stalled clients during broadcast');

@@ -88,6 +88,57 @@ export interface StormResult {
   rssAfterKb: number;
 }
 
+/** What redis-server ran during a phase (`INFO commandstats`), per client of the phase. */
+export interface RedisUse {
+  /** Calls by command, those run inside scripts included. */
+  byCommand: Record<string, number>;
+  /** Round trips: script calls and the readers' XREAD. */
+  callsPerClient: number;
+  /** Every command, those run inside scripts included (presence counts each stream there). */
+  commandsPerClient: number;
+  /** History pages read from Redis. */
+  historyReadsPerClient: number;
+}
+
+/** Clients of an instance that was SIGKILLed resume on the others (`resume-storm.ts`). */
+export interface ResumeStormResult {
+  /** Instances through one redis-server, the killed one included. */
+  instances: number;
+  n: number;
+  /** Messages published while the clients were away. */
+  missed: number;
+  /** The window their reconnects are spread over, evenly, in both phases. */
+  jitterMs: number;
+  problems: string[];
+  resume: {
+    reconnected: number;
+    failed: number;
+    reasons: string[];
+    caughtUp: number;
+    /** Repeats, messages out of order or missing, resets: must be 0. */
+    violations: number;
+    /** From the first reconnect to the last client with every message it missed. */
+    allCaughtUpMs: number;
+    /** Each client, from its connect to its last missed message. */
+    catchUpMs: LatencySummary;
+    /** Reconnects turned away and tried again after the server's `retry:`. */
+    retries: number;
+    redis: RedisUse;
+    serverCpuMs: number;
+  };
+  fresh: {
+    connected: number;
+    failed: number;
+    reasons: string[];
+    /** From the first connect to the last `connected` event. */
+    allConnectedMs: number;
+    connectMs: LatencySummary;
+    retries: number;
+    serverCpuMs: number;
+    redis: RedisUse;
+  };
+}
+
 export interface StalledPhase {
   latency: LatencySummary;
   delivered: number;
@@ -172,4 +223,6 @@ export interface BenchResult {
   /** Absent from runs made before the step existed, and with `--only systems`. */
   publish?: PublishThroughput;
   runs: RunResult[];
+  /** Absent from results of before it existed, and when not run. */
+  resumeStorm?: ResumeStormResult | null;
 }

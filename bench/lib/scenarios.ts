@@ -10,6 +10,7 @@ import type { CollectResult, ConnKind, ConnSpec, DrainResult } from '../loadgen/
 import { Publisher } from '../loadgen/publisher-client.js';
 import type { PublishResult } from '../loadgen/publisher.js';
 import { cpuMs, rssKb, sum, tcpMemKb } from './proc.js';
+import type { ResumeStormConfig } from './resume-storm.js';
 import type {
   BroadcastStep,
   ConnectStats,
@@ -53,6 +54,8 @@ export interface BenchConfig {
   storm: { inFlightPerWorker: number } | null;
   /** The publish throughput step: messages per measurement, measurements of each way. */
   publish: { n: number; warmup: number; reps: number; inFlight: number };
+  /** The reconnect storm with resume, run once after the systems (see `resume-storm.ts`). */
+  resumeStorm: ResumeStormConfig | null;
   /** Longest wait for deliveries once a step has published everything. */
   waitCapMs: number;
   settleMs: number;

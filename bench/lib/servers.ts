@@ -98,6 +98,8 @@ export interface ServerProcess {
   crashed(): string | undefined;
   /** Full GC, then memory and event-loop delay since the last call (from the preload). */
   stats(): Promise<ServerStats | undefined>;
+  /** SIGKILL, as a crash would: not reported as one. */
+  kill(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -191,6 +193,11 @@ async function startNode(
       }
       return undefined;
     },
+    async kill() {
+      stopping = true;
+      child.kill('SIGKILL');
+      await exited;
+    },
     async stop() {
       stopping = true;
       if (child.exitCode === null && child.signalCode === null) {
@@ -220,6 +227,8 @@ export interface RedisProcess {
   readonly url: string;
   readonly pid: number;
   info(): Promise<Record<string, string>>;
+  /** Calls so far by command (`INFO commandstats`), but `INFO` itself. */
+  commands(): Promise<Record<string, number>>;
   stop(): Promise<void>;
 }
 
@@ -248,13 +257,30 @@ export async function startRedis(cpu: string | undefined): Promise<RedisProcess>
     await sleep(50);
   }
   const url = `redis://127.0.0.1:${port}`;
+  const ask = async <T>(question: (client: Redis) => Promise<T>): Promise<T> => {
+    const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+    try {
+      await client.connect();
+      return await question(client);
+    } finally {
+      client.disconnect();
+    }
+  };
   return {
     url,
     pid: child.pid!,
-    async info() {
-      const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
-      try {
-        await client.connect();
+    commands: () =>
+      ask(async (client) => {
+        const calls: Record<string, number> = {};
+        for (const [, name, count] of (await client.info('commandstats')).matchAll(
+          /^cmdstat_(\S+?):calls=(\d+)/gm,
+        )) {
+          if (name !== 'info') calls[name] = Number(count);
+        }
+        return calls;
+      }),
+    info: () =>
+      ask(async (client) => {
         const text = `${await client.info('stats')}\n${await client.info('clients')}\n${await client.info('memory')}`;
         const fields: Record<string, string> = {};
         for (const line of text.split(/\r?\n/)) {
@@ -262,10 +288,7 @@ export async function startRedis(cpu: string | undefined): Promise<RedisProcess>
           if (at > 0) fields[line.slice(0, at)] = line.slice(at + 1);
         }
         return fields;
-      } finally {
-        client.disconnect();
-      }
-    },
+      }),
     async stop() {
       if (child.exitCode === null) {
         child.kill('SIGKILL');

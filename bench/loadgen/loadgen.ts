@@ -7,6 +7,8 @@ import type {
   DrainResult,
   OpenResult,
   ReleaseResult,
+  ResumeResult,
+  Spread,
   StreamTarget,
   WorkerReply,
   WorkerRequest,
@@ -63,7 +65,10 @@ export interface Opened {
   connectMs: Float64Array;
   reasons: string[];
   elapsedMs: number;
+  retries: number;
 }
+
+export type Resumed = Opened & Omit<ResumeResult, keyof OpenResult>;
 
 /**
  * The generator processes, seen as one: connection `idx` lives on process `idx % workers` and
@@ -105,16 +110,41 @@ export class LoadGen {
     return idx % this.workers.length;
   }
 
-  async open(specs: ConnSpec[], maxInFlight = 64): Promise<Opened> {
+  /** With a `spread`, each generator spreads its connects over its window (see `Spread`). */
+  async open(specs: ConnSpec[], maxInFlight = 64, spread?: Spread): Promise<Opened> {
     const parts = this.split(specs);
     const results = await Promise.all(
       this.workers.map((w, i) =>
         parts[i].length
-          ? w.call<OpenResult>({ op: 'open', specs: parts[i], maxInFlight })
+          ? w.call<OpenResult>({ op: 'open', specs: parts[i], maxInFlight, spread })
           : Promise.resolve(EMPTY_OPEN),
       ),
     );
     return mergeOpen(results);
+  }
+
+  /**
+   * The probes whose server is gone come back to `ports` with their Last-Event-ID, over the
+   * `spread`, and wait for the `count` messages from `seqStart` on (see the worker's `resume`).
+   */
+  async resume(request: {
+    ports: number[];
+    spread: Spread;
+    seqStart: number;
+    count: number;
+    maxMs: number;
+  }): Promise<Resumed> {
+    const results = await Promise.all(
+      this.workers.map((w) => w.call<ResumeResult>({ op: 'resume', ...request })),
+    );
+    return {
+      ...mergeOpen(results),
+      resuming: results.reduce((n, r) => n + r.resuming, 0),
+      caughtUp: results.reduce((n, r) => n + r.caughtUp, 0),
+      violations: results.reduce((n, r) => n + r.violations, 0),
+      catchUpMs: concat(results.map((r) => r.catchUpMs)),
+      allCaughtUpMs: Math.max(0, ...results.map((r) => r.allCaughtUpMs)),
+    };
   }
 
   async storm(maxInFlight: number): Promise<Opened> {
@@ -177,21 +207,27 @@ const EMPTY_OPEN: OpenResult = {
   connectMs: new Float64Array(),
   reasons: [],
   elapsedMs: 0,
+  retries: 0,
 };
 
-function mergeOpen(results: OpenResult[]): Opened {
-  const connectMs = new Float64Array(results.reduce((n, r) => n + r.connectMs.length, 0));
+function concat(arrays: Float64Array[]): Float64Array {
+  const all = new Float64Array(arrays.reduce((n, a) => n + a.length, 0));
   let offset = 0;
-  for (const r of results) {
-    connectMs.set(r.connectMs, offset);
-    offset += r.connectMs.length;
+  for (const a of arrays) {
+    all.set(a, offset);
+    offset += a.length;
   }
+  return all;
+}
+
+function mergeOpen(results: OpenResult[]): Opened {
   return {
     connected: results.reduce((n, r) => n + r.connected, 0),
     failed: results.reduce((n, r) => n + r.failed, 0),
-    connectMs,
+    connectMs: concat(results.map((r) => r.connectMs)),
     reasons: results.flatMap((r) => r.reasons),
     elapsedMs: Math.max(0, ...results.map((r) => r.elapsedMs)),
+    retries: results.reduce((n, r) => n + r.retries, 0),
   };
 }
 

@@ -22,6 +22,15 @@ export interface StreamTarget {
   readonly openOnHeaders: boolean;
 }
 
+/**
+ * Clients told to come back within a window: the i-th of n connects at i/n of `jitterMs`; one
+ * turned away (a reset, a refusal) tries again after `retryMs`, as an EventSource does.
+ */
+export interface Spread {
+  readonly jitterMs: number;
+  readonly retryMs: number;
+}
+
 export type WorkerRequest =
   | {
       readonly op: 'init';
@@ -35,6 +44,17 @@ export type WorkerRequest =
       readonly id: number;
       readonly specs: ConnSpec[];
       readonly maxInFlight: number;
+      /** Connects spread over a window instead (`maxInFlight` does not apply). */
+      readonly spread?: Spread;
+    }
+  | {
+      readonly op: 'resume';
+      readonly id: number;
+      readonly ports: number[];
+      readonly spread: Spread;
+      readonly seqStart: number;
+      readonly count: number;
+      readonly maxMs: number;
     }
   | { readonly op: 'collect'; readonly id: number }
   | { readonly op: 'drain'; readonly id: number; readonly quietMs: number; readonly maxMs: number }
@@ -63,6 +83,21 @@ export interface OpenResult {
   /** A few failure reasons, for the log. */
   readonly reasons: string[];
   readonly elapsedMs: number;
+  /** Connects tried again (with a `Spread`); a connection counts as failed after its last try. */
+  readonly retries: number;
+}
+
+/** How probes that lost their server resumed elsewhere. */
+export interface ResumeResult extends OpenResult {
+  readonly resuming: number;
+  /** Those that got every message they missed. */
+  readonly caughtUp: number;
+  /** Repeats, messages out of order or missing, resets: over all of them. */
+  readonly violations: number;
+  /** ms from each one's connect() to its last missed message, one per client caught up. */
+  readonly catchUpMs: Float64Array;
+  /** ms from the start of the reconnects to the last client caught up. */
+  readonly allCaughtUpMs: number;
 }
 
 export interface CollectResult {

@@ -7,6 +7,7 @@
  */
 import net from 'node:net';
 import { clientIdOf, signToken } from '../lib/tokens.js';
+import { CatchUp } from './catch-up.js';
 import type {
   CollectResult,
   ConnKind,
@@ -14,6 +15,8 @@ import type {
   DrainResult,
   OpenResult,
   ReleaseResult,
+  ResumeResult,
+  Spread,
   StreamTarget,
   WorkerReply,
   WorkerRequest,
@@ -24,6 +27,8 @@ const MARKER = Buffer.from('"t":"');
 /** The SSE field space is optional (better-sse writes `event:connected`). */
 const CONNECTED = /(^|\n)event: ?connected(\r?\n|$)/;
 const BUSY = /(^|\n)event: ?busy(\r?\n|$)/;
+const RESET = /(^|\n)event: ?reset(\r?\n|$)/;
+const ID = /(?:^|\n)id: ?([^\r\n]*)/;
 const CONNECT_TIMEOUT_MS = 30_000;
 /** One read buffer for every socket of the process: reads are handled synchronously. */
 const READ_BUFFER = Buffer.allocUnsafe(256 * 1024);
@@ -47,11 +52,21 @@ let recLat: number[] = [];
 let lastArrival = 0n;
 const dropped: Record<ConnKind, number> = { probe: 0, sink: 0, stalled: 0 };
 
+/** Where a connection goes instead of its spec's port, and the Last-Event-ID it resumes from. */
+interface Reconnect {
+  readonly port: number;
+  readonly lastEventId: string | undefined;
+}
+
 class Conn {
   socket: net.Socket | undefined;
   state: 'new' | 'connecting' | 'open' | 'failed' | 'closed' = 'new';
   /** Messages counted since the last drain. */
   count = 0;
+  /** A probe's last event id: where it resumes from. */
+  lastId: string | undefined;
+  /** Set while a probe resumes: what it must get (it records no latencies meanwhile). */
+  catchUp: CatchUp | undefined;
   private partial = 0;
   private pre = '';
   private parser: ProbeParser | undefined;
@@ -62,7 +77,9 @@ class Conn {
 
   constructor(readonly spec: ConnSpec) {}
 
-  open(token: string): Promise<{ ok: boolean; ms: number; reason?: string }> {
+  open(token: string, via?: Reconnect): Promise<{ ok: boolean; ms: number; reason?: string }> {
+    const port = via?.port ?? this.spec.port;
+    const resume = via?.lastEventId ? `Last-Event-ID: ${via.lastEventId}\r\n` : '';
     this.state = 'connecting';
     this.count = 0;
     this.partial = 0;
@@ -74,7 +91,7 @@ class Conn {
       this.settle = resolve;
       const socket = net.connect({
         host,
-        port: this.spec.port,
+        port,
         // Connections take turns over the source addresses: fewer ports in use per address
         // keeps bind() fast and the ephemeral range far from exhausted.
         localAddress: localAddresses[this.spec.idx % localAddresses.length],
@@ -87,8 +104,8 @@ class Conn {
       this.socket = socket;
       socket.on('connect', () => {
         socket.write(
-          `GET ${target.path}?token=${token} HTTP/1.1\r\nHost: ${host}:${this.spec.port}\r\n` +
-            `Accept: text/event-stream\r\nCache-Control: no-cache\r\n\r\n`,
+          `GET ${target.path}?token=${token} HTTP/1.1\r\nHost: ${host}:${port}\r\n` +
+            `Accept: text/event-stream\r\nCache-Control: no-cache\r\n${resume}\r\n`,
         );
       });
       // A storm reopens the same connection on a new socket: the old one's events are stale.
@@ -274,12 +291,16 @@ class ProbeParser {
       if (BUSY.test(block)) return conn.fail('busy');
       if (CONNECTED.test(block)) conn.connected();
     }
+    const id = ID.exec(block);
+    if (id) conn.lastId = id[1];
+    if (conn.catchUp && RESET.test(block)) conn.catchUp.reset();
     const at = block.indexOf('"t":"');
     if (at < 0) return;
     const t = block.slice(at + 5, block.indexOf('"', at + 5));
     const seqAt = block.indexOf('"seq":');
     const seq = seqAt < 0 ? -1 : parseInt(block.slice(seqAt + 6), 10);
     conn.count++;
+    if (conn.catchUp) return conn.catchUp.message(seq, id?.[1], now);
     recIdx.push(conn.spec.idx);
     recSeq.push(seq);
     recLat.push(Number(now - BigInt(t)) / 1e6);
@@ -295,32 +316,55 @@ async function tokenFor(idx: number): Promise<string> {
   return token;
 }
 
-/** Opens connections with at most `maxInFlight` connecting at a time. */
-async function openAll(list: Conn[], maxInFlight: number): Promise<OpenResult> {
+/** Tries a connection in a `Spread` makes: the first and the retries. */
+const SPREAD_TRIES = 3;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Opens connections: with a `spread`, over its window and with retries; without, at most
+ * `maxInFlight` connecting at a time, once each.
+ */
+async function openAll(
+  list: Conn[],
+  maxInFlight: number,
+  spread?: Spread,
+  via?: (index: number) => Reconnect,
+): Promise<OpenResult> {
   const started = Date.now();
   await Promise.all(list.map((conn) => tokenFor(conn.spec.idx)));
   const connectMs: number[] = [];
   const reasons = new Map<string, number>();
   let failed = 0;
-  let next = 0;
-  const lane = async () => {
-    while (next < list.length) {
-      const conn = list[next++];
-      const outcome = await conn.open(tokens.get(conn.spec.idx)!);
-      if (outcome.ok) connectMs.push(outcome.ms);
-      else {
-        failed++;
-        reasons.set(outcome.reason ?? '?', (reasons.get(outcome.reason ?? '?') ?? 0) + 1);
-      }
+  let retries = 0;
+  const open = async (index: number) => {
+    const conn = list[index];
+    for (let tries = spread ? SPREAD_TRIES : 1; ;) {
+      const outcome = await conn.open(tokens.get(conn.spec.idx)!, via?.(index));
+      if (outcome.ok) return connectMs.push(outcome.ms);
+      reasons.set(outcome.reason ?? '?', (reasons.get(outcome.reason ?? '?') ?? 0) + 1);
+      if (--tries === 0) return failed++;
+      retries++;
+      await sleep(spread!.retryMs);
     }
   };
-  await Promise.all(Array.from({ length: Math.min(maxInFlight, list.length) }, lane));
+  if (spread) {
+    const at = (index: number) => (index * spread.jitterMs) / list.length;
+    await Promise.all(list.map((_, index) => sleep(at(index)).then(() => open(index))));
+  } else {
+    let next = 0;
+    const lane = async () => {
+      while (next < list.length) await open(next++);
+    };
+    await Promise.all(Array.from({ length: Math.min(maxInFlight, list.length) }, lane));
+  }
   return {
     connected: connectMs.length,
     failed,
     connectMs: Float64Array.from(connectMs),
     reasons: [...reasons].map(([reason, count]) => `${reason} x${count}`),
     elapsedMs: Date.now() - started,
+    retries,
   };
 }
 
@@ -403,6 +447,50 @@ async function release(quietMs: number, maxMs: number): Promise<ReleaseResult> {
   };
 }
 
+/**
+ * The probes whose server went away come back, spread over a window and over `ports` in turn,
+ * each with its Last-Event-ID, and must each get the `count` messages from `seqStart` on that
+ * were published meanwhile (a retry expects them all again, from the same Last-Event-ID).
+ * Resolves once they all have (or `maxMs` has passed).
+ */
+async function resume({
+  ports,
+  spread,
+  seqStart,
+  count,
+  maxMs,
+}: Extract<WorkerRequest, { op: 'resume' }>): Promise<ResumeResult> {
+  const startedNs = process.hrtime.bigint();
+  const list = [...conns.values()].filter(
+    (conn) => conn.spec.kind === 'probe' && conn.state === 'closed',
+  );
+  const from = list.map((conn) => conn.lastId);
+  const opened = await openAll(list, 0, spread, (index) => {
+    list[index].catchUp = new CatchUp(seqStart, count);
+    return { port: ports[index % ports.length], lastEventId: from[index] };
+  });
+  const deadline = Date.now() + maxMs;
+  const waiting = () => list.some((conn) => conn.state === 'open' && !conn.catchUp!.done);
+  while (waiting() && Date.now() < deadline) {
+    await sleep(20);
+  }
+  const caughtUp = list.filter((conn) => conn.catchUp!.done);
+  const lastNs = caughtUp.reduce((last, conn) => {
+    const done = conn.catchUp!.doneNs;
+    return done > last ? done : last;
+  }, startedNs);
+  return {
+    ...opened,
+    resuming: list.length,
+    caughtUp: caughtUp.length,
+    violations: list.reduce((n, conn) => n + conn.catchUp!.violations, 0),
+    catchUpMs: Float64Array.from(
+      caughtUp.map((conn) => Number(conn.catchUp!.doneNs - conn.catchUp!.startedNs) / 1e6),
+    ),
+    allCaughtUpMs: Number(lastNs - startedNs) / 1e6,
+  };
+}
+
 function closeAll(kind?: ConnKind): number {
   let closed = 0;
   for (const [idx, conn] of conns) {
@@ -427,7 +515,7 @@ async function handle(request: WorkerRequest): Promise<unknown> {
         conns.set(spec.idx, conn);
         return conn;
       });
-      const result = await openAll(list, request.maxInFlight);
+      const result = await openAll(list, request.maxInFlight, request.spread);
       if (liveMode) setLive(true);
       return result;
     }
@@ -442,6 +530,8 @@ async function handle(request: WorkerRequest): Promise<unknown> {
       return closeAll(request.kind);
     case 'release':
       return release(request.quietMs, request.maxMs);
+    case 'resume':
+      return resume(request);
     case 'storm': {
       // Every client drops its connection at once and comes straight back.
       const list = [...conns.values()].filter((conn) => conn.state === 'open');

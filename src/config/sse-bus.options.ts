@@ -35,7 +35,11 @@ export interface SseBusOptions {
   publishToken?: string;
   /** Messages kept for clients that resume with `Last-Event-ID`. @default 10000 */
   historyMaxLength?: number;
-  /** Bytes of message data the embedded bus keeps in its history, at most. @default 64 MiB */
+  /**
+   * Bytes of message data the embedded bus keeps in its history, at most; with Redis, each
+   * instance keeps that much of the latest in memory too, to serve resuming clients from.
+   * @default 64 MiB
+   */
   historyMaxBytes?: number;
   /**
    * Age past which messages leave the history (ms), by the instance's clock. Trimmed every

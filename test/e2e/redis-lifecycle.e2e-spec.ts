@@ -68,20 +68,40 @@ describe('with Redis', () => {
 
   describe('while Redis is frozen', () => {
     let app: TestApp;
+    /** From before the instance started: what came after it is only in Redis. */
+    let beforeStart: string;
     beforeAll(async () => {
+      const earlier = await startApp({ redisUrl: redis.url, redisKeyPrefix: 'frozen' });
+      beforeStart = earlier.bus.position();
+      await earlier.bus.publish('before the instance started');
+      await earlier.close();
       app = await startApp({ redisUrl: redis.url, redisKeyPrefix: 'frozen', heartbeatMs: 100 });
     });
+    afterEach(() => redis.signal('SIGCONT'));
     afterAll(async () => {
-      redis.signal('SIGCONT');
       await app.close();
     });
 
-    it('ends a stream it cannot resume with a retry, never with an error frame', async () => {
+    it('resumes a stream from what the instance has read, without asking Redis', async () => {
       const first = new RawSseClient(`${app.url}/sse/msg`);
       const [, connected] = await first.waitForEvents(2);
+      const missed = await app.bus.publish('missed');
+      await first.waitForEvent((event) => event.id === missed, 'the message');
       first.close();
       redis.signal('SIGSTOP');
       const resuming = new RawSseClient(`${app.url}/sse/msg`, { 'last-event-id': connected.id! });
+      const events = await resuming.waitForEvents(3);
+      resuming.close();
+      expect(events.map((event) => event.event ?? event.data ?? 'retry')).toEqual([
+        'retry',
+        'connected',
+        '"missed"',
+      ]);
+    });
+
+    it('ends a stream it cannot resume with a retry, never with an error frame', async () => {
+      redis.signal('SIGSTOP');
+      const resuming = new RawSseClient(`${app.url}/sse/msg`, { 'last-event-id': beforeStart });
       await waitFor(() => resuming.ended, 'the stream to end', 15_000);
       redis.signal('SIGCONT');
       expect(resuming.status).toBe(200);

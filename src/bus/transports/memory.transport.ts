@@ -15,6 +15,7 @@ import {
   newEpoch,
 } from '../cursor.js';
 import { HISTORY_PAGE_SIZE } from './history-page-size.js';
+import { indexAfter } from './index-after.js';
 
 /**
  * The embedded bus: one process, an in-memory log with the same ids, ordering and resume rules
@@ -67,7 +68,7 @@ export class MemoryTransport extends SingleLogTransport {
     if (this.trimmedTo && comparePositions(cursor, this.trimmedTo) < 0) {
       throw new HistoryGap('expired');
     }
-    let index = this.indexAfter(cursor);
+    let index = indexAfter(this.log, cursor);
     while (index < this.log.length) {
       const page = this.log.slice(index, index + HISTORY_PAGE_SIZE);
       const last = page[page.length - 1].position;
@@ -76,12 +77,12 @@ export class MemoryTransport extends SingleLogTransport {
       if (this.trimmedTo && comparePositions(last, this.trimmedTo) < 0) {
         throw new HistoryGap('expired');
       }
-      index = this.indexAfter(last);
+      index = indexAfter(this.log, last);
     }
   }
 
   async trimBefore(ms: number): Promise<void> {
-    const count = this.indexAfter({ ms: ms - 1, seq: Number.MAX_SAFE_INTEGER });
+    const count = indexAfter(this.log, { ms: ms - 1, seq: Number.MAX_SAFE_INTEGER });
     this.dropFirst(count, this.logBytes - this.dataBytes(count));
   }
 
@@ -123,17 +124,5 @@ export class MemoryTransport extends SingleLogTransport {
     this.trimmedTo = this.log[count - 1].position;
     this.log.splice(0, count);
     this.logBytes = bytes;
-  }
-
-  /** The index of the first message after `position` (binary search: the log is ordered). */
-  private indexAfter(position: StreamPosition): number {
-    let low = 0;
-    let high = this.log.length;
-    while (low < high) {
-      const middle = (low + high) >>> 1;
-      if (comparePositions(this.log[middle].position, position) <= 0) low = middle + 1;
-      else high = middle;
-    }
-    return low;
   }
 }

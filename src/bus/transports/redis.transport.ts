@@ -3,7 +3,7 @@ import { Logger } from '@nestjs/common';
 import { type Redis, ReplyError } from 'ioredis';
 import { Subject } from 'rxjs';
 import type { BusMetrics } from '../../metrics/bus-metrics.js';
-import type { BusEvent, BusMessage } from '../bus-event.js';
+import type { BusEvent, BusMessage, ResetReason } from '../bus-event.js';
 import {
   type OutgoingMessage,
   SingleLogTransport,
@@ -24,8 +24,10 @@ import { BusUnavailableError } from '../errors/bus-unavailable.error.js';
 import { DeadlineExceeded, delay, withDeadline } from './deadline.js';
 import { HISTORY_PAGE_SIZE } from './history-page-size.js';
 import { InFlight } from './in-flight.js';
+import { holdsEverythingAfter } from './log-continuity.js';
 import { PublishBatch } from './publish-batch.js';
 import { closeRedis, openRedis } from './redis-connection.js';
+import { RecentWindow } from './recent-window.js';
 import { RedisWatchdog } from './redis-watchdog.js';
 import {
   HISTORY_SCRIPT,
@@ -33,6 +35,7 @@ import {
   SYNC_SCRIPT,
   TRIM_BEFORE_SCRIPT,
 } from './redis.scripts.js';
+import { SharedReads } from './shared-reads.js';
 
 export interface RedisTransportOptions {
   readonly url: string;
@@ -40,6 +43,8 @@ export interface RedisTransportOptions {
   readonly keyPrefix: string;
   /** Messages kept for resume (`MAXLEN ~`). */
   readonly maxLength: number;
+  /** Bytes of message data kept in memory for resuming clients, at most. */
+  readonly recentMaxBytes: number;
   /** How long a command may take before the connection is treated as dead. */
   readonly commandTimeoutMs: number;
   /** How long one `XREAD` blocks: a reader that stays silent longer than this is wedged. */
@@ -61,6 +66,10 @@ const BATCH_LIMITS = {
 };
 
 type HistoryReply = ['gap', 'epoch' | 'lost'] | ['ok', string, string, Entry[]];
+/** A history page read from the log, with its messages parsed once for all who share it. */
+type LogPage =
+  | { readonly gap: ResetReason }
+  | { readonly top: string; readonly since: string; readonly messages: readonly BusMessage[] };
 
 interface ScriptedRedis extends Redis {
   sseBusSync(meta: string, log: string, epoch: string): Promise<[string, string]>;
@@ -87,6 +96,9 @@ export class RedisTransport extends SingleLogTransport {
   private readonly reader: ScriptedRedis;
   private readonly writerCommands: RedisWatchdog;
   private readonly readerCommands: InFlight;
+  /** What the reader read last, where resuming clients are served from first. */
+  private readonly recent: RecentWindow;
+  private readonly logPages = new SharedReads<LogPage>();
   private epoch = '';
   private top: StreamPosition = START;
   private reading = false;
@@ -107,6 +119,7 @@ export class RedisTransport extends SingleLogTransport {
     this.reader = this.connect('reader', true);
     this.writerCommands = new RedisWatchdog(this.writer, options.commandTimeoutMs);
     this.readerCommands = new InFlight(this.reader);
+    this.recent = new RecentWindow(options.maxLength, options.recentMaxBytes);
     this.reader.on('close', () => this.setReading(false, 'connection to Redis lost'));
     this.reader.on('connect', () => options.metrics.redisBytesRead.watch(this.reader.stream));
     this.countReconnects(this.writer);
@@ -121,6 +134,7 @@ export class RedisTransport extends SingleLogTransport {
     try {
       await Promise.all([this.writer.connect(), this.reader.connect()]);
       await this.sync();
+      this.recent.restart(this.epoch, this.top);
     } catch (err) {
       this.writer.disconnect();
       this.reader.disconnect();
@@ -207,26 +221,9 @@ export class RedisTransport extends SingleLogTransport {
   async *history(cursor: Cursor): AsyncIterable<readonly BusMessage[]> {
     let after: StreamPosition = cursor;
     for (let first = true; ; first = false) {
-      const reply = await this.writerCommands
-        .ask(
-          this.writer.sseBusHistory(
-            this.keys.meta,
-            this.keys.log,
-            cursor.epoch,
-            formatStreamId(after),
-            String(HISTORY_PAGE_SIZE),
-          ),
-          this.options.commandTimeoutMs,
-        )
-        .catch((err: unknown) => {
-          throw new BusUnavailableError(`History unavailable: ${(err as Error).message}`);
-        });
-      if (reply[0] === 'gap') throw new HistoryGap(reply[1]);
-      const [, top, since, entries] = reply;
-      if (first && comparePositions(after, parseStreamId(top)) > 0) throw new HistoryGap('ahead');
-      // Checked on every page: what was trimmed while the previous one was written is missed too.
-      if (comparePositions(after, parseStreamId(since)) < 0) throw new HistoryGap('expired');
-      const page = entries.map((entry) => this.toMessage(entry, cursor.epoch));
+      const page =
+        this.recent.after({ epoch: cursor.epoch, ...after }, HISTORY_PAGE_SIZE) ??
+        (await this.logPage(cursor.epoch, after, first));
       if (page.length > 0) {
         yield page;
         after = page[page.length - 1].position;
@@ -237,9 +234,47 @@ export class RedisTransport extends SingleLogTransport {
 
   /** `XTRIM MINID`, exact rather than `~`: a cursor just after the cut must still replay. */
   async trimBefore(ms: number): Promise<void> {
+    this.recent.dropBefore(ms);
     await this.writerCommands.ask(
       this.writer.sseBusTrimBefore(this.keys.meta, this.keys.log, String(ms)),
     );
+  }
+
+  /**
+   * The page after `after` from the log itself. Clients resuming from the same place at the
+   * same time share one read: a storm of them costs one command, not one each.
+   */
+  private async logPage(
+    epoch: string,
+    after: StreamPosition,
+    first: boolean,
+  ): Promise<readonly BusMessage[]> {
+    const page = await this.logPages.read(`${epoch}.${formatStreamId(after)}`, async () => {
+      const reply = await this.writerCommands
+        .ask(
+          this.writer.sseBusHistory(
+            this.keys.meta,
+            this.keys.log,
+            epoch,
+            formatStreamId(after),
+            String(HISTORY_PAGE_SIZE),
+          ),
+          this.options.commandTimeoutMs,
+        )
+        .catch((err: unknown) => {
+          throw new BusUnavailableError(`History unavailable: ${(err as Error).message}`);
+        });
+      if (reply[0] === 'gap') return { gap: reply[1] };
+      const [, top, since, entries] = reply;
+      return { top, since, messages: entries.map((entry) => this.toMessage(entry, epoch)) };
+    });
+    if ('gap' in page) throw new HistoryGap(page.gap);
+    if (first && comparePositions(after, parseStreamId(page.top)) > 0) {
+      throw new HistoryGap('ahead');
+    }
+    // Checked on every page: what was trimmed while the previous one was written is missed too.
+    if (comparePositions(after, parseStreamId(page.since)) < 0) throw new HistoryGap('expired');
+    return page.messages;
   }
 
   /** The writer fails fast while disconnected instead of queueing; the reader just waits. */
@@ -283,7 +318,12 @@ export class RedisTransport extends SingleLogTransport {
     while (!this.closed) {
       try {
         if (!synced) {
+          const epoch = this.epoch;
           await this.sync();
+          // What it reads next follows what it read last only if the log lost nothing after it.
+          if (epoch !== this.epoch || !(await this.logHoldsAfterTop())) {
+            this.recent.restart(this.epoch, this.top);
+          }
           synced = true;
         }
         const reply = (await withDeadline(
@@ -314,12 +354,21 @@ export class RedisTransport extends SingleLogTransport {
     }
   }
 
+  private logHoldsAfterTop(): Promise<boolean> {
+    return withDeadline(
+      this.readerCommands.track(holdsEverythingAfter(this.reader, this.keys.log, this.top)),
+      this.options.commandTimeoutMs,
+      'Redis',
+    );
+  }
+
   /** Emits the entries in order; false when one is from another epoch (the log was replaced). */
   private deliver(entries: Entry[]): boolean {
     for (const entry of entries) {
       if (entry[1][1] !== this.epoch) return false;
       const message = this.toMessage(entry, this.epoch);
       this.top = message.position;
+      this.recent.add(message);
       this.subject.next(message);
     }
     return true;

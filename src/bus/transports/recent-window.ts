@@ -1,0 +1,89 @@
+import type { BusMessage } from '../bus-event.js';
+import { type Cursor, type StreamPosition, START, comparePositions } from '../cursor.js';
+import { indexAfter } from './index-after.js';
+
+/**
+ * The most recent messages this process's reader has read, so that clients resuming from a
+ * recent cursor (a reconnect storm: thousands from the same few places) are served from memory
+ * instead of one history read from Redis each.
+ *
+ * It holds an unbroken run of the log: every message after `base` up to the last one read, as
+ * the reader tails the log in order. It only answers a cursor it can prove that of: one of its
+ * epoch, not before `base` and not after the last message read. Anything else (a cursor older
+ * than what it holds, one ahead of this reader, another epoch) is for the log itself to answer,
+ * gaps included: the window never hides a message, nor passes a gap off as a history.
+ *
+ * Bounded by count and by bytes of data, as the embedded history is; by count at most the log's
+ * own `MAXLEN ~` bound, which never trims below it, so it holds nothing the log has trimmed by
+ * length. The age cut is applied here by this instance's retention: another instance's may have
+ * cut a little earlier, in which case the window still serves what the log would call expired.
+ * The client then gets more of the history, never less.
+ */
+export class RecentWindow {
+  private epoch = '';
+  /** Everything after it, up to the last message read, is held. */
+  private base: StreamPosition = START;
+  /** Held messages from `head` on; the ones before it were dropped and are cleared in batches. */
+  private messages: BusMessage[] = [];
+  private head = 0;
+  private bytes = 0;
+
+  constructor(
+    private readonly maxLength: number,
+    private readonly maxBytes: number,
+  ) {}
+
+  /** Held messages. */
+  get size(): number {
+    return this.messages.length - this.head;
+  }
+
+  /**
+   * Holds nothing, and starts a run at `position` of `epoch`: the reader reads on from there.
+   * Called whenever it cannot vouch that the next message it reads follows the last one held.
+   */
+  restart(epoch: string, position: StreamPosition): void {
+    this.epoch = epoch;
+    this.base = position;
+    this.messages = [];
+    this.head = 0;
+    this.bytes = 0;
+  }
+
+  /** The message the reader read next: it follows the last one held (or the restart position). */
+  add(message: BusMessage): void {
+    this.messages.push(message);
+    this.bytes += Buffer.byteLength(message.data);
+    while (this.size > this.maxLength || (this.bytes > this.maxBytes && this.size > 0)) {
+      this.dropFirst();
+    }
+  }
+
+  /** Drops the messages from before `ms`, as the age retention does in the log. */
+  dropBefore(ms: number): void {
+    while (this.size > 0 && this.messages[this.head].position.ms < ms) this.dropFirst();
+  }
+
+  /**
+   * Up to `limit` messages after `cursor`, oldest first (none: the cursor is up to date), or
+   * `undefined` when the window cannot tell.
+   */
+  after(cursor: Cursor, limit: number): readonly BusMessage[] | undefined {
+    if (cursor.epoch !== this.epoch || comparePositions(cursor, this.base) < 0) return undefined;
+    const last = this.size > 0 ? this.messages[this.messages.length - 1].position : this.base;
+    if (comparePositions(cursor, last) > 0) return undefined;
+    const from = indexAfter(this.messages, cursor, this.head);
+    return this.messages.slice(from, from + limit);
+  }
+
+  private dropFirst(): void {
+    const dropped = this.messages[this.head++];
+    this.base = dropped.position;
+    this.bytes -= Buffer.byteLength(dropped.data);
+    // One splice per half of the array: dropping stays O(1) a message, amortized.
+    if (this.head > 1024 && this.head * 2 > this.messages.length) {
+      this.messages.splice(0, this.head);
+      this.head = 0;
+    }
+  }
+}
