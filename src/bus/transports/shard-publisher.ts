@@ -4,6 +4,7 @@ import type { OutgoingMessage } from '../bus-transport.js';
 import { newEpoch } from '../cursor.js';
 import { BusUnavailableError } from '../errors/bus-unavailable.error.js';
 import { DeadlineExceeded, delay } from './deadline.js';
+import { PublishBatch } from './publish-batch.js';
 import type { RedisWatchdog } from './redis-watchdog.js';
 
 /** One message on its way to one shard: on these of its channels, which are on the shard. */
@@ -12,7 +13,6 @@ export interface ShardWrite {
   readonly channels: readonly string[];
   /** How many shards the log has, when the message goes to more than one; else ''. */
   readonly spread: string;
-  readonly deadline: number;
 }
 
 export interface ShardPublisherOptions {
@@ -24,8 +24,12 @@ export interface ShardPublisherOptions {
   send(keys: string[], args: string[]): Promise<string>;
 }
 
-/** Messages per script call, at most: one call must not hold Redis for long. */
-const MAX_BATCH = 256;
+/** Messages, and bytes of data, per script call: one call must not hold Redis for long. */
+const LIMITS = {
+  maxItems: 512,
+  maxBytes: 1024 * 1024,
+  bytesOf: (write: ShardWrite) => write.message.data.length,
+};
 
 // Errors of a cluster in motion (a failover, a slot migration, a node loading): the write did
 // not happen, and will once the cluster settles.
@@ -33,42 +37,27 @@ const PASSING = /^(CLUSTERDOWN|TRYAGAIN|MOVED|ASK|LOADING|READONLY|MASTERDOWN|NO
 
 /**
  * Writes to one shard: the messages published in one turn of the event loop go in one script
- * call, under one receipt, so a batch retried after a lost reply is applied once.
+ * call (see `PublishBatch`), under one receipt, so a batch retried after a lost reply is applied
+ * once.
  */
 export class ShardPublisher {
-  private queue: { write: ShardWrite; settle: (id: string | Error) => void }[] = [];
-  private scheduled = false;
+  private readonly batch = new PublishBatch<ShardWrite, string>(
+    (writes, until) => this.write(writes, until),
+    LIMITS,
+  );
 
   constructor(private readonly options: ShardPublisherOptions) {}
 
-  /** Resolves to the message's id on the shard (`<epoch> <id>`). */
-  publish(write: ShardWrite): Promise<string> {
-    return new Promise((resolve, reject) => {
-      this.queue.push({
-        write,
-        settle: (result) => (typeof result === 'string' ? resolve(result) : reject(result)),
-      });
-      if (!this.scheduled) {
-        this.scheduled = true;
-        setImmediate(() => this.flush());
-      }
-    });
+  /**
+   * Resolves to the message's id on the shard (`<epoch> <id>`); rejects with `DeadlineExceeded`
+   * past `deadline`.
+   */
+  publish(write: ShardWrite, deadline: number): Promise<string> {
+    return this.batch.add(write, deadline);
   }
 
-  private flush(): void {
-    this.scheduled = false;
-    while (this.queue.length > 0) {
-      const batch = this.queue.splice(0, MAX_BATCH);
-      this.write(batch.map((each) => each.write)).then(
-        (ids) => batch.forEach((each, i) => each.settle(ids[i])),
-        (err: Error) => batch.forEach((each) => each.settle(err)),
-      );
-    }
-  }
-
-  private async write(writes: ShardWrite[]): Promise<string[]> {
+  private async write(writes: readonly ShardWrite[], deadline: number): Promise<string[]> {
     const { tag, maxLength } = this.options;
-    const deadline = Math.max(...writes.map((write) => write.deadline));
     const keys = [`${tag}:meta`, `${tag}:log`, `${tag}:receipt:${randomUUID()}`];
     const args = [
       newEpoch(),
@@ -91,17 +80,14 @@ export class ShardPublisher {
       try {
         const left = deadline - Date.now();
         if (left <= 0) throw new DeadlineExceeded('Redis is unreachable');
-        const [epoch, ...ids] = (
-          await this.options.commands.ask(this.options.send(keys, args), left)
-        ).split(' ');
+        const receipt = await this.options.commands.ask(this.options.send(keys, args), left);
+        const [epoch, ...ids] = receipt.split(' ');
         return ids.map((id) => `${epoch} ${id}`);
       } catch (err) {
         if (err instanceof ReplyError && !PASSING.test((err as Error).message)) {
           throw new BusUnavailableError(`Redis refused the message: ${(err as Error).message}`);
         }
-        if (err instanceof DeadlineExceeded) {
-          throw new BusUnavailableError(`Message not published in time: ${err.message}`);
-        }
+        if (err instanceof DeadlineExceeded) throw err;
         // The node is gone or the slot is moving: once the cluster settles, the same receipt
         // makes a batch that did land return its first ids.
         await delay(Math.min(50, Math.max(0, deadline - Date.now())));

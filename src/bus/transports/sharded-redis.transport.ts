@@ -20,7 +20,7 @@ import {
   formatVector,
   parseVector,
 } from '../vector-cursor.js';
-import { withDeadline } from './deadline.js';
+import { DeadlineExceeded, withDeadline } from './deadline.js';
 import { closeRedis, openRedis } from './redis-connection.js';
 import { RedisWatchdog } from './redis-watchdog.js';
 import { HISTORY_SCRIPT, SYNC_SCRIPT, TRIM_BEFORE_SCRIPT } from './redis.scripts.js';
@@ -169,14 +169,19 @@ export class ShardedRedisTransport extends BusTransport implements ShardedLog {
     const deadline = Date.now() + timeoutMs;
     const byShard = this.shardsOf(channelsOf(message));
     const spread = byShard.size > 1 ? String(this.options.shards) : '';
-    const [first] = await Promise.all(
-      [...byShard].map(([shard, channels]) =>
-        this.publishers[shard]
-          .publish({ message, channels, spread, deadline })
-          .then((receipt) => [shard, parseStreamId(receipt.split(' ')[1])] as const),
-      ),
-    );
-    return formatVector(this.tag, new Map([first]));
+    try {
+      const [first] = await Promise.all(
+        [...byShard].map(([shard, channels]) =>
+          this.publishers[shard]
+            .publish({ message, channels, spread }, deadline)
+            .then((receipt) => [shard, parseStreamId(receipt.split(' ')[1])] as const),
+        ),
+      );
+      return formatVector(this.tag, new Map([first]));
+    } catch (err) {
+      if (!(err instanceof DeadlineExceeded)) throw err;
+      throw new BusUnavailableError(`Message not published within ${timeoutMs} ms: ${err.message}`);
+    }
   }
 
   async trimBefore(ms: number): Promise<void> {
