@@ -16,6 +16,7 @@ import { type HistoryReply, type LogEntry, logHistory } from './log-history.js';
 import type { RedisClient } from './redis-connection.js';
 import type { SocketBytes } from '../../metrics/socket-bytes.js';
 import type { RedisWatchdog } from './redis-watchdog.js';
+import { SharedReads } from './shared-reads.js';
 
 /** The commands of the Redis Cluster client that a shard reader sends. */
 export interface ShardCommands {
@@ -82,6 +83,7 @@ export class ShardReader {
   private running: Promise<void> | undefined;
   private closed = false;
   private readonly pinger: NodeJS.Timeout;
+  private readonly pages = new SharedReads<HistoryReply>();
 
   constructor(private readonly options: ShardReaderOptions) {
     this.keys = { meta: `${options.tag}:meta`, log: `${options.tag}:log` };
@@ -146,14 +148,17 @@ export class ShardReader {
     const epoch = this.epoch;
     return logHistory(
       after,
+      // Streams resuming from the same place at once (a reconnect storm) share one read.
       (afterId, count) =>
-        this.options.commands.ask(
-          this.options.client.sseBusHistory(
-            this.keys.meta,
-            this.keys.log,
-            epoch,
-            afterId,
-            String(count),
+        this.pages.read(`${epoch}.${afterId}`, () =>
+          this.options.commands.ask(
+            this.options.client.sseBusHistory(
+              this.keys.meta,
+              this.keys.log,
+              epoch,
+              afterId,
+              String(count),
+            ),
           ),
         ),
       (entry) => this.fromLog(entry),
