@@ -14,6 +14,8 @@
  *                          smoke: a temporary file)
  *   --no-docs              do not rewrite docs/benchmarks.md and docs/benchmarks.svg
  *   --no-pin               do not pin servers to CPU 0 and the load to CPU 1
+ *   --no-cluster           skip the Redis Cluster steps (interest, cluster publish throughput)
+ *   --cluster-only         only the Redis Cluster steps (docs: add its results with --report)
  *   --report FILE [MORE]   only regenerate the docs from a results file; each MORE (a focused
  *                          run, e.g. of sse-bus,sse-bus-own,nest-floor) adds its own section
  */
@@ -23,6 +25,8 @@ import { cpus, tmpdir, totalmem } from 'node:os';
 import { join, relative } from 'node:path';
 import { ROOT } from './lib/paths.js';
 import { readText } from './lib/proc.js';
+import { brokenClusterChecks } from './cluster/cluster-checks.js';
+import { clusterStepsConfig, runClusterSteps } from './cluster/cluster-steps.js';
 import { writeReport } from './lib/report.js';
 import type { BenchResult, Mode, RunResult } from './lib/results.js';
 import { type BenchConfig, runSystem } from './lib/scenarios.js';
@@ -224,7 +228,8 @@ async function main(): Promise<void> {
     mkdirSync(join(out, '..'), { recursive: true });
     writeFileSync(out, `${JSON.stringify(result, null, 1)}\n`);
   };
-  for (let roundNo = 1; roundNo <= cfg.rounds; roundNo++) {
+  const rounds = flag('--cluster-only') ? 0 : cfg.rounds;
+  for (let roundNo = 1; roundNo <= rounds; roundNo++) {
     // Every other round goes through the systems the other way round.
     const order = roundNo % 2 ? cfg.configs : [...cfg.configs].reverse();
     for (const { system, mode } of order) {
@@ -233,13 +238,19 @@ async function main(): Promise<void> {
       save();
     }
   }
+  if (!flag('--no-cluster')) {
+    result.cluster = await runClusterSteps(clusterStepsConfig(smoke), log);
+  }
   save();
   log(`results: ${relative(ROOT, out)}`);
-  if (!smoke && !flag('--no-docs')) {
+  if (!smoke && !flag('--no-docs') && rounds > 0) {
     const written = writeReport({ result, path: relative(ROOT, out) });
     log(`wrote ${written.join(', ')}`);
   }
-  const broken = brokenChecks(runs);
+  const broken = [
+    ...brokenChecks(runs),
+    ...(result.cluster ? brokenClusterChecks(result.cluster) : []),
+  ];
   if (broken.length > 0) {
     console.error(`\nThe benchmark is broken:\n  ${broken.join('\n  ')}`);
     process.exitCode = 1;

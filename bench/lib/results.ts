@@ -1,3 +1,4 @@
+import type { ClusterBenchResult } from '../cluster/results.js';
 import type { LatencySummary } from './stats.js';
 import type { SystemId } from './servers.js';
 
@@ -148,4 +149,6 @@ export interface BenchResult {
     config: unknown;
   };
   runs: RunResult[];
+  /** The Redis Cluster steps (absent from runs before they existed, or with --no-cluster). */
+  cluster?: ClusterBenchResult;
 }

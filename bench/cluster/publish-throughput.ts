@@ -1,0 +1,89 @@
+import { fork } from 'node:child_process';
+import { compiled } from '../lib/paths.js';
+import { cpuMs, sum } from '../lib/proc.js';
+import { ratio, round } from '../lib/stats.js';
+import type { PublishJob, PublishOutcome } from './publish-child.js';
+import type { ThroughputResult, ThroughputRun } from './results.js';
+
+export interface ThroughputConfig {
+  messages: number;
+  warmup: number;
+  inFlight: number;
+  dataBytes: number;
+  clients: number;
+}
+
+export interface PublishTarget {
+  label: string;
+  redis: ThroughputRun['redis'];
+  redisUrl: string;
+  /** The redis-server processes whose CPU the publishes cost. */
+  redisPids: () => number[];
+  shards: number | null;
+  waitReplicas: number;
+}
+
+function publishInChild(job: PublishJob): Promise<PublishOutcome> {
+  const child = fork(compiled('cluster/publish-child.js'), [], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  return new Promise((resolve, reject) => {
+    child.once('message', (reply: { ok: boolean; outcome?: PublishOutcome; error?: string }) =>
+      reply.ok ? resolve(reply.outcome!) : reject(new Error(reply.error)),
+    );
+    child.once('exit', (code) => reject(new Error(`publish child exited (${code})`)));
+    child.send(job);
+  });
+}
+
+/**
+ * Step "cluster publish throughput": `MessageBus.publish()` in a process of its own, a fixed
+ * number in flight, targeted to random client ids, on each target in turn.
+ */
+export async function runThroughput(
+  targets: PublishTarget[],
+  cfg: ThroughputConfig,
+  log: (line: string) => void,
+): Promise<ThroughputResult> {
+  const runs: ThroughputRun[] = [];
+  for (const [index, target] of targets.entries()) {
+    const redisBefore = sum(target.redisPids(), cpuMs);
+    const outcome = await publishInChild({
+      ...cfg,
+      redisUrl: target.redisUrl,
+      // Each run its own keys, so that none reads another's log.
+      prefix: `bench-throughput-${index}`,
+      shards: target.shards ?? 1,
+      waitReplicas: target.waitReplicas,
+    });
+    const run: ThroughputRun = {
+      label: target.label,
+      redis: target.redis,
+      shards: target.shards,
+      waitReplicas: target.waitReplicas,
+      messages: cfg.messages,
+      failed: outcome.failed,
+      elapsedMs: Math.round(outcome.elapsedMs),
+      perSecond: Math.round((cfg.messages / outcome.elapsedMs) * 1000),
+      latency: outcome.latency,
+      nodeCpuMs: Math.round(outcome.cpuMs),
+      // Over the whole child, warm-up and start included: an upper bound for the publishes.
+      redisCpuMs: Math.round(sum(target.redisPids(), cpuMs) - redisBefore),
+    };
+    runs.push(run);
+    log(
+      `throughput / ${run.label}: ${run.perSecond} msg/s, p50 ${run.latency.p50} ms, ` +
+        `p99 ${run.latency.p99} ms, node CPU ${run.nodeCpuMs} ms, redis CPU ${run.redisCpuMs} ms` +
+        (run.failed ? `, ${run.failed} failed: ${outcome.errors.join('; ')}` : ''),
+    );
+  }
+  const single = runs.find((run) => run.redis === 'single-node');
+  const cluster = runs.find((run) => run.redis === 'cluster' && run.waitReplicas === 0);
+  return {
+    inFlight: cfg.inFlight,
+    dataBytes: cfg.dataBytes,
+    runs,
+    clusterOverSingle: round(ratio(cluster?.perSecond, single?.perSecond)),
+    targetRatio: 2,
+  };
+}
