@@ -10,6 +10,7 @@ import type { BenchResult, Mode, RunResult, TargetedStep } from './results.js';
 import { SYSTEMS, type SystemId } from './servers.js';
 import { median, ratio } from './stats.js';
 import { hasOwnSse, ownSseSection } from './report-own-sse.js';
+import { clusterSection } from '../cluster/report-cluster.js';
 import {
   ORDER,
   MODES,
@@ -508,6 +509,8 @@ export function renderMarkdown({ result, path: source }: Source, more: Source[] 
   out.push(
     ownSse ? ownSseSection(ownSse.result, ownSse.path, true) : ownSseSection(result, source, false),
   );
+  const cluster = [{ result, path: source }, ...more].reverse().find((m) => m.result.cluster);
+  if (cluster) out.push(clusterSection(cluster.result, cluster.path));
   out.push('## Method');
   out.push('');
   out.push(
