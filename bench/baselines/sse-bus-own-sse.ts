@@ -24,17 +24,12 @@ import {
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyRequest } from 'fastify';
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { NEVER, type Observable } from 'rxjs';
 import type * as EnvConfig from '../../dist/config/env.config.js';
 import type * as Library from '../../dist/index.js';
-import { ROOT } from '../lib/paths.js';
+import { built } from '../lib/built.js';
 import { clientIdOf } from './common.js';
 
-// The built library, as an app imports it. The compiled bench lives under node_modules/, where
-// Node does not resolve a package's own name, hence the path.
-const built = (path: string) => import(pathToFileURL(join(ROOT, 'dist', path)).href);
 const { MessageBus, SseBusModule } = (await built('index.js')) as typeof Library;
 // The service's own reading of the environment, which the library does not export.
 const { loadEnvConfig } = (await built('config/env.config.js')) as typeof EnvConfig;

@@ -1,7 +1,7 @@
 import { type RedisCluster, startRedisCluster } from '../../test/support/redis-cluster.js';
 import { type RedisProcess, startRedis } from '../lib/servers.js';
 import { type InterestConfig, runInterest } from './interest.js';
-import { type ThroughputConfig, runThroughput } from './publish-throughput.js';
+import { type PublishTarget, type ThroughputConfig, runThroughput } from './publish-throughput.js';
 import type { ClusterBenchResult } from './results.js';
 
 const MASTERS = 3;
@@ -9,7 +9,8 @@ const SHARDS = 8;
 
 export interface ClusterStepsConfig {
   interest: InterestConfig;
-  throughput: ThroughputConfig;
+  /** aloneMessages: publishes one at a time, with WAIT and without. */
+  throughput: ThroughputConfig & { aloneMessages: number };
 }
 
 export function clusterStepsConfig(smoke: boolean): ClusterStepsConfig {
@@ -18,6 +19,7 @@ export function clusterStepsConfig(smoke: boolean): ClusterStepsConfig {
         interest: { clients: 200, instances: 4, messages: 500, dataBytes: 1024, waitCapMs: 30_000 },
         throughput: {
           messages: 3000,
+          aloneMessages: 200,
           warmup: 500,
           inFlight: 256,
           dataBytes: 1024,
@@ -34,6 +36,7 @@ export function clusterStepsConfig(smoke: boolean): ClusterStepsConfig {
         },
         throughput: {
           messages: 40_000,
+          aloneMessages: 2000,
           warmup: 2000,
           inFlight: 256,
           dataBytes: 1024,
@@ -57,7 +60,6 @@ export async function runClusterSteps(
   try {
     single = await startRedis(undefined);
     cluster = await startRedisCluster(MASTERS);
-    const clusterPids = () => cluster!.nodes.map((node) => node.pid);
     log(`cluster steps: ${MASTERS} masters + replicas, ${SHARDS} shards`);
     result.interest = await runInterest(
       { singleNode: single.url, cluster: cluster.url },
@@ -66,6 +68,17 @@ export async function runClusterSteps(
       log,
     );
     const singlePid = single.pid;
+    const clusterUrl = cluster.url;
+    const onCluster = (waitReplicas: number, alone?: { messages: number }): PublishTarget => ({
+      label: `cluster, ${SHARDS} shards${waitReplicas ? `, WAIT ${waitReplicas}` : ''}`,
+      redis: 'cluster',
+      redisUrl: clusterUrl,
+      redisPids: () => cluster!.nodes.map((node) => node.pid),
+      shards: SHARDS,
+      waitReplicas,
+      alone,
+    });
+    const alone = { messages: cfg.throughput.aloneMessages };
     result.throughput = await runThroughput(
       [
         {
@@ -76,22 +89,10 @@ export async function runClusterSteps(
           shards: null,
           waitReplicas: 0,
         },
-        {
-          label: `cluster, ${SHARDS} shards`,
-          redis: 'cluster',
-          redisUrl: cluster.url,
-          redisPids: clusterPids,
-          shards: SHARDS,
-          waitReplicas: 0,
-        },
-        {
-          label: `cluster, ${SHARDS} shards, WAIT 1`,
-          redis: 'cluster',
-          redisUrl: cluster.url,
-          redisPids: clusterPids,
-          shards: SHARDS,
-          waitReplicas: 1,
-        },
+        onCluster(0),
+        onCluster(1),
+        onCluster(0, alone),
+        onCluster(1, alone),
       ],
       cfg.throughput,
       log,

@@ -6,18 +6,12 @@
 import 'reflect-metadata';
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import type * as Library from '../../dist/index.js';
-import { ROOT } from '../lib/paths.js';
+import { built } from '../lib/built.js';
 import { summarize } from '../lib/stats.js';
 import type { LatencySummary } from '../lib/stats.js';
 
-// The compiled bench lives under node_modules/, where Node does not resolve the package's own
-// name, hence the path.
-const { MessageBus, SseBusModule } = (await import(
-  pathToFileURL(join(ROOT, 'dist/index.js')).href
-)) as typeof Library;
+const { MessageBus, SseBusModule } = (await built('index.js')) as typeof Library;
 
 export interface PublishJob {
   redisUrl: string;

@@ -1,4 +1,5 @@
 import { fork } from 'node:child_process';
+import { loadavg } from 'node:os';
 import { compiled } from '../lib/paths.js';
 import { cpuMs, sum } from '../lib/proc.js';
 import { ratio, round } from '../lib/stats.js';
@@ -21,6 +22,8 @@ export interface PublishTarget {
   redisPids: () => number[];
   shards: number | null;
   waitReplicas: number;
+  /** One at a time instead of the config's: what a publish costs without a queue. */
+  alone?: { messages: number };
 }
 
 function publishInChild(job: PublishJob): Promise<PublishOutcome> {
@@ -48,8 +51,12 @@ export async function runThroughput(
   const runs: ThroughputRun[] = [];
   for (const [index, target] of targets.entries()) {
     const redisBefore = sum(target.redisPids(), cpuMs);
+    const inFlight = target.alone ? 1 : cfg.inFlight;
+    const messages = target.alone?.messages ?? cfg.messages;
     const outcome = await publishInChild({
       ...cfg,
+      inFlight,
+      messages,
       redisUrl: target.redisUrl,
       // Each run its own keys, so that none reads another's log.
       prefix: `bench-throughput-${index}`,
@@ -61,26 +68,29 @@ export async function runThroughput(
       redis: target.redis,
       shards: target.shards,
       waitReplicas: target.waitReplicas,
-      messages: cfg.messages,
+      inFlight,
+      messages,
       failed: outcome.failed,
       elapsedMs: Math.round(outcome.elapsedMs),
-      perSecond: Math.round((cfg.messages / outcome.elapsedMs) * 1000),
+      perSecond: Math.round((messages / outcome.elapsedMs) * 1000),
       latency: outcome.latency,
       nodeCpuMs: Math.round(outcome.cpuMs),
       // Over the whole child, warm-up and start included: an upper bound for the publishes.
       redisCpuMs: Math.round(sum(target.redisPids(), cpuMs) - redisBefore),
+      loadAverage: loadavg()[0],
     };
     runs.push(run);
     log(
-      `throughput / ${run.label}: ${run.perSecond} msg/s, p50 ${run.latency.p50} ms, ` +
+      `throughput / ${run.label}, ${inFlight} in flight: ${run.perSecond} msg/s, p50 ${run.latency.p50} ms, ` +
         `p99 ${run.latency.p99} ms, node CPU ${run.nodeCpuMs} ms, redis CPU ${run.redisCpuMs} ms` +
         (run.failed ? `, ${run.failed} failed: ${outcome.errors.join('; ')}` : ''),
     );
   }
-  const single = runs.find((run) => run.redis === 'single-node');
-  const cluster = runs.find((run) => run.redis === 'cluster' && run.waitReplicas === 0);
+  const loaded = runs.filter((run) => run.inFlight === cfg.inFlight);
+  const single = loaded.find((run) => run.redis === 'single-node');
+  const cluster = loaded.find((run) => run.redis === 'cluster' && run.waitReplicas === 0);
   return {
-    inFlight: cfg.inFlight,
+    warmup: cfg.warmup,
     dataBytes: cfg.dataBytes,
     runs,
     clusterOverSingle: round(ratio(cluster?.perSecond, single?.perSecond)),

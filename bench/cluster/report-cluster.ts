@@ -39,24 +39,39 @@ function interestPart(interest: InterestResult): string[] {
 function throughputPart(throughput: ThroughputResult): string[] {
   const rows = throughput.runs.map((run) => [
     run.label,
+    fmt(run.inFlight, 0),
     fmt(run.messages, 0),
     fmt(run.perSecond, 0),
     `${fmt(run.latency.p50)} / ${fmt(run.latency.p99)}`,
     `${fmt(run.nodeCpuMs, 0)} (${fmt((run.nodeCpuMs / run.elapsedMs) * 100, 0)}%)`,
     `${fmt(run.redisCpuMs, 0)}`,
+    fmt(run.loadAverage),
     fmt(run.failed, 0),
   ]);
   return [
     '### Cluster publish throughput',
     '',
-    `\`MessageBus.publish()\` in a Node process of its own (an app context with \`SseBusModule\`), ${throughput.inFlight} publishes in flight, ` +
+    '`MessageBus.publish()` in a Node process of its own (an app context with `SseBusModule`), ' +
+      `with ${Math.max(...throughput.runs.map((run) => run.inFlight))} publishes in flight (throughput) ` +
+      'or one at a time (what a publish costs without a queue, and what `redisWaitReplicas: 1` adds to it), ' +
       `each to a random client id, ~${fmt(throughput.dataBytes / 1024, 0)} KiB data. Node CPU: the publishing process during the publishes (and its share of the wall time); ` +
-      'redis CPU: all redis-servers of the log (the cluster: masters and replicas) over the child’s life, warm-up included. ' +
+      'redis CPU: all redis-servers of the log (the cluster: masters and replicas) over the child’s life, warm-up included; ' +
+      'load: the machine’s 1-minute load average after the run (2 cores: above 2, processes wait for a core). ' +
       `Target: the cluster at least ${fmtX(throughput.targetRatio)} the single node for targeted traffic — ` +
       `${verdict(throughput.clusterOverSingle === null ? null : throughput.clusterOverSingle >= throughput.targetRatio)} (${fmtX(throughput.clusterOverSingle)}).`,
     '',
     table(
-      ['log', 'messages', 'msg/s', 'publish p50 / p99 ms', 'node CPU ms', 'redis CPU ms', 'failed'],
+      [
+        'log',
+        'in flight',
+        'messages',
+        'msg/s',
+        'publish p50 / p99 ms',
+        'node CPU ms',
+        'redis CPU ms',
+        'load',
+        'failed',
+      ],
       rows,
     ),
     '',

@@ -41,6 +41,7 @@ export interface ThroughputRun {
   redis: 'single-node' | 'cluster';
   shards: number | null;
   waitReplicas: number;
+  inFlight: number;
   messages: number;
   failed: number;
   elapsedMs: number;
@@ -49,13 +50,16 @@ export interface ThroughputRun {
   /** CPU used during the publishes: the publishing Node process, and all redis-servers. */
   nodeCpuMs: number;
   redisCpuMs: number;
+  /** The machine's 1-minute load average after the run: what else wanted its cores. */
+  loadAverage: number;
 }
 
 export interface ThroughputResult {
-  inFlight: number;
+  /** Publishes before the measured ones, in the same child (its redis CPU includes them). */
+  warmup: number;
   dataBytes: number;
   runs: ThroughputRun[];
-  /** Cluster (no WAIT) msg/s over single node msg/s. */
+  /** Cluster (no WAIT) msg/s over single node msg/s, both at the full number in flight. */
   clusterOverSingle: number | null;
   targetRatio: number;
 }
