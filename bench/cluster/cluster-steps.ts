@@ -18,6 +18,7 @@ export function clusterStepsConfig(smoke: boolean): ClusterStepsConfig {
     ? {
         interest: { clients: 200, instances: 4, messages: 500, dataBytes: 1024, waitCapMs: 30_000 },
         throughput: {
+          rounds: 1,
           messages: 3000,
           aloneMessages: 200,
           warmup: 500,
@@ -35,6 +36,7 @@ export function clusterStepsConfig(smoke: boolean): ClusterStepsConfig {
           waitCapMs: 90_000,
         },
         throughput: {
+          rounds: 3,
           messages: 40_000,
           aloneMessages: 2000,
           warmup: 2000,

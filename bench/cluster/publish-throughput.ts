@@ -2,11 +2,13 @@ import { fork } from 'node:child_process';
 import { loadavg } from 'node:os';
 import { compiled } from '../lib/paths.js';
 import { cpuMs, sum } from '../lib/proc.js';
-import { ratio, round } from '../lib/stats.js';
+import { median, ratio, round } from '../lib/stats.js';
 import type { PublishJob, PublishOutcome } from './publish-child.js';
 import type { ThroughputResult, ThroughputRun } from './results.js';
 
 export interface ThroughputConfig {
+  /** Times the targets are run, every other round in reverse order: the machine is shared. */
+  rounds: number;
   messages: number;
   warmup: number;
   inFlight: number;
@@ -49,51 +51,68 @@ export async function runThroughput(
   log: (line: string) => void,
 ): Promise<ThroughputResult> {
   const runs: ThroughputRun[] = [];
-  for (const [index, target] of targets.entries()) {
-    const redisBefore = sum(target.redisPids(), cpuMs);
-    const inFlight = target.alone ? 1 : cfg.inFlight;
-    const messages = target.alone?.messages ?? cfg.messages;
-    const outcome = await publishInChild({
-      ...cfg,
-      inFlight,
-      messages,
-      redisUrl: target.redisUrl,
-      // Each run its own keys, so that none reads another's log.
-      prefix: `bench-throughput-${index}`,
-      shards: target.shards ?? 1,
-      waitReplicas: target.waitReplicas,
-    });
-    const run: ThroughputRun = {
-      label: target.label,
-      redis: target.redis,
-      shards: target.shards,
-      waitReplicas: target.waitReplicas,
-      inFlight,
-      messages,
-      failed: outcome.failed,
-      elapsedMs: Math.round(outcome.elapsedMs),
-      perSecond: Math.round((messages / outcome.elapsedMs) * 1000),
-      latency: outcome.latency,
-      nodeCpuMs: Math.round(outcome.cpuMs),
-      // Over the whole child, warm-up and start included: an upper bound for the publishes.
-      redisCpuMs: Math.round(sum(target.redisPids(), cpuMs) - redisBefore),
-      loadAverage: loadavg()[0],
-    };
-    runs.push(run);
-    log(
-      `throughput / ${run.label}, ${inFlight} in flight: ${run.perSecond} msg/s, p50 ${run.latency.p50} ms, ` +
-        `p99 ${run.latency.p99} ms, node CPU ${run.nodeCpuMs} ms, redis CPU ${run.redisCpuMs} ms` +
-        (run.failed ? `, ${run.failed} failed: ${outcome.errors.join('; ')}` : ''),
-    );
+  for (let roundNo = 1; roundNo <= cfg.rounds; roundNo++) {
+    const order = roundNo % 2 ? targets : [...targets].reverse();
+    for (const target of order) runs.push(await publishOn(target, roundNo, cfg, log));
   }
   const loaded = runs.filter((run) => run.inFlight === cfg.inFlight);
-  const single = loaded.find((run) => run.redis === 'single-node');
-  const cluster = loaded.find((run) => run.redis === 'cluster' && run.waitReplicas === 0);
+  const ratios = [];
+  for (let roundNo = 1; roundNo <= cfg.rounds; roundNo++) {
+    const inRound = loaded.filter((run) => run.round === roundNo);
+    const single = inRound.find((run) => run.redis === 'single-node');
+    const cluster = inRound.find((run) => run.redis === 'cluster' && run.waitReplicas === 0);
+    ratios.push(ratio(cluster?.perSecond, single?.perSecond) ?? NaN);
+  }
   return {
     warmup: cfg.warmup,
     dataBytes: cfg.dataBytes,
     runs,
-    clusterOverSingle: round(ratio(cluster?.perSecond, single?.perSecond)),
+    clusterOverSingle: round(median(ratios)),
     targetRatio: 2,
   };
+}
+
+/** One target, one round: a fresh child publishing on keys of its own. */
+async function publishOn(
+  target: PublishTarget,
+  roundNo: number,
+  cfg: ThroughputConfig,
+  log: (line: string) => void,
+): Promise<ThroughputRun> {
+  const redisBefore = sum(target.redisPids(), cpuMs);
+  const inFlight = target.alone ? 1 : cfg.inFlight;
+  const messages = target.alone?.messages ?? cfg.messages;
+  const outcome = await publishInChild({
+    ...cfg,
+    inFlight,
+    messages,
+    redisUrl: target.redisUrl,
+    // Each run its own keys, so that none reads another's log.
+    prefix: `bench-throughput-${roundNo}-${target.label.replace(/\W+/g, '-')}-${inFlight}`,
+    shards: target.shards ?? 1,
+    waitReplicas: target.waitReplicas,
+  });
+  const run: ThroughputRun = {
+    label: target.label,
+    round: roundNo,
+    redis: target.redis,
+    shards: target.shards,
+    waitReplicas: target.waitReplicas,
+    inFlight,
+    messages,
+    failed: outcome.failed,
+    elapsedMs: Math.round(outcome.elapsedMs),
+    perSecond: Math.round((messages / outcome.elapsedMs) * 1000),
+    latency: outcome.latency,
+    nodeCpuMs: Math.round(outcome.cpuMs),
+    // Over the whole child, warm-up and start included: an upper bound for the publishes.
+    redisCpuMs: Math.round(sum(target.redisPids(), cpuMs) - redisBefore),
+    loadAverage: loadavg()[0],
+  };
+  log(
+    `throughput / ${run.label}, ${inFlight} in flight, round ${roundNo}: ${run.perSecond} msg/s, p50 ${run.latency.p50} ms, ` +
+      `p99 ${run.latency.p99} ms, node CPU ${run.nodeCpuMs} ms, redis CPU ${run.redisCpuMs} ms` +
+      (run.failed ? `, ${run.failed} failed: ${outcome.errors.join('; ')}` : ''),
+  );
+  return run;
 }

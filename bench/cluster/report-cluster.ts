@@ -39,6 +39,7 @@ function interestPart(interest: InterestResult): string[] {
 function throughputPart(throughput: ThroughputResult): string[] {
   const rows = throughput.runs.map((run) => [
     run.label,
+    String(run.round),
     fmt(run.inFlight, 0),
     fmt(run.messages, 0),
     fmt(run.perSecond, 0),
@@ -58,11 +59,13 @@ function throughputPart(throughput: ThroughputResult): string[] {
       'redis CPU: all redis-servers of the log (the cluster: masters and replicas) over the child’s life, warm-up included; ' +
       'load: the machine’s 1-minute load average after the run (2 cores: above 2, processes wait for a core). ' +
       `Target: the cluster at least ${fmtX(throughput.targetRatio)} the single node for targeted traffic — ` +
-      `${verdict(throughput.clusterOverSingle === null ? null : throughput.clusterOverSingle >= throughput.targetRatio)} (${fmtX(throughput.clusterOverSingle)}).`,
+      `${verdict(throughput.clusterOverSingle === null ? null : throughput.clusterOverSingle >= throughput.targetRatio)} (${fmtX(throughput.clusterOverSingle)}, the median of the rounds' ratios; ` +
+      'every other round runs the logs in reverse order).',
     '',
     table(
       [
         'log',
+        'round',
         'in flight',
         'messages',
         'msg/s',

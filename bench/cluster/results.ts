@@ -38,6 +38,7 @@ export interface InterestResult {
 /** One configuration of the in-process publish throughput step. */
 export interface ThroughputRun {
   label: string;
+  round: number;
   redis: 'single-node' | 'cluster';
   shards: number | null;
   waitReplicas: number;
@@ -59,7 +60,10 @@ export interface ThroughputResult {
   warmup: number;
   dataBytes: number;
   runs: ThroughputRun[];
-  /** Cluster (no WAIT) msg/s over single node msg/s, both at the full number in flight. */
+  /**
+   * Cluster (no WAIT) msg/s over single node msg/s, both at the full number in flight: the
+   * median over the rounds of each round's ratio.
+   */
   clusterOverSingle: number | null;
   targetRatio: number;
 }
