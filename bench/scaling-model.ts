@@ -43,16 +43,19 @@ function measuredCosts(): { costs: MeasuredCosts; source: string } {
     : undefined;
   const interest = cluster?.interest;
   const throughput = cluster?.throughput;
-  // Under load: per-message costs of publishes that share their round trips, as in production.
-  const run = throughput?.runs.find(
+  // Under load, over every round: publishes that share their round trips, as in production.
+  const runs = (cluster?.throughput?.runs ?? []).filter(
     (r) => r.redis === 'cluster' && r.waitReplicas === 0 && r.inFlight > 1,
   );
+  const perMessageUs = (cpuMs: (r: (typeof runs)[number]) => number) =>
+    runs.length === 0
+      ? undefined
+      : (runs.reduce((total, r) => total + cpuMs(r), 0) * 1000) /
+        runs.reduce((total, r) => total + r.messages, 0);
   const measured: Partial<MeasuredCosts> = {
     overheadBytes: interest ? interest.allTargetedBytesPerMessage - interest.dataBytes : undefined,
-    redisUsPerMessage: run
-      ? (run.redisCpuMs * 1000) / (run.messages + throughput!.warmup)
-      : undefined,
-    publisherUsPerMessage: run ? (run.nodeCpuMs * 1000) / run.messages : undefined,
+    redisUsPerMessage: perMessageUs((r) => r.redisCpuMs),
+    publisherUsPerMessage: perMessageUs((r) => r.nodeCpuMs),
   };
   const costs = {
     overheadBytes: numberOption('--overhead-bytes') ?? measured.overheadBytes,

@@ -81,11 +81,14 @@ async function run(job: PublishJob): Promise<PublishOutcome> {
     const errors = new Set<string>();
     await publishAll(bus, job, job.warmup, undefined, errors);
     const latencies: number[] = [];
+    // The parent reads the redis-servers' CPU at these marks.
+    process.send!({ phase: 'measuring' });
     const cpu = process.cpuUsage();
     const started = process.hrtime.bigint();
     const failed = await publishAll(bus, job, job.messages, latencies, errors);
     const elapsedMs = Number(process.hrtime.bigint() - started) / 1e6;
     const used = process.cpuUsage(cpu);
+    process.send!({ phase: 'measured' });
     return {
       failed,
       errors: [...errors].slice(0, 5),

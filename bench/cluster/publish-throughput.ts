@@ -28,14 +28,23 @@ export interface PublishTarget {
   alone?: { messages: number };
 }
 
-function publishInChild(job: PublishJob): Promise<PublishOutcome> {
+type ChildMessage =
+  { phase: 'measuring' | 'measured' } | { ok: boolean; outcome?: PublishOutcome; error?: string };
+
+/** Runs `job` in a child; `mark` is called as its measured publishes start and end. */
+function publishInChild(
+  job: PublishJob,
+  mark: (phase: 'measuring' | 'measured') => void,
+): Promise<PublishOutcome> {
   const child = fork(compiled('cluster/publish-child.js'), [], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   return new Promise((resolve, reject) => {
-    child.once('message', (reply: { ok: boolean; outcome?: PublishOutcome; error?: string }) =>
-      reply.ok ? resolve(reply.outcome!) : reject(new Error(reply.error)),
-    );
+    child.on('message', (message: ChildMessage) => {
+      if ('phase' in message) mark(message.phase);
+      else if (message.ok) resolve(message.outcome!);
+      else reject(new Error(message.error));
+    });
     child.once('exit', (code) => reject(new Error(`publish child exited (${code})`)));
     child.send(job);
   });
@@ -79,19 +88,22 @@ async function publishOn(
   cfg: ThroughputConfig,
   log: (line: string) => void,
 ): Promise<ThroughputRun> {
-  const redisBefore = sum(target.redisPids(), cpuMs);
+  const redisCpu = { measuring: NaN, measured: NaN };
   const inFlight = target.alone ? 1 : cfg.inFlight;
   const messages = target.alone?.messages ?? cfg.messages;
-  const outcome = await publishInChild({
-    ...cfg,
-    inFlight,
-    messages,
-    redisUrl: target.redisUrl,
-    // Each run its own keys, so that none reads another's log.
-    prefix: `bench-throughput-${roundNo}-${target.label.replace(/\W+/g, '-')}-${inFlight}`,
-    shards: target.shards ?? 1,
-    waitReplicas: target.waitReplicas,
-  });
+  const outcome = await publishInChild(
+    {
+      ...cfg,
+      inFlight,
+      messages,
+      redisUrl: target.redisUrl,
+      // Each run its own keys, so that none reads another's log.
+      prefix: `bench-throughput-${roundNo}-${target.label.replace(/\W+/g, '-')}-${inFlight}`,
+      shards: target.shards ?? 1,
+      waitReplicas: target.waitReplicas,
+    },
+    (phase) => (redisCpu[phase] = sum(target.redisPids(), cpuMs)),
+  );
   const run: ThroughputRun = {
     label: target.label,
     round: roundNo,
@@ -105,8 +117,7 @@ async function publishOn(
     perSecond: Math.round((messages / outcome.elapsedMs) * 1000),
     latency: outcome.latency,
     nodeCpuMs: Math.round(outcome.cpuMs),
-    // Over the whole child, warm-up and start included: an upper bound for the publishes.
-    redisCpuMs: Math.round(sum(target.redisPids(), cpuMs) - redisBefore),
+    redisCpuMs: Math.round(redisCpu.measured - redisCpu.measuring),
     loadAverage: loadavg()[0],
   };
   log(

@@ -56,7 +56,7 @@ function throughputPart(throughput: ThroughputResult): string[] {
       `with ${Math.max(...throughput.runs.map((run) => run.inFlight))} publishes in flight (throughput) ` +
       'or one at a time (what a publish costs without a queue, and what `redisWaitReplicas: 1` adds to it), ' +
       `each to a random client id, ~${fmt(throughput.dataBytes / 1024, 0)} KiB data. Node CPU: the publishing process during the publishes (and its share of the wall time); ` +
-      'redis CPU: all redis-servers of the log (the cluster: masters and replicas) over the child’s life, warm-up included; ' +
+      'redis CPU: all redis-servers of the log (the cluster: masters and replicas) over the same publishes; ' +
       'load: the machine’s 1-minute load average after the run (2 cores: above 2, processes wait for a core). ' +
       `Target: the cluster at least ${fmtX(throughput.targetRatio)} the single node for targeted traffic — ` +
       `${verdict(throughput.clusterOverSingle === null ? null : throughput.clusterOverSingle >= throughput.targetRatio)} (${fmtX(throughput.clusterOverSingle)}, the median of the rounds' ratios; ` +

@@ -56,7 +56,7 @@ export interface ThroughputRun {
 }
 
 export interface ThroughputResult {
-  /** Publishes before the measured ones, in the same child (its redis CPU includes them). */
+  /** Publishes before the measured ones, in the same child. */
   warmup: number;
   dataBytes: number;
   runs: ThroughputRun[];
