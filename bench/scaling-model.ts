@@ -42,7 +42,6 @@ function measuredCosts(): { costs: MeasuredCosts; source: string } {
     ? (JSON.parse(readFileSync(file, 'utf8')) as BenchResult).cluster
     : undefined;
   const interest = cluster?.interest;
-  const throughput = cluster?.throughput;
   // Under load, over every round: publishes that share their round trips, as in production.
   const runs = (cluster?.throughput?.runs ?? []).filter(
     (r) => r.redis === 'cluster' && r.waitReplicas === 0 && r.inFlight > 1,
