@@ -19,6 +19,8 @@
  *   --no-pin               do not pin servers to CPU 0 and the load to CPU 1
  *   --resume-storm-only    only the reconnect storm with resume (3 instances through Redis, one
  *                          SIGKILLed under its clients; full: 10,000 clients, smoke: 1,000)
+ *   --no-cluster           skip the Redis Cluster steps (interest, cluster publish throughput)
+ *   --cluster-only         only the Redis Cluster steps (docs: add its results with --report)
  *   --report FILE [MORE]   only regenerate the docs from a results file; each MORE (a focused
  *                          run, e.g. of sse-bus,sse-bus-own,nest-floor) adds its own section
  */
@@ -29,6 +31,8 @@ import { join, relative } from 'node:path';
 import { ROOT } from './lib/paths.js';
 import { runPublishStep } from './publish/publish-step.js';
 import { readText } from './lib/proc.js';
+import { brokenClusterChecks } from './cluster/cluster-checks.js';
+import { clusterStepsConfig, runClusterSteps } from './cluster/cluster-steps.js';
 import { writeReport } from './lib/report.js';
 import type { BenchResult, Mode, RunResult } from './lib/results.js';
 import { runResumeStorm } from './lib/resume-storm.js';
@@ -245,7 +249,8 @@ async function main(): Promise<void> {
     writeFileSync(out, `${JSON.stringify(result, null, 1)}\n`);
   };
   const resumeStormOnly = flag('--resume-storm-only');
-  if (only !== 'systems' && !resumeStormOnly) {
+  const clusterOnly = flag('--cluster-only');
+  if (only !== 'systems' && !resumeStormOnly && !clusterOnly) {
     log('publish throughput: MessageBus.publish() against pipelined XADD');
     const publish = await runPublishStep(cfg);
     result.publish = publish;
@@ -256,7 +261,7 @@ async function main(): Promise<void> {
     );
     save();
   }
-  const systems = only !== 'publish' && !resumeStormOnly;
+  const systems = only !== 'publish' && !resumeStormOnly && !clusterOnly;
   for (let roundNo = 1; roundNo <= (systems ? cfg.rounds : 0); roundNo++) {
     // Every other round goes through the systems the other way round.
     const order = roundNo % 2 ? cfg.configs : [...cfg.configs].reverse();
@@ -267,21 +272,27 @@ async function main(): Promise<void> {
     }
   }
   const withRedis = cfg.configs.some((c) => c.system === 'sse-bus' && c.mode === 'redis');
-  if (cfg.resumeStorm && only !== 'publish' && (withRedis || resumeStormOnly)) {
+  if (cfg.resumeStorm && only !== 'publish' && !clusterOnly && (withRedis || resumeStormOnly)) {
     log(`reconnect storm with resume: sse-bus x${cfg.resumeStorm.instances} / redis`);
     result.resumeStorm = await runResumeStorm(cfg, cfg.resumeStorm, log).catch((err: Error) => {
       log(`  FAILED: resume storm: ${err.message}`);
       return null;
     });
   }
+  if (!flag('--no-cluster') && only !== 'publish' && !resumeStormOnly) {
+    result.cluster = await runClusterSteps(clusterStepsConfig(smoke), log);
+  }
   save();
   log(`results: ${relative(ROOT, out)}`);
-  // A run of the resume storm alone goes into the docs beside a full run's results: --report.
-  if (!smoke && only !== 'publish' && !flag('--no-docs') && !resumeStormOnly) {
+  // A run of one step alone goes into the docs beside a full run's results: --report.
+  if (!smoke && !flag('--no-docs') && systems) {
     const written = writeReport({ result, path: relative(ROOT, out) });
     log(`wrote ${written.join(', ')}`);
   }
-  const broken = brokenChecks(result);
+  const broken = [
+    ...brokenChecks(result),
+    ...(result.cluster ? brokenClusterChecks(result.cluster) : []),
+  ];
   if (broken.length > 0) {
     console.error(`\nThe benchmark is broken:\n  ${broken.join('\n  ')}`);
     process.exitCode = 1;

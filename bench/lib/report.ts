@@ -13,6 +13,7 @@ import { median, ratio } from './stats.js';
 import { hasOwnSse, ownSseSection } from './report-own-sse.js';
 import { publishSection } from './report-publish.js';
 import { resumeStormSection } from './report-resume-storm.js';
+import { clusterSection } from '../cluster/report-cluster.js';
 import {
   ORDER,
   MODES,
@@ -515,6 +516,8 @@ export function renderMarkdown({ result, path: source }: Source, more: Source[] 
   );
   const publish = [{ result, path: source }, ...more].reverse().find((m) => m.result.publish);
   if (publish) out.push(publishSection(publish.result.publish!, publish.path));
+  const cluster = [{ result, path: source }, ...more].reverse().find((m) => m.result.cluster);
+  if (cluster) out.push(clusterSection(cluster.result, cluster.path));
   out.push('## Method');
   out.push('');
   out.push(

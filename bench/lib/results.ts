@@ -1,3 +1,4 @@
+import type { ClusterBenchResult } from '../cluster/results.js';
 import type { LatencySummary } from './stats.js';
 import type { SystemId } from './servers.js';
 
@@ -225,4 +226,6 @@ export interface BenchResult {
   runs: RunResult[];
   /** Absent from results of before it existed, and when not run. */
   resumeStorm?: ResumeStormResult | null;
+  /** The Redis Cluster steps (absent from runs before they existed, or with --no-cluster). */
+  cluster?: ClusterBenchResult;
 }

@@ -12,6 +12,8 @@ const run = promisify(execFile);
 /** One `redis-server` of a test cluster. */
 export interface ClusterNode {
   readonly port: number;
+  /** The server process's id now (a restart gives it a new one). */
+  readonly pid: number;
   /** Sends a signal to the server process (SIGKILL, SIGSTOP, SIGCONT). */
   signal(signal: NodeJS.Signals): void;
   /** Starts a killed node again, on its port with its cluster config: it rejoins the cluster. */
@@ -71,6 +73,9 @@ export async function startRedisCluster(masters = 3): Promise<RedisCluster> {
   const children: ChildProcess[] = ports.map(spawnNode);
   const nodes: ClusterNode[] = ports.map((port, index) => ({
     port,
+    get pid() {
+      return children[index].pid!;
+    },
     signal: (signal) => children[index].kill(signal),
     async restart() {
       const child = children[index];
