@@ -80,6 +80,19 @@ describe('loadEnvConfig', () => {
     expect(loadEnvConfig({ SSE_DEMO: 'false' }).demo).toBe(false);
   });
 
+  it('takes a Redis Cluster as its nodes, with shards and replicas to wait for', () => {
+    const { options } = loadEnvConfig({
+      REDIS_URL: 'redis-cluster://10.0.0.1:7000,10.0.0.2:7001',
+      SSE_REDIS_SHARDS: '4',
+      SSE_REDIS_WAIT_REPLICAS: '1',
+    });
+    expect(options).toMatchObject({
+      redisUrl: 'redis-cluster://10.0.0.1:7000,10.0.0.2:7001',
+      redisShards: 4,
+      redisWaitReplicas: 1,
+    });
+  });
+
   it('treats an empty variable as unset', () => {
     expect(loadEnvConfig({ REDIS_URL: '', PORT: '' }).options.redisUrl).toBeUndefined();
   });
@@ -100,6 +113,12 @@ describe('loadEnvConfig', () => {
     ['LOG_FORMAT', 'text'],
     ['SSE_METRICS', 'on'],
     ['SSE_DEMO', 'off'],
+    ['SSE_REDIS_SHARDS', '0'],
+    ['SSE_REDIS_SHARDS', '9'],
+    ['SSE_REDIS_WAIT_REPLICAS', '-1'],
+    ['REDIS_URL', 'redis-cluster://'],
+    ['REDIS_URL', 'redis-cluster://a:1,b'],
+    ['REDIS_URL', 'http://a:1'],
   ])('names %s when it is %p', (name, value) => {
     expect(() => loadEnvConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadEnvConfig({ [name]: value })).toThrow(new RegExp(`^${name}: expected`));
