@@ -51,13 +51,23 @@ export interface Audience {
  * (or those of its client ids).
  */
 export function isVisibleTo(event: BusEvent, audience: Audience): boolean {
-  const { clientId, topics } = audience;
   if (event.kind === 'reset') return true;
-  if (event.to !== null && !event.to.includes(clientId)) return false;
-  if (event.topics !== null && (topics === null || !event.topics.some((t) => topics.has(t)))) {
+  if (event.to !== null && !event.to.includes(audience.clientId)) return false;
+  return reaches(event, audience);
+}
+
+/**
+ * Whether `message`, addressed to everyone or to `audience`'s client among others, reaches a
+ * stream of `audience`: it is on none of its topics or on one of them, and (on a sharded log) it
+ * is the copy that stream takes.
+ */
+export function reaches(message: BusMessage, audience: Audience): boolean {
+  const { topics } = audience;
+  if (message.topics !== null && (topics === null || !message.topics.some((t) => topics.has(t)))) {
     return false;
   }
   return (
-    event.spread === undefined || event.shard === designatedShard(event, audience, event.spread)
+    message.spread === undefined ||
+    message.shard === designatedShard(message, audience, message.spread)
   );
 }

@@ -1,6 +1,6 @@
 import { Observable, type Subscriber, type Subscription, type Unsubscribable } from 'rxjs';
 import type { BusMetrics } from '../metrics/bus-metrics.js';
-import { type Audience, type BusEvent, type BusMessage, isVisibleTo } from './bus-event.js';
+import { type Audience, type BusEvent, type BusMessage, reaches } from './bus-event.js';
 
 type Route = Subscriber<BusEvent>;
 /**
@@ -118,7 +118,8 @@ export class ClientRouter {
     let reached = 0;
     for (const clientId of clientIds) {
       for (const route of each(this.byClient.get(clientId))) {
-        if (isVisibleTo(message, this.everyone.get(route)!)) {
+        // Found by its client id: whether it is on the stream's topics is all there is to ask.
+        if (reaches(message, this.everyone.get(route)!)) {
           route.next(message);
           reached++;
         }
@@ -138,7 +139,7 @@ export class ClientRouter {
           const audience = this.everyone.get(route)!;
           // Reached through the first of its topics the message is on, so once.
           if (topics.find((t) => audience.topics!.has(t)) !== topic) continue;
-          if (!isVisibleTo(message, audience)) continue;
+          if (!reaches(message, audience)) continue;
           route.next(message);
           reached++;
         }

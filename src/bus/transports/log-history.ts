@@ -7,31 +7,57 @@ import { HISTORY_PAGE_SIZE } from './history-page-size.js';
 export type LogEntry = [id: string, fields: string[]];
 /** What `HISTORY_SCRIPT` answers. */
 export type HistoryReply = ['gap', 'epoch' | 'lost'] | ['ok', string, string, LogEntry[]];
+/**
+ * A page of a log's history as read from Redis, with its messages parsed once for all who share
+ * it: a gap, or the messages and where the log stands (its top, and since when it is whole).
+ */
+export type LogPage =
+  | { readonly gap: 'epoch' | 'lost' }
+  | { readonly top: string; readonly since: string; readonly messages: readonly BusMessage[] };
+
+export function toLogPage(
+  reply: HistoryReply,
+  toMessage: (entry: LogEntry) => BusMessage,
+): LogPage {
+  if (reply[0] === 'gap') return { gap: reply[1] };
+  const [, top, since, entries] = reply;
+  return { top, since, messages: entries.map(toMessage) };
+}
 
 /**
- * The entries of one Redis log after `after`, a page at a time, as `HISTORY_SCRIPT` gives them
- * (`page(afterId, count)`): a gap (another epoch, a lost log, a cursor ahead of the log or before
- * what it still keeps) throws `HistoryGap`, never a partial history passed off as complete.
+ * The messages of one log after `after`, `HISTORY_PAGE_SIZE` at a time: from `recent` where it
+ * holds them, else read from Redis (`read(afterId)`). A gap (another epoch, a lost log, a cursor
+ * ahead of the log or before what it still keeps) throws `HistoryGap`, never a partial history
+ * passed off as complete.
  */
 export async function* logHistory(
   after: StreamPosition,
-  page: (afterId: string, count: number) => Promise<HistoryReply>,
-  toMessage: (entry: LogEntry) => BusMessage,
+  read: (afterId: string) => Promise<LogPage>,
+  recent: (after: StreamPosition) => readonly BusMessage[] | undefined = () => undefined,
 ): AsyncIterable<readonly BusMessage[]> {
   for (let first = true; ; first = false) {
-    const reply = await page(formatStreamId(after), HISTORY_PAGE_SIZE).catch((err: unknown) => {
-      throw new BusUnavailableError(`History unavailable: ${(err as Error).message}`);
-    });
-    if (reply[0] === 'gap') throw new HistoryGap(reply[1]);
-    const [, top, since, entries] = reply;
-    if (first && comparePositions(after, parseStreamId(top)) > 0) throw new HistoryGap('ahead');
-    // Checked on every page: what was trimmed while the previous one was written is missed too.
-    if (comparePositions(after, parseStreamId(since)) < 0) throw new HistoryGap('expired');
-    const messages = entries.map(toMessage);
+    const messages =
+      recent(after) ??
+      whole(
+        await read(formatStreamId(after)).catch((err: unknown) => {
+          throw new BusUnavailableError(`History unavailable: ${(err as Error).message}`);
+        }),
+        after,
+        first,
+      );
     if (messages.length > 0) {
       yield messages;
       after = messages[messages.length - 1].position;
     }
     if (messages.length < HISTORY_PAGE_SIZE) return;
   }
+}
+
+/** The page's messages, if it holds all there is after `after`. */
+function whole(page: LogPage, after: StreamPosition, first: boolean): readonly BusMessage[] {
+  if ('gap' in page) throw new HistoryGap(page.gap);
+  if (first && comparePositions(after, parseStreamId(page.top)) > 0) throw new HistoryGap('ahead');
+  // Checked on every page: what was trimmed while the previous one was written is missed too.
+  if (comparePositions(after, parseStreamId(page.since)) < 0) throw new HistoryGap('expired');
+  return page.messages;
 }

@@ -1,20 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import { Logger } from '@nestjs/common';
-import { type Redis, ReplyError } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { Subject } from 'rxjs';
 import type { BusMetrics } from '../../metrics/bus-metrics.js';
-import type { BusEvent, BusMessage, ResetReason } from '../bus-event.js';
+import type { BusEvent, BusMessage } from '../bus-event.js';
 import {
   type OutgoingMessage,
   SingleLogTransport,
-  HistoryGap,
   type TransportHealth,
 } from '../bus-transport.js';
 import {
   type Cursor,
   type StreamPosition,
   START,
-  comparePositions,
   formatCursor,
   formatStreamId,
   newEpoch,
@@ -23,8 +21,16 @@ import {
 import { BusUnavailableError } from '../errors/bus-unavailable.error.js';
 import { DeadlineExceeded, delay, withDeadline } from './deadline.js';
 import { HISTORY_PAGE_SIZE } from './history-page-size.js';
+import { appendUntil } from './append-until.js';
 import { InFlight } from './in-flight.js';
 import { holdsEverythingAfter } from './log-continuity.js';
+import {
+  type HistoryReply,
+  type LogEntry,
+  type LogPage,
+  logHistory,
+  toLogPage,
+} from './log-history.js';
 import { PublishBatch } from './publish-batch.js';
 import { closeRedis, openRedis } from './redis-connection.js';
 import { RecentWindow } from './recent-window.js';
@@ -53,8 +59,6 @@ export interface RedisTransportOptions {
   readonly metrics: BusMetrics;
 }
 
-type Entry = [id: string, fields: string[]];
-
 /**
  * Messages per script call, and bytes of data: enough to take a turn's publishes in one call,
  * few enough that one call never holds Redis up for long (~1 ms).
@@ -64,12 +68,6 @@ const BATCH_LIMITS = {
   maxBytes: 1024 * 1024,
   bytesOf: (message: OutgoingMessage) => message.data.length,
 };
-
-type HistoryReply = ['gap', 'epoch' | 'lost'] | ['ok', string, string, Entry[]];
-/** A history page read from the log, with its messages parsed once for all who share it. */
-type LogPage =
-  | { readonly gap: ResetReason }
-  | { readonly top: string; readonly since: string; readonly messages: readonly BusMessage[] };
 
 interface ScriptedRedis extends Redis {
   sseBusSync(meta: string, log: string, epoch: string): Promise<[string, string]>;
@@ -195,41 +193,39 @@ export class RedisTransport extends SingleLogTransport {
         message.topics === null ? '' : message.topics.join('\n'),
       );
     }
-    for (;;) {
-      const left = deadline - Date.now();
-      try {
-        if (left <= 0) throw new DeadlineExceeded(`Redis is unreachable`);
-        await this.whenWriterReady(left);
-        const reply = await this.writerCommands.ask(
-          this.writer.sseBusPublish(this.keys.meta, this.keys.log, receipt, ...args),
-          deadline - Date.now(),
-        );
-        const [epoch, ...ids] = reply.split(' ');
-        return ids.map((id) => `${epoch}.${id}`);
-      } catch (err) {
-        if (err instanceof ReplyError) {
-          throw new BusUnavailableError(`Redis refused the message: ${(err as Error).message}`);
-        }
-        if (err instanceof DeadlineExceeded) throw err;
-        // The connection broke, or stopped answering and is being replaced: try again once it
-        // is back.
-        await delay(Math.min(20, Math.max(0, deadline - Date.now())));
-      }
-    }
+    return appendUntil(deadline, async (left) => {
+      await this.whenWriterReady(left);
+      const reply = await this.writerCommands.ask(
+        this.writer.sseBusPublish(this.keys.meta, this.keys.log, receipt, ...args),
+        deadline - Date.now(),
+      );
+      const [epoch, ...ids] = reply.split(' ');
+      return ids.map((id) => `${epoch}.${id}`);
+    });
   }
 
-  async *history(cursor: Cursor): AsyncIterable<readonly BusMessage[]> {
-    let after: StreamPosition = cursor;
-    for (let first = true; ; first = false) {
-      const page =
-        this.recent.after({ epoch: cursor.epoch, ...after }, HISTORY_PAGE_SIZE) ??
-        (await this.logPage(cursor.epoch, after, first));
-      if (page.length > 0) {
-        yield page;
-        after = page[page.length - 1].position;
-      }
-      if (page.length < HISTORY_PAGE_SIZE) return;
-    }
+  history(cursor: Cursor): AsyncIterable<readonly BusMessage[]> {
+    const { epoch } = cursor;
+    return logHistory(
+      cursor,
+      (afterId) =>
+        this.logPages.read(`${epoch}.${afterId}`, async () =>
+          toLogPage(
+            await this.writerCommands.ask(
+              this.writer.sseBusHistory(
+                this.keys.meta,
+                this.keys.log,
+                epoch,
+                afterId,
+                String(HISTORY_PAGE_SIZE),
+              ),
+              this.options.commandTimeoutMs,
+            ),
+            (entry) => this.toMessage(entry, epoch),
+          ),
+        ),
+      (after) => this.recent.after({ epoch, ...after }, HISTORY_PAGE_SIZE),
+    );
   }
 
   /** `XTRIM MINID`, exact rather than `~`: a cursor just after the cut must still replay. */
@@ -244,39 +240,6 @@ export class RedisTransport extends SingleLogTransport {
    * The page after `after` from the log itself. Clients resuming from the same place at the
    * same time share one read: a storm of them costs one command, not one each.
    */
-  private async logPage(
-    epoch: string,
-    after: StreamPosition,
-    first: boolean,
-  ): Promise<readonly BusMessage[]> {
-    const page = await this.logPages.read(`${epoch}.${formatStreamId(after)}`, async () => {
-      const reply = await this.writerCommands
-        .ask(
-          this.writer.sseBusHistory(
-            this.keys.meta,
-            this.keys.log,
-            epoch,
-            formatStreamId(after),
-            String(HISTORY_PAGE_SIZE),
-          ),
-          this.options.commandTimeoutMs,
-        )
-        .catch((err: unknown) => {
-          throw new BusUnavailableError(`History unavailable: ${(err as Error).message}`);
-        });
-      if (reply[0] === 'gap') return { gap: reply[1] };
-      const [, top, since, entries] = reply;
-      return { top, since, messages: entries.map((entry) => this.toMessage(entry, epoch)) };
-    });
-    if ('gap' in page) throw new HistoryGap(page.gap);
-    if (first && comparePositions(after, parseStreamId(page.top)) > 0) {
-      throw new HistoryGap('ahead');
-    }
-    // Checked on every page: what was trimmed while the previous one was written is missed too.
-    if (comparePositions(after, parseStreamId(page.since)) < 0) throw new HistoryGap('expired');
-    return page.messages;
-  }
-
   /** The writer fails fast while disconnected instead of queueing; the reader just waits. */
   private connect(role: string, enableOfflineQueue: boolean): ScriptedRedis {
     return openRedis(
@@ -340,7 +303,7 @@ export class RedisTransport extends SingleLogTransport {
           ),
           this.options.blockMs + this.options.commandTimeoutMs,
           'XREAD',
-        )) as [string, Entry[]][] | null;
+        )) as [string, LogEntry[]][] | null;
         this.setReading(true);
         if (reply) synced = this.deliver(reply[0][1]);
       } catch (err) {
@@ -363,7 +326,7 @@ export class RedisTransport extends SingleLogTransport {
   }
 
   /** Emits the entries in order; false when one is from another epoch (the log was replaced). */
-  private deliver(entries: Entry[]): boolean {
+  private deliver(entries: LogEntry[]): boolean {
     for (const entry of entries) {
       if (entry[1][1] !== this.epoch) return false;
       const message = this.toMessage(entry, this.epoch);
@@ -374,7 +337,7 @@ export class RedisTransport extends SingleLogTransport {
     return true;
   }
 
-  private toMessage([id, fields]: Entry, epoch: string): BusMessage {
+  private toMessage([id, fields]: LogEntry, epoch: string): BusMessage {
     // Fields are written in a fixed order by the publish script: e, to, ev, d, tp (entries
     // written before topics existed end at d).
     const position = parseStreamId(id);

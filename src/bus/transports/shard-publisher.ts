@@ -1,9 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { ReplyError } from 'ioredis';
 import type { OutgoingMessage } from '../bus-transport.js';
 import { newEpoch } from '../cursor.js';
-import { BusUnavailableError } from '../errors/bus-unavailable.error.js';
-import { DeadlineExceeded, delay } from './deadline.js';
+import { appendUntil } from './append-until.js';
 import { PublishBatch } from './publish-batch.js';
 import type { RedisWatchdog } from './redis-watchdog.js';
 
@@ -49,7 +47,7 @@ export class ShardPublisher {
   constructor(private readonly options: ShardPublisherOptions) {}
 
   /**
-   * Resolves to the message's id on the shard (`<epoch> <id>`); rejects with `DeadlineExceeded`
+   * Resolves to the message's id on the shard; rejects with `DeadlineExceeded`
    * past `deadline`.
    */
   publish(write: ShardWrite, deadline: number): Promise<string> {
@@ -76,22 +74,13 @@ export class ShardPublisher {
         channels.join('\n'),
       );
     }
-    for (;;) {
-      try {
-        const left = deadline - Date.now();
-        if (left <= 0) throw new DeadlineExceeded('Redis is unreachable');
-        const receipt = await this.options.commands.ask(this.options.send(keys, args), left);
-        const [epoch, ...ids] = receipt.split(' ');
-        return ids.map((id) => `${epoch} ${id}`);
-      } catch (err) {
-        if (err instanceof ReplyError && !PASSING.test((err as Error).message)) {
-          throw new BusUnavailableError(`Redis refused the message: ${(err as Error).message}`);
-        }
-        if (err instanceof DeadlineExceeded) throw err;
-        // The node is gone or the slot is moving: once the cluster settles, the same receipt
-        // makes a batch that did land return its first ids.
-        await delay(Math.min(50, Math.max(0, deadline - Date.now())));
-      }
-    }
+    // Node gone, slot moving: once the cluster settles, the batch goes through.
+    const receipt = await appendUntil(
+      deadline,
+      (left) => this.options.commands.ask(this.options.send(keys, args), left),
+      PASSING,
+    );
+    // `<epoch> <id> <id>…`
+    return receipt.split(' ').slice(1);
   }
 }

@@ -12,7 +12,14 @@ import {
 import { channelsOf } from '../shards.js';
 import { formatVector } from '../vector-cursor.js';
 import { delay, withDeadline } from './deadline.js';
-import { type HistoryReply, type LogEntry, logHistory } from './log-history.js';
+import { HISTORY_PAGE_SIZE } from './history-page-size.js';
+import {
+  type HistoryReply,
+  type LogEntry,
+  type LogPage,
+  logHistory,
+  toLogPage,
+} from './log-history.js';
 import type { RedisClient } from './redis-connection.js';
 import type { SocketBytes } from '../../metrics/socket-bytes.js';
 import type { RedisWatchdog } from './redis-watchdog.js';
@@ -22,6 +29,7 @@ import { SharedReads } from './shared-reads.js';
 export interface ShardCommands {
   sseBusSync(meta: string, log: string, epoch: string): Promise<[string, string]>;
   sseBusHistory(meta: string, log: string, ...args: string[]): Promise<HistoryReply>;
+  sseBusTrimBefore(meta: string, log: string, ms: string): Promise<number>;
   call(...args: string[]): Promise<unknown>;
 }
 
@@ -39,6 +47,8 @@ export interface ShardReaderOptions {
   emit(event: BusEvent): void;
   /** It lost its subscription and took a new one. */
   reconnected(): void;
+  /** The epoch of the shard's log is known, or a new one. */
+  epochChanged(): void;
   /** Where what its subscriptions read is counted. */
   readonly bytesRead: SocketBytes;
 }
@@ -83,7 +93,7 @@ export class ShardReader {
   private running: Promise<void> | undefined;
   private closed = false;
   private readonly pinger: NodeJS.Timeout;
-  private readonly pages = new SharedReads<HistoryReply>();
+  private readonly pages = new SharedReads<LogPage>();
 
   constructor(private readonly options: ShardReaderOptions) {
     this.keys = { meta: `${options.tag}:meta`, log: `${options.tag}:log` };
@@ -146,23 +156,29 @@ export class ShardReader {
   /** The shard's messages after `after`, from its log. */
   history(after: StreamPosition): AsyncIterable<readonly BusMessage[]> {
     const epoch = this.epoch;
-    return logHistory(
-      after,
-      // Streams resuming from the same place at once (a reconnect storm) share one read.
-      (afterId, count) =>
-        this.pages.read(`${epoch}.${afterId}`, () =>
-          this.options.commands.ask(
-            this.options.client.sseBusHistory(
+    const { client, commands } = this.options;
+    // Streams resuming from the same place at once (a reconnect storm) share one read.
+    return logHistory(after, (afterId) =>
+      this.pages.read(`${epoch}.${afterId}`, async () =>
+        toLogPage(
+          await commands.ask(
+            client.sseBusHistory(
               this.keys.meta,
               this.keys.log,
               epoch,
               afterId,
-              String(count),
+              String(HISTORY_PAGE_SIZE),
             ),
           ),
+          (entry) => this.fromLog(entry),
         ),
-      (entry) => this.fromLog(entry),
+      ),
     );
+  }
+
+  /** Drops the shard's messages from before `ms` (see `BusTransport.trimBefore`). */
+  trimBefore(ms: number): Promise<number> {
+    return this.options.client.sseBusTrimBefore(this.keys.meta, this.keys.log, String(ms));
   }
 
   /** Takes the subscription until it holds, however many tries that takes. */
@@ -252,11 +268,13 @@ export class ShardReader {
     const top = parseStreamId(logTop);
     if (this.epoch === '') {
       this.epoch = epoch;
+      this.options.epochChanged();
       this.top = top;
       return;
     }
     if (epoch !== this.epoch) {
       this.epoch = epoch;
+      this.options.epochChanged();
       this.reset('lost', START);
     } else if (comparePositions(top, this.top) < 0) {
       // Messages given out are no longer in the log: a failover lost them.

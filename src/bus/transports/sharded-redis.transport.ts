@@ -47,7 +47,6 @@ export interface ShardedRedisTransportOptions {
 type ScriptedCluster = Cluster &
   ShardCommands & {
     sseBusShardPublish(...keysAndArgs: string[]): Promise<string>;
-    sseBusTrimBefore(meta: string, log: string, ms: string): Promise<number>;
   };
 
 /** How long start-up may take to read every shard. */
@@ -68,7 +67,8 @@ export class ShardedRedisTransport extends BusTransport implements ShardedLog {
   private readonly commands: RedisWatchdog;
   private readonly readers: ShardReader[] = [];
   private readonly publishers: ShardPublisher[] = [];
-  private tagOf = { epochs: '', tag: '' };
+  /** Stands for the epochs of every shard: a cursor with another is from another life of the log. */
+  tag = '';
 
   constructor(private readonly options: ShardedRedisTransportOptions) {
     super();
@@ -98,6 +98,7 @@ export class ShardedRedisTransport extends BusTransport implements ShardedLog {
           logger: this.logger,
           emit: (event) => this.subject.next(event),
           reconnected: () => options.metrics.redisReconnects++,
+          epochChanged: () => (this.tag = epochTag(this.readers.map((reader) => reader.epoch))),
           bytesRead: options.metrics.redisBytesRead,
         }),
       );
@@ -113,13 +114,6 @@ export class ShardedRedisTransport extends BusTransport implements ShardedLog {
         }),
       );
     }
-  }
-
-  /** Stands for the epochs of every shard: a cursor with another is from another life of the log. */
-  get tag(): string {
-    const epochs = this.readers.map((reader) => reader.epoch).join(' ');
-    if (epochs !== this.tagOf.epochs) this.tagOf = { epochs, tag: epochTag([epochs]) };
-    return this.tagOf.tag;
   }
 
   position(audience?: Audience): string {
@@ -174,7 +168,7 @@ export class ShardedRedisTransport extends BusTransport implements ShardedLog {
         [...byShard].map(([shard, channels]) =>
           this.publishers[shard]
             .publish({ message, channels, spread }, deadline)
-            .then((receipt) => [shard, parseStreamId(receipt.split(' ')[1])] as const),
+            .then((id) => [shard, parseStreamId(id)] as const),
         ),
       );
       return formatVector(this.tag, new Map([first]));
@@ -185,14 +179,7 @@ export class ShardedRedisTransport extends BusTransport implements ShardedLog {
   }
 
   async trimBefore(ms: number): Promise<void> {
-    await Promise.all(
-      this.readers.map((_, shard) => {
-        const tag = `{${this.options.keyPrefix}:${shard}}`;
-        return this.commands.ask(
-          this.client.sseBusTrimBefore(`${tag}:meta`, `${tag}:log`, String(ms)),
-        );
-      }),
-    );
+    await Promise.all(this.readers.map((reader) => this.commands.ask(reader.trimBefore(ms))));
   }
 
   health(): TransportHealth {
