@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import { clientChannel, shardOf } from '../../src/bus/shards.js';
+import { BusMetrics } from '../../src/metrics/bus-metrics.js';
 import {
   type ClusterNode,
   type RedisCluster,
@@ -76,10 +77,21 @@ describe.each([
     } finally {
       await traffic.stop();
     }
+    // A marker on every shard a client reads (its own and the broadcasts'): a shard still
+    // catching up after the fault is waited for, not taken for one that lost messages.
     await apps[0].bus.publish({ marker: true });
     await Promise.all(
-      clients.map(({ client }) =>
-        client.waitForEvent((event) => event.data === '{"marker":true}', 'the marker', 30_000),
+      USERS.map((user) => apps[0].bus.publish({ marker: user }, { clientId: user })),
+    );
+    await Promise.all(
+      clients.flatMap(({ user, client }) =>
+        [true, user].map((marker) =>
+          client.waitForEvent(
+            (event) => event.data === JSON.stringify({ marker }),
+            `the marker ${String(marker)}`,
+            30_000,
+          ),
+        ),
       ),
     );
     const audits = clients.map(({ user, client }) => traffic.audit(client, user));
@@ -116,6 +128,40 @@ describe.each([
     const data = entries.map(([, fields]) => fields[7]);
     expect(new Set(data).size).toBe(data.length);
   });
+
+  // With WAIT: a replica that does not answer holds a publish back, and is no sign of a dead
+  // connection to the cluster (which dropping would fail every command in flight on it).
+  (waitReplicas > 0 ? it : it.skip)(
+    'holds a publish until a stopped replica has it, asking again, never dropping the connection',
+    async () => {
+      const { node } = await homeOf('ann');
+      const port = /slave0:ip=[^,]+,port=(\d+)/.exec(
+        await ask(node, (redis) => redis.info('replication')),
+      )![1];
+      const replica = cluster.nodes.find((each) => each.port === Number(port))!;
+      const waits = async () =>
+        Number(
+          /cmdstat_wait:calls=(\d+)/.exec(
+            await ask(node, (redis) => redis.info('commandstats')),
+          )?.[1] ?? 0,
+        );
+      const metrics = apps[0].app.get(BusMetrics);
+      const reconnects = metrics.redisReconnects;
+      const before = await waits();
+      replica.signal('SIGSTOP');
+      let published: Promise<string>;
+      try {
+        published = apps[0].bus.publish({ held: true }, { clientId: 'ann' });
+        await waitFor(async () => (await waits()) >= before + 3, 'WAIT asked three times', 30_000);
+        expect(metrics.redisReconnects).toBe(reconnects);
+      } finally {
+        replica.signal('SIGCONT');
+      }
+      await expect(published).resolves.toMatch(/./);
+      await clients[0].client.waitForEvent((event) => event.data === '{"held":true}', 'it');
+      expect(metrics.redisReconnects).toBe(reconnects);
+    },
+  );
 
   it('loses and repeats nothing while the slot of a busy log migrates', async () => {
     const { key, slot, node: source } = await homeOf('ann');

@@ -204,8 +204,10 @@ export class ShardReader {
     this.turns = new Map();
     const connection = await this.connect();
     const channels = [...this.wanted.keys()];
-    await connection.ssubscribe(
-      ...[ANCHOR, ...channels].map((channel) => this.options.tag + channel),
+    await withDeadline(
+      connection.ssubscribe(...[ANCHOR, ...channels].map((channel) => this.options.tag + channel)),
+      this.options.commandTimeoutMs,
+      'SSUBSCRIBE',
     );
     await this.fill();
     if (connection.status !== 'ready') throw new Error('Connection to Redis lost');
@@ -343,17 +345,21 @@ export class ShardReader {
 
   private subscribe(connection: Redis, channels: readonly string[]): void {
     const turns = channels.map((channel) => this.turn(channel));
-    connection
-      .ssubscribe(...channels.map((channel) => this.options.tag + channel))
-      .then(() => {
+    withDeadline(
+      connection.ssubscribe(...channels.map((channel) => this.options.tag + channel)),
+      this.options.commandTimeoutMs,
+      'SSUBSCRIBE',
+    ).then(
+      () => {
         if (connection !== this.connection) return;
         channels.forEach((channel, i) => {
           if (this.turns.get(channel) === turns[i]) this.subscribed.add(channel);
         });
         this.notify();
-      })
-      // The connection broke: taking the subscription again takes these too.
-      .catch(() => undefined);
+      },
+      // Unanswered or refused: taking the subscription again, on a new connection, takes these.
+      () => connection.disconnect(),
+    );
   }
 
   private turn(channel: string): number {

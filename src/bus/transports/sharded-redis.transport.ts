@@ -241,7 +241,9 @@ export class ShardedRedisTransport extends BusTransport implements ShardedLog {
       }
     )
       .sseBusShardPublish(...keys, ...args)
-      .wait(waitReplicas, commandTimeoutMs)
+      // Half the watchdog's deadline: a WAIT that waits its whole time (no replica yet, after a
+      // failover) is an answer, not a dead connection to be dropped with every command on it.
+      .wait(waitReplicas, Math.floor(commandTimeoutMs / 2))
       .exec();
     const [[failed, receipt], [waitFailed, replicas]] = replies!;
     if (failed) throw failed;

@@ -14,7 +14,7 @@ interface Received {
   loop: number;
   n: number;
   to?: string;
-  marker?: boolean;
+  marker?: boolean | string;
 }
 
 /**
