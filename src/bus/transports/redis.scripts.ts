@@ -17,9 +17,19 @@ if (not epoch) or (redis.call('HEXISTS', KEYS[1], 'top') == 1 and redis.call('EX
   redis.call('HSET', KEYS[1], 'epoch', epoch)
 end`;
 
-/** KEYS: meta, log. ARGV: candidate epoch. Returns { epoch, top id }. */
+/**
+ * KEYS: meta, log. ARGV: candidate epoch, and optionally the id of the last entry the caller gave
+ * out. Returns { epoch, top id, hole }: hole is 1 when that entry is gone while an older one is
+ * still there. Trimming only ever cuts the oldest entries, so the log lost it otherwise (a
+ * failover before it reached the replica), even if it has been written to since.
+ */
 export const SYNC_SCRIPT = `${ENSURE_EPOCH}
-return { epoch, redis.call('HGET', KEYS[1], 'top') or '0-0' }`;
+local hole = 0
+if ARGV[2] then
+  local at = redis.call('XREVRANGE', KEYS[2], ARGV[2], '-', 'COUNT', 1)[1]
+  if at and at[1] ~= ARGV[2] then hole = 1 end
+end
+return { epoch, redis.call('HGET', KEYS[1], 'top') or '0-0', hole }`;
 
 /**
  * KEYS: meta, log, receipt. ARGV: candidate epoch, max length, receipt ttl ms, then four per

@@ -6,6 +6,7 @@ import {
   type StreamPosition,
   START,
   comparePositions,
+  formatStreamId,
   newEpoch,
   parseStreamId,
 } from '../cursor.js';
@@ -27,7 +28,12 @@ import { SharedReads } from './shared-reads.js';
 
 /** The commands of the Redis Cluster client that a shard reader sends. */
 export interface ShardCommands {
-  sseBusSync(meta: string, log: string, epoch: string): Promise<[string, string]>;
+  sseBusSync(
+    meta: string,
+    log: string,
+    epoch: string,
+    given: string,
+  ): Promise<[string, string, 0 | 1]>;
   sseBusHistory(meta: string, log: string, ...args: string[]): Promise<HistoryReply>;
   sseBusTrimBefore(meta: string, log: string, ms: string): Promise<number>;
   call(...args: string[]): Promise<unknown>;
@@ -264,8 +270,8 @@ export class ShardReader {
   /** Catches up with the log: what it holds after `top` on the wanted channels. */
   private async fill(): Promise<void> {
     const { client, commands } = this.options;
-    const [epoch, logTop] = await commands.ask(
-      client.sseBusSync(this.keys.meta, this.keys.log, newEpoch()),
+    const [epoch, logTop, hole] = await commands.ask(
+      client.sseBusSync(this.keys.meta, this.keys.log, newEpoch(), formatStreamId(this.top)),
     );
     const top = parseStreamId(logTop);
     if (this.epoch === '') {
@@ -281,6 +287,9 @@ export class ShardReader {
     } else if (comparePositions(top, this.top) < 0) {
       // Messages given out are no longer in the log: a failover lost them.
       this.reset('lost', top);
+    } else if (hole === 1) {
+      // The same, and the log has been written to since: what follows is still to be read.
+      this.reset('lost', this.top);
     }
     try {
       for await (const page of this.history(this.top)) {
