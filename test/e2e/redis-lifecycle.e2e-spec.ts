@@ -113,6 +113,44 @@ describe('with Redis', () => {
   });
 });
 
+describe('a log that lost what was read from it', () => {
+  let redis: RedisServer;
+  let admin: Redis;
+  let app: TestApp;
+  beforeAll(async () => {
+    redis = await startRedis();
+    admin = new Redis(redis.url);
+    app = await startApp({ redisUrl: redis.url, redisKeyPrefix: 'holed' });
+  });
+  afterAll(async () => {
+    await app.close();
+    admin.disconnect();
+    await redis.stop();
+  });
+
+  // As a Redis failover or a restart that lost its last writes would leave it. The loss is made
+  // here by hand (XDEL), and the reader made to read the log again by dropping its connection.
+  it('resets its streams (reason lost), then goes on with what comes next', async () => {
+    const client = new RawSseClient(`${app.url}/orders/events`, { 'x-user': 'ann' });
+    try {
+      await client.waitForEvents(1);
+      await app.bus.publish({ kept: true }, { clientId: 'ann' });
+      await app.bus.publish({ lost: true }, { clientId: 'ann' });
+      await client.waitForEvent((event) => event.data === '{"lost":true}', 'the message');
+      const [[lost]] = await admin.xrevrange('{holed}:log', '+', '-', 'COUNT', 1);
+      await admin.xdel('{holed}:log', lost);
+      const reader = /^id=(\d+) .* name=sse-bus:reader /m.exec(String(await admin.client('LIST')))!;
+      await admin.call('CLIENT', 'KILL', 'ID', reader[1]);
+      const reset = await client.waitForEvent((event) => event.event === 'reset', 'the reset');
+      expect(reset.data).toBe('{"reason":"lost"}');
+      await app.bus.publish({ after: true }, { clientId: 'ann' });
+      await client.waitForEvent((event) => event.data === '{"after":true}', 'what comes next');
+    } finally {
+      client.close();
+    }
+  });
+});
+
 describe('health()', () => {
   it('says whether the instance can read the log and publish to it', async () => {
     const redis = await startRedis();

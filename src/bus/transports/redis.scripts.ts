@@ -1,3 +1,5 @@
+import type { HistoryReply } from './log-history.js';
+
 /**
  * Lua scripts of the Redis transport. Each runs atomically, so the epoch, the log and its top
  * are always read and written together. Keys share one hash tag, so they live on one slot of a
@@ -99,3 +101,13 @@ local trimmed = redis.call('XTRIM', KEYS[2], 'MINID', ARGV[1])
 local log = facts(KEYS[2])
 redis.call('HSET', KEYS[1], 'cut', last[1], 'cutDeleted', log['entries-added'] - log['length'])
 return trimmed`;
+
+/** The scripts both Redis transports read their logs with, as commands (see `openRedis`). */
+export interface LogScripts {
+  sseBusSync(meta: string, log: string, epoch: string, given: string): Promise<SyncReply>;
+  sseBusHistory(meta: string, log: string, ...args: string[]): Promise<HistoryReply>;
+  sseBusTrimBefore(meta: string, log: string, ms: string): Promise<number>;
+}
+
+/** What `SYNC_SCRIPT` answers. */
+export type SyncReply = [epoch: string, top: string, hole: 0 | 1];

@@ -13,6 +13,7 @@ import {
   type Cursor,
   type StreamPosition,
   START,
+  comparePositions,
   formatCursor,
   formatStreamId,
   newEpoch,
@@ -24,19 +25,14 @@ import { HISTORY_PAGE_SIZE } from './history-page-size.js';
 import { appendUntil } from './append-until.js';
 import { InFlight } from './in-flight.js';
 import { holdsEverythingAfter } from './log-continuity.js';
-import {
-  type HistoryReply,
-  type LogEntry,
-  type LogPage,
-  logHistory,
-  toLogPage,
-} from './log-history.js';
+import { type LogEntry, type LogPage, logHistory, toLogPage } from './log-history.js';
 import { PublishBatch } from './publish-batch.js';
 import { closeRedis, openRedis } from './redis-connection.js';
 import { RecentWindow } from './recent-window.js';
 import { RedisWatchdog } from './redis-watchdog.js';
 import {
   HISTORY_SCRIPT,
+  type LogScripts,
   PUBLISH_SCRIPT,
   SYNC_SCRIPT,
   TRIM_BEFORE_SCRIPT,
@@ -69,11 +65,8 @@ const BATCH_LIMITS = {
   bytesOf: (message: OutgoingMessage) => message.data.length,
 };
 
-interface ScriptedRedis extends Redis {
-  sseBusSync(meta: string, log: string, epoch: string): Promise<[string, string]>;
+interface ScriptedRedis extends Redis, LogScripts {
   sseBusPublish(meta: string, log: string, receipt: string, ...args: string[]): Promise<string>;
-  sseBusHistory(meta: string, log: string, ...args: string[]): Promise<HistoryReply>;
-  sseBusTrimBefore(meta: string, log: string, ms: string): Promise<number>;
 }
 
 /**
@@ -236,10 +229,6 @@ export class RedisTransport extends SingleLogTransport {
     );
   }
 
-  /**
-   * The page after `after` from the log itself. Clients resuming from the same place at the
-   * same time share one read: a storm of them costs one command, not one each.
-   */
   /** The writer fails fast while disconnected instead of queueing; the reader just waits. */
   private connect(role: string, enableOfflineQueue: boolean): ScriptedRedis {
     return openRedis(
@@ -256,24 +245,44 @@ export class RedisTransport extends SingleLogTransport {
     ) as ScriptedRedis;
   }
 
-  /** Finds the epoch and where to read from; a new epoch resets every subscriber. */
-  private async sync(): Promise<void> {
-    const [epoch, top] = await withDeadline(
-      this.readerCommands.track(this.reader.sseBusSync(this.keys.meta, this.keys.log, newEpoch())),
+  /**
+   * Finds the epoch and where to read from. False when the log lost what was read from it (a new
+   * epoch, or entries gone): every subscriber is reset.
+   */
+  private async sync(): Promise<boolean> {
+    const [epoch, top, hole] = await withDeadline(
+      this.readerCommands.track(
+        this.reader.sseBusSync(this.keys.meta, this.keys.log, newEpoch(), formatStreamId(this.top)),
+      ),
       this.options.commandTimeoutMs,
       'Redis',
     );
-    if (epoch === this.epoch) return;
-    const firstSync = this.epoch === '';
-    this.epoch = epoch;
-    if (firstSync) {
-      this.top = parseStreamId(top);
-      return;
+    const logTop = parseStreamId(top);
+    if (this.epoch === '') {
+      this.epoch = epoch;
+      this.top = logTop;
+      return true;
     }
-    // Every entry of the new log was written after the loss: none has been read yet.
-    this.logger.warn(`The log was lost (new epoch ${epoch}): subscribers are reset`);
-    this.top = START;
-    this.subject.next({ kind: 'reset', id: this.position(), position: START, reason: 'lost' });
+    if (epoch !== this.epoch) {
+      // Every entry of the new log was written after the loss: none has been read yet.
+      this.epoch = epoch;
+      this.lost(`The log was lost (new epoch ${epoch})`, START);
+    } else if (comparePositions(logTop, this.top) < 0) {
+      this.lost('The log lost its last entries', logTop);
+    } else if (hole === 1) {
+      // What was written since is still to be read.
+      this.lost('The log lost entries and was written to since', this.top);
+    } else {
+      return true;
+    }
+    return false;
+  }
+
+  /** Messages read from the log are no longer in it (a Redis failover, a restart losing writes). */
+  private lost(why: string, position: StreamPosition): void {
+    this.logger.warn(`${why}: subscribers are reset`);
+    this.top = position;
+    this.subject.next({ kind: 'reset', id: this.position(), position, reason: 'lost' });
   }
 
   private async read(): Promise<void> {
@@ -281,10 +290,8 @@ export class RedisTransport extends SingleLogTransport {
     while (!this.closed) {
       try {
         if (!synced) {
-          const epoch = this.epoch;
-          await this.sync();
           // What it reads next follows what it read last only if the log lost nothing after it.
-          if (epoch !== this.epoch || !(await this.logHoldsAfterTop())) {
+          if (!(await this.sync()) || !(await this.logHoldsAfterTop())) {
             this.recent.restart(this.epoch, this.top);
           }
           synced = true;

@@ -14,28 +14,15 @@ import { channelsOf } from '../shards.js';
 import { formatVector } from '../vector-cursor.js';
 import { delay, withDeadline } from './deadline.js';
 import { HISTORY_PAGE_SIZE } from './history-page-size.js';
-import {
-  type HistoryReply,
-  type LogEntry,
-  type LogPage,
-  logHistory,
-  toLogPage,
-} from './log-history.js';
+import { type LogEntry, type LogPage, logHistory, toLogPage } from './log-history.js';
 import type { RedisClient } from './redis-connection.js';
+import type { LogScripts } from './redis.scripts.js';
 import type { SocketBytes } from '../../metrics/socket-bytes.js';
 import type { RedisWatchdog } from './redis-watchdog.js';
 import { SharedReads } from './shared-reads.js';
 
 /** The commands of the Redis Cluster client that a shard reader sends. */
-export interface ShardCommands {
-  sseBusSync(
-    meta: string,
-    log: string,
-    epoch: string,
-    given: string,
-  ): Promise<[string, string, 0 | 1]>;
-  sseBusHistory(meta: string, log: string, ...args: string[]): Promise<HistoryReply>;
-  sseBusTrimBefore(meta: string, log: string, ms: string): Promise<number>;
+export interface ShardCommands extends LogScripts {
   call(...args: string[]): Promise<unknown>;
 }
 
