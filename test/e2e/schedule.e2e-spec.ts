@@ -1,4 +1,4 @@
-import { createHook } from 'node:async_hooks';
+import { AsyncResource, createHook } from 'node:async_hooks';
 import { setImmediate } from 'node:timers/promises';
 import { Injectable, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -11,20 +11,26 @@ import { startApp } from '../support/test-app.js';
 
 /**
  * The timers (`setTimeout`'s and `setInterval`'s alike) `run` created that are still pending when
- * it is done, and keep the process alive. Counting `process.getActiveResourcesInfo()` before and
- * after would see others' come and go: Node's HTTP server keeps an unref'd one for its Date
- * header cache.
+ * it is done, and keep the process alive. What `run` created is what descends from the async
+ * resource it runs in: counting every timer created meanwhile would also count those of whatever
+ * a test file run before it in this worker left running. Counting
+ * `process.getActiveResourcesInfo()` before and after would see others' come and go too: Node's
+ * HTTP server keeps an unref'd one for its Date header cache.
  */
 async function timersLeftBy(run: () => Promise<void>): Promise<number> {
+  const scope = new AsyncResource('timersLeftBy');
+  const ours = new Set([scope.asyncId()]);
   const pending = new Map<number, NodeJS.Timeout>();
   const hook = createHook({
-    init: (id, type, _, resource) => {
+    init: (id, type, trigger, resource) => {
+      if (!ours.has(trigger)) return;
+      ours.add(id);
       if (type === 'Timeout') pending.set(id, resource as NodeJS.Timeout);
     },
     destroy: (id) => pending.delete(id),
   }).enable();
   try {
-    await run();
+    await scope.runInAsyncScope(run);
     // Destroy hooks of cleared timers are emitted on the next turn.
     await setImmediate();
   } finally {
