@@ -17,18 +17,18 @@ export class SseFrame {
   private chunked: Buffer | undefined;
   private headLength = 0;
 
-  /** `encoded`: the event's bytes, when they are not to be encoded from `fields`. */
+  /** `parts`: the event's bytes, in pieces, when they are not to be encoded from `fields`. */
   constructor(
     readonly fields: SseFields,
-    private readonly encoded?: Buffer,
+    private readonly parts?: readonly Buffer[],
   ) {}
 
   /**
    * `body`'s event with an id of its own: for a stream whose ids are its own, the rest of the
-   * event is encoded once however many streams carry it.
+   * event is encoded once however many streams carry it, and copied once into this frame.
    */
   static withId(body: SseFrame, id: string): SseFrame {
-    return new SseFrame({}, Buffer.concat([Buffer.from(`id: ${oneLine(id)}\n`), body.bytes]));
+    return new SseFrame({}, [Buffer.from(`id: ${oneLine(id)}\n`), body.bytes]);
   }
 
   /** The encoded event: a view into `chunk`, so that a frame holds its bytes once. */
@@ -39,10 +39,11 @@ export class SseFrame {
 
   get chunk(): Buffer {
     if (!this.chunked) {
-      const text = this.encoded ?? Buffer.from(encodeSseFields(this.fields));
-      const head = `${text.length.toString(16)}\r\n`;
+      const parts = this.parts ?? [Buffer.from(encodeSseFields(this.fields))];
+      const length = parts.reduce((sum, part) => sum + part.length, 0);
+      const head = Buffer.from(`${length.toString(16)}\r\n`);
       this.headLength = head.length;
-      this.chunked = Buffer.concat([Buffer.from(head), text, CRLF]);
+      this.chunked = Buffer.concat([head, ...parts, CRLF], head.length + length + CRLF.length);
     }
     return this.chunked;
   }

@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import { clientChannel, shardOf } from '../../src/bus/shards.js';
 import { BusMetrics } from '../../src/metrics/bus-metrics.js';
+import { busConnections } from '../support/client-list.js';
 import {
   type ClusterNode,
   type RedisCluster,
@@ -177,12 +178,11 @@ describe.each([
       await apps[1].bus.publish({ since: true }, { clientId: `other-${other}` });
       await ask(node, (redis) => redis.xdel(key, lost));
       // The shard's readers take their subscriptions again, and check the log on the way.
-      const readers = ((await ask(node, (redis) => redis.call('CLIENT', 'LIST'))) as string)
-        .split('\n')
-        .filter((line) => line.includes(` name=sse-bus:shard-${shard} `))
-        .map((line) => /^id=(\d+)/.exec(line)![1]);
+      const readers = await ask(node, (redis) => busConnections(redis, `shard-${shard}`));
       expect(readers.length).toBeGreaterThan(0);
-      for (const id of readers) await ask(node, (redis) => redis.call('CLIENT', 'KILL', 'ID', id));
+      for (const { id } of readers) {
+        await ask(node, (redis) => redis.call('CLIENT', 'KILL', 'ID', id));
+      }
       const reset = await ann.waitForEvent((event) => event.event === 'reset', 'the reset');
       expect(reset.data).toBe('{"reason":"lost"}');
       await apps[1].bus.publish({ after: true }, { clientId: 'ann' });

@@ -1,4 +1,5 @@
 import { Redis } from 'ioredis';
+import { busConnections } from '../support/client-list.js';
 import { getPresence } from '../support/presence.js';
 import { type RedisServer, startRedis } from '../support/redis-server.js';
 import { RawSseClient } from '../support/sse-client.js';
@@ -49,11 +50,7 @@ describe('presence upkeep with Redis', () => {
       `${STREAMS} clients in presence`,
       WAIT_MS,
     );
-    const presence = /name=sse-bus:presence\b/;
-    const line = String(await admin.client('LIST'))
-      .split('\n')
-      .find((each) => presence.test(each))!;
-    const address = /\baddr=(\S+)/.exec(line)![1];
+    const [{ addr: address }] = await busConnections(admin, 'presence');
 
     // Commands the presence connection sends, and refreshes (one ZADD of its expiry each).
     let sent = 0;

@@ -1,4 +1,5 @@
 import { Redis } from 'ioredis';
+import { busConnections } from '../support/client-list.js';
 import { type RedisServer, startRedis } from '../support/redis-server.js';
 import { startService } from '../support/service-process.js';
 import { RawSseClient } from '../support/sse-client.js';
@@ -139,8 +140,8 @@ describe('a log that lost what was read from it', () => {
       await client.waitForEvent((event) => event.data === '{"lost":true}', 'the message');
       const [[lost]] = await admin.xrevrange('{holed}:log', '+', '-', 'COUNT', 1);
       await admin.xdel('{holed}:log', lost);
-      const reader = /^id=(\d+) .* name=sse-bus:reader /m.exec(String(await admin.client('LIST')))!;
-      await admin.call('CLIENT', 'KILL', 'ID', reader[1]);
+      const [reader] = await busConnections(admin, 'reader');
+      await admin.call('CLIENT', 'KILL', 'ID', reader.id);
       const reset = await client.waitForEvent((event) => event.event === 'reset', 'the reset');
       expect(reset.data).toBe('{"reason":"lost"}');
       await app.bus.publish({ after: true }, { clientId: 'ann' });

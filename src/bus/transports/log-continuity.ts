@@ -14,3 +14,19 @@ export async function holdsEverythingAfter(
   const [oldest] = await redis.xrange(log, '-', '+', 'COUNT', 1);
   return oldest !== undefined && comparePositions(parseStreamId(oldest[0]), position) <= 0;
 }
+
+/**
+ * Where a reader goes on from when the log no longer holds `given`, the last entry it read from
+ * it (a failover before that entry reached the replica, a restart that lost writes); undefined
+ * when it still does. `top` and `hole` are what `SYNC_SCRIPT` answered for `given`.
+ */
+export function afterLoss(
+  given: StreamPosition,
+  top: StreamPosition,
+  hole: 0 | 1,
+): StreamPosition | undefined {
+  // The log ends before it: from its end.
+  if (comparePositions(top, given) < 0) return top;
+  // It was written to since: what follows is still to be read.
+  return hole === 1 ? given : undefined;
+}

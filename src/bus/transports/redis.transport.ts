@@ -13,7 +13,6 @@ import {
   type Cursor,
   type StreamPosition,
   START,
-  comparePositions,
   formatCursor,
   formatStreamId,
   newEpoch,
@@ -24,7 +23,7 @@ import { DeadlineExceeded, delay, withDeadline } from './deadline.js';
 import { HISTORY_PAGE_SIZE } from './history-page-size.js';
 import { appendUntil } from './append-until.js';
 import { InFlight } from './in-flight.js';
-import { holdsEverythingAfter } from './log-continuity.js';
+import { afterLoss, holdsEverythingAfter } from './log-continuity.js';
 import { type LogEntry, type LogPage, logHistory, toLogPage } from './log-history.js';
 import { PublishBatch } from './publish-batch.js';
 import { closeRedis, openRedis } from './redis-connection.js';
@@ -267,15 +266,11 @@ export class RedisTransport extends SingleLogTransport {
       // Every entry of the new log was written after the loss: none has been read yet.
       this.epoch = epoch;
       this.lost(`The log was lost (new epoch ${epoch})`, START);
-    } else if (comparePositions(logTop, this.top) < 0) {
-      this.lost('The log lost its last entries', logTop);
-    } else if (hole === 1) {
-      // What was written since is still to be read.
-      this.lost('The log lost entries and was written to since', this.top);
-    } else {
-      return true;
+      return false;
     }
-    return false;
+    const from = afterLoss(this.top, logTop, hole);
+    if (from) this.lost('The log lost entries read from it', from);
+    return !from;
   }
 
   /** Messages read from the log are no longer in it (a Redis failover, a restart losing writes). */

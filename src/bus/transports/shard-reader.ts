@@ -14,6 +14,7 @@ import { channelsOf } from '../shards.js';
 import { formatVector } from '../vector-cursor.js';
 import { delay, withDeadline } from './deadline.js';
 import { HISTORY_PAGE_SIZE } from './history-page-size.js';
+import { afterLoss } from './log-continuity.js';
 import { type LogEntry, type LogPage, logHistory, toLogPage } from './log-history.js';
 import type { RedisClient } from './redis-connection.js';
 import type { LogScripts } from './redis.scripts.js';
@@ -197,11 +198,7 @@ export class ShardReader {
     this.turns = new Map();
     const connection = await this.connect();
     const channels = [...this.wanted.keys()];
-    await withDeadline(
-      connection.ssubscribe(...[ANCHOR, ...channels].map((channel) => this.options.tag + channel)),
-      this.options.commandTimeoutMs,
-      'SSUBSCRIBE',
-    );
+    await this.ssubscribe(connection, [ANCHOR, ...channels]);
     await this.fill();
     if (connection.status !== 'ready') throw new Error('Connection to Redis lost');
     this.subscribed = new Set(channels.filter((channel) => this.wanted.has(channel)));
@@ -271,12 +268,10 @@ export class ShardReader {
       this.epoch = epoch;
       this.options.epochChanged();
       this.reset('lost', START);
-    } else if (comparePositions(top, this.top) < 0) {
-      // Messages given out are no longer in the log: a failover lost them.
-      this.reset('lost', top);
-    } else if (hole === 1) {
-      // The same, and the log has been written to since: what follows is still to be read.
-      this.reset('lost', this.top);
+    } else {
+      // Messages given out that are no longer in the log: a failover lost them.
+      const from = afterLoss(this.top, top, hole);
+      if (from) this.reset('lost', from);
     }
     try {
       for await (const page of this.history(this.top)) {
@@ -341,11 +336,7 @@ export class ShardReader {
 
   private subscribe(connection: Redis, channels: readonly string[]): void {
     const turns = channels.map((channel) => this.turn(channel));
-    withDeadline(
-      connection.ssubscribe(...channels.map((channel) => this.options.tag + channel)),
-      this.options.commandTimeoutMs,
-      'SSUBSCRIBE',
-    ).then(
+    this.ssubscribe(connection, channels).then(
       () => {
         if (connection !== this.connection) return;
         channels.forEach((channel, i) => {
@@ -355,6 +346,16 @@ export class ShardReader {
       },
       // Unanswered or refused: taking the subscription again, on a new connection, takes these.
       () => connection.disconnect(),
+    );
+  }
+
+  /** Subscribes `connection` to the shard's `channels`; rejects if Redis does not answer in time. */
+  private ssubscribe(connection: Redis, channels: readonly string[]): Promise<unknown> {
+    const { tag, commandTimeoutMs } = this.options;
+    return withDeadline(
+      connection.ssubscribe(...channels.map((channel) => tag + channel)),
+      commandTimeoutMs,
+      'SSUBSCRIBE',
     );
   }
 
