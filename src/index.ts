@@ -2,20 +2,19 @@ export { SseBusModule } from './sse-bus.module.js';
 export type { SseBusModuleExtras } from './sse-bus.module-definition.js';
 export type { SseBusMetricsOptions } from './metrics/metrics.options.js';
 // The health indicator is `sse-bus/health`: it needs @nestjs/terminus, which apps may not have.
-export { MessageBus, type StreamOptions } from './bus/message-bus.js';
-export type { StreamRequest } from './sse/stream-request.js';
+export { MessageBus } from './message-bus.js';
+export type { StreamOptions } from './sse/own-sse-streams.js';
+export type { StreamRequest } from './http/platform.js';
 export { Presence } from './presence/presence.js';
 export type { ClientPresence, PresenceCount } from './presence/presence-store.js';
 export type { PublishOptions } from './bus/message-validation.js';
 export type { Audience, BusEvent, BusMessage, BusReset, ResetReason } from './bus/bus-event.js';
 export type { TransportHealth } from './bus/bus-transport.js';
-export {
-  BusUnavailableError,
-  InvalidMessageError,
-  InvalidQueryError,
-  MessageTooLargeError,
-  SseBusError,
-} from './bus/errors/index.js';
+export { SseBusError } from './errors/sse-bus.error.js';
+export { BusUnavailableError } from './errors/bus-unavailable.error.js';
+export { InvalidMessageError } from './errors/invalid-message.error.js';
+export { InvalidQueryError } from './errors/invalid-query.error.js';
+export { MessageTooLargeError } from './errors/message-too-large.error.js';
 export type { SseBusOptions, ResolvedSseBusOptions } from './config/sse-bus.options.js';
 // forRoot() and forRootAsync() throw it for a wrong option: an app meets it at start-up.
 export { ConfigError } from './config/config.error.js';

@@ -25,14 +25,14 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyRequest } from 'fastify';
 import { NEVER, type Observable } from 'rxjs';
-import type * as EnvConfig from '../../dist/config/env.config.js';
+import type * as EnvConfig from '../../dist/service/env.config.js';
 import type * as Library from '../../dist/index.js';
 import { importBuilt } from '../lib/paths.js';
 import { clientIdOf } from './common.js';
 
 const { MessageBus, SseBusModule } = (await importBuilt('index.js')) as typeof Library;
 // The service's own reading of the environment, which the library does not export.
-const { loadEnvConfig } = (await importBuilt('config/env.config.js')) as typeof EnvConfig;
+const { loadEnvConfig } = (await importBuilt('service/env.config.js')) as typeof EnvConfig;
 type Bus = Library.MessageBus;
 
 /** The client id of the request's token, or 401 (the same check as `GET /sse/msg`'s guard). */

@@ -1,8 +1,8 @@
-import type * as Shards from '../../dist/bus/shards.js';
+import type * as Shards from '../../dist/bus/channels.js';
 import { importBuilt } from '../lib/paths.js';
 
 // The library's own channel → shard mapping, so that the simulation spreads as the bus does.
-const { clientChannel, shardOf } = (await importBuilt('bus/shards.js')) as typeof Shards;
+const { clientChannel, shardOf } = (await importBuilt('bus/channels.js')) as typeof Shards;
 
 export interface Spread {
   /** Busiest instance's targeted messages over the mean. */

@@ -2,28 +2,18 @@
  * Delivers `messages` broadcasts to `streams` streams of `GET /sse/msg` on the embedded bus, with
  * the module's own parts loaded from a build (`dist`), and nothing else: what `frame-cost.ts`
  * counts the instructions of. `node deliver.js <dist> <streams> <messages>`
+ *
+ * A build is taken as it is laid out: with a registry that opens streams on the bus's feeds
+ * (`sse/stream-registry.js`), or, in builds from before it, a stream that takes its place from
+ * the transport itself.
  */
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 const [dist, streamCount, messageCount] = process.argv.slice(2);
 const load = (path: string) => import(pathToFileURL(join(dist, path)).href);
 
-const { MemoryTransport } = await load('bus/transports/memory.transport.js');
-const { ClientRouter } = await load('bus/client-router.js');
-const { BusMetrics } = await load('metrics/bus-metrics.js');
-const { BusStream } = await load('sse/bus-stream.js');
-const { FRAMES } = await load('sse/event-frames.js');
-
-const transport = new MemoryTransport(1_000, 64 * 1024 * 1024);
-const router = new ClientRouter(transport.events$, new BusMetrics());
-const host = {
-  draining: false,
-  closingRetryMs: () => 0,
-  failed: () => undefined,
-  slow: () => undefined,
-  released: () => undefined,
-};
 let bytes = 0;
 const sink = {
   write: (frame: { chunk: Buffer }) => {
@@ -33,17 +23,45 @@ const sink = {
   end: () => undefined,
   whenWritable: () => undefined,
 };
-for (let i = 0; i < Number(streamCount); i++) {
-  const stream = new BusStream(host, FRAMES, sink, { clientId: `c${i}`, topics: null });
-  if (typeof stream.open === 'function') {
-    // A build where a stream takes its place in the bus from the transport.
+const host = {
+  draining: false,
+  retryMs: 1_000,
+  closingRetryMs: () => 0,
+  failed: () => undefined,
+  slow: () => undefined,
+  released: () => undefined,
+};
+
+let publish: (data: string) => Promise<unknown>;
+if (existsSync(join(dist, 'sse/stream-registry.js'))) {
+  const { MemoryTransport } = await load('bus/transports/memory.transport.js');
+  const { ClientRouter } = await load('bus/client-router.js');
+  const { BusCounters } = await load('bus/bus-counters.js');
+  const { StreamFeeds } = await load('bus/stream-feed.js');
+  const { BusStream } = await load('sse/bus-stream.js');
+  const { FRAME_ENCODING } = await load('sse/frame-encoding.js');
+  const transport = new MemoryTransport(1_000, 64 * 1024 * 1024);
+  const counters = new BusCounters();
+  const feeds = new StreamFeeds(transport, new ClientRouter(transport.events$, counters), counters);
+  for (let i = 0; i < Number(streamCount); i++) {
+    const stream = new BusStream(host, FRAME_ENCODING, sink, { clientId: `c${i}`, topics: null });
+    feeds.feed(stream, undefined, stream).subscribe(stream);
+  }
+  publish = (data) => transport.publish({ to: null, topics: null, event: undefined, data });
+} else {
+  const { MemoryTransport } = await load('bus/transports/memory.transport.js');
+  const { ClientRouter } = await load('bus/client-router.js');
+  const { BusMetrics } = await load('metrics/bus-metrics.js');
+  const { BusStream } = await load('sse/bus-stream.js');
+  const { FRAMES } = await load('sse/event-frames.js');
+  const transport = new MemoryTransport(1_000, 64 * 1024 * 1024);
+  const router = new ClientRouter(transport.events$, new BusMetrics());
+  for (let i = 0; i < Number(streamCount); i++) {
+    const stream = new BusStream(host, FRAMES, sink, { clientId: `c${i}`, topics: null });
     stream.open(transport.cursor(stream, undefined));
     stream.start(router.view(stream), 1_000, false, undefined);
-  } else {
-    stream.start(router.view(stream), 1_000, transport.position(), false, undefined);
   }
+  publish = (data) => transport.publish({ to: null, topics: null, event: undefined, data });
 }
-for (let n = 0; n < Number(messageCount); n++) {
-  await transport.publish({ to: null, topics: null, event: undefined, data: `{"n":${n}}` });
-}
+for (let n = 0; n < Number(messageCount); n++) await publish(`{"n":${n}}`);
 console.log(`bytes=${bytes}`);

@@ -27,8 +27,8 @@ export interface SystemSpec {
 export const SYSTEMS: Record<SystemId, SystemSpec> = {
   'sse-bus': {
     label: 'sse-bus',
-    script: () => join(ROOT, 'dist/main.js'),
-    describe: 'this project: NestJS 12 + Fastify, `node dist/main.js`',
+    script: () => join(ROOT, 'dist/service/main.js'),
+    describe: 'this project: NestJS 12 + Fastify, `node dist/service/main.js`',
   },
   'sse-bus-own': {
     label: 'sse-bus own @Sse()',

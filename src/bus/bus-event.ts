@@ -1,12 +1,14 @@
-import type { StreamPosition } from './cursor.js';
-import { designatedShard } from './shards.js';
+import type { LogPosition } from './log-position.js';
 
 /** A published message as every instance sees it. `data` is the JSON text, serialized once. */
 export interface BusMessage {
   readonly kind: 'message';
-  /** The event id: `<epoch>.<ms>-<seq>`, the same on every instance. */
+  /**
+   * The event id: `<epoch>.<ms>-<seq>` on a log with one order, the same on every instance; on a
+   * sharded log, the copy's place on its shard (each stream gives it an id of its own).
+   */
   readonly id: string;
-  readonly position: StreamPosition;
+  readonly position: LogPosition;
   /** Client ids it is addressed to; `null` for everyone. */
   readonly to: readonly string[] | null;
   /** Topics it is published on; `null` for none. */
@@ -17,7 +19,7 @@ export interface BusMessage {
   readonly shard?: number;
   /**
    * On a sharded log, set when the message was written to more than one shard: how many shards
-   * the log has. A stream takes one copy of it (see `isVisibleTo`).
+   * the log has. A stream takes one copy of it (see `designatedShard`).
    */
   readonly spread?: number;
 }
@@ -29,7 +31,7 @@ export interface BusMessage {
 export interface BusReset {
   readonly kind: 'reset';
   readonly id: string;
-  readonly position: StreamPosition;
+  readonly position: LogPosition;
   readonly reason: ResetReason;
   /** On a sharded log, the shard that lost its history; absent: all of them. */
   readonly shard?: number;
@@ -43,31 +45,4 @@ export type BusEvent = BusMessage | BusReset;
 export interface Audience {
   readonly clientId: string;
   readonly topics: ReadonlySet<string> | null;
-}
-
-/**
- * Whether a stream of `audience` gets `event`. A message on topics reaches the streams
- * subscribed to one of them (and with client ids, only theirs); one without reaches every stream
- * (or those of its client ids).
- */
-export function isVisibleTo(event: BusEvent, audience: Audience): boolean {
-  if (event.kind === 'reset') return true;
-  if (event.to !== null && !event.to.includes(audience.clientId)) return false;
-  return reaches(event, audience);
-}
-
-/**
- * Whether `message`, addressed to everyone or to `audience`'s client among others, reaches a
- * stream of `audience`: it is on none of its topics or on one of them, and (on a sharded log) it
- * is the copy that stream takes.
- */
-export function reaches(message: BusMessage, audience: Audience): boolean {
-  const { topics } = audience;
-  if (message.topics !== null && (topics === null || !message.topics.some((t) => topics.has(t)))) {
-    return false;
-  }
-  return (
-    message.spread === undefined ||
-    message.shard === designatedShard(message, audience, message.spread)
-  );
 }

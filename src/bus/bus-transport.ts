@@ -1,7 +1,7 @@
 import type { Observable } from 'rxjs';
 import type { Audience, BusEvent, BusMessage, ResetReason } from './bus-event.js';
-import { type Cursor, parseCursor } from './cursor.js';
-import { LogCursor, type StreamCursor } from './stream-cursor.js';
+import { type LogEventId, parseEventId } from './event-id.js';
+import { LogLease, type StreamLease } from './stream-lease.js';
 
 /** A message on its way to the log: `data` is already JSON text. */
 export interface OutgoingMessage {
@@ -20,6 +20,9 @@ export interface TransportHealth {
   readonly detail?: string;
 }
 
+/** Messages per page of history: bounds the memory one resuming client can take at once. */
+export const HISTORY_PAGE_SIZE = 500;
+
 /** The history cannot give every message after a cursor; the client has to start over. */
 export class HistoryGap extends Error {
   constructor(readonly reason: ResetReason) {
@@ -32,7 +35,10 @@ export class HistoryGap extends Error {
  * a publish, a hot stream of events and a history to resume from.
  */
 export abstract class BusTransport {
-  /** Every event of the bus as this process reads it: hot, shared, in log order. */
+  /**
+   * Every event of the bus as this process reads it: hot and shared; in log order, which on a
+   * sharded log holds per shard.
+   */
   abstract readonly events$: Observable<BusEvent>;
 
   /**
@@ -42,17 +48,17 @@ export abstract class BusTransport {
   abstract position(audience?: Audience): string;
 
   /**
-   * The place of a new stream of `audience`: at `lastEventId` when it is an id of this bus, else
-   * at `position(audience)`. The stream closes it when it ends.
+   * What a new stream of `audience` holds in the bus: its place, at `lastEventId` when that is an
+   * id of this bus, else at `position(audience)`, and what it listens on.
    */
-  abstract cursor(audience: Audience, lastEventId: string | undefined): StreamCursor;
+  abstract lease(audience: Audience, lastEventId: string | undefined): StreamLease;
 
   /** Appends a message to the log; resolves to its id once the log has it. */
   abstract publish(message: OutgoingMessage, timeoutMs: number): Promise<string>;
 
   /**
-   * The messages after `lastEventId` that `audience` may see (or more: the caller filters), in
-   * log order, a page at a time. Throws `HistoryGap` when it cannot give all of them: never a
+   * The messages after `lastEventId` that `audience` may see (or more: the caller filters), a
+   * page at a time, in log order (shard after shard on a sharded log). Throws `HistoryGap` when it cannot give all of them: never a
    * partial history passed off as complete.
    */
   abstract replay(lastEventId: string, audience: Audience): AsyncIterable<readonly BusMessage[]>;
@@ -74,8 +80,8 @@ export abstract class BusTransport {
 export abstract class SingleLogTransport extends BusTransport {
   private lastPosition = '';
 
-  /** The messages after `cursor`, oldest first, a page at a time (see `replay`). */
-  abstract history(cursor: Cursor): AsyncIterable<readonly BusMessage[]>;
+  /** The messages after `after`, oldest first, a page at a time (see `replay`). */
+  abstract history(after: LogEventId): AsyncIterable<readonly BusMessage[]>;
 
   /** Where the log is now: every audience sees the same ids. */
   protected abstract logPosition(): string;
@@ -87,13 +93,13 @@ export abstract class SingleLogTransport extends BusTransport {
     return this.lastPosition;
   }
 
-  cursor(_audience: Audience, lastEventId: string | undefined): StreamCursor {
-    return new LogCursor(lastEventId && parseCursor(lastEventId) ? lastEventId : this.position());
+  lease(_audience: Audience, lastEventId: string | undefined): StreamLease {
+    return new LogLease(lastEventId && parseEventId(lastEventId) ? lastEventId : this.position());
   }
 
   replay(lastEventId: string): AsyncIterable<readonly BusMessage[]> {
-    const cursor = parseCursor(lastEventId);
-    if (!cursor) throw new HistoryGap('malformed');
-    return this.history(cursor);
+    const after = parseEventId(lastEventId);
+    if (!after) throw new HistoryGap('malformed');
+    return this.history(after);
   }
 }

@@ -1,6 +1,7 @@
 import { Observable, type Subscriber, type Subscription, type Unsubscribable } from 'rxjs';
-import type { BusMetrics } from '../metrics/bus-metrics.js';
-import { type Audience, type BusEvent, type BusMessage, reaches } from './bus-event.js';
+import type { BusCounters } from './bus-counters.js';
+import type { Audience, BusEvent, BusMessage } from './bus-event.js';
+import { reaches } from './visibility.js';
 
 type Route = Subscriber<BusEvent>;
 /**
@@ -32,7 +33,7 @@ export class ClientRouter {
 
   constructor(
     private readonly source: Observable<BusEvent>,
-    private readonly metrics: BusMetrics,
+    private readonly counters: BusCounters,
   ) {}
 
   /** How many streams are open. */
@@ -85,7 +86,7 @@ export class ClientRouter {
     return routes === undefined ? 0 : routes instanceof Set ? routes.size : 1;
   }
 
-  /** Open streams per client, and per topic and client: the whole of this instance's presence. */
+  /** The audience of every open stream: the whole of this instance's presence. */
   *audiences(): Iterable<Audience> {
     yield* this.everyone.values();
   }
@@ -104,12 +105,12 @@ export class ClientRouter {
     if (event.kind === 'reset' || (event.to === null && event.topics === null)) {
       const reached = this.everyone.size;
       for (const route of this.everyone.keys()) route.next(event);
-      this.metrics.framesDelivered += reached;
-      if (event.kind === 'reset') this.metrics.resets[event.reason] += reached;
+      this.counters.framesDelivered += reached;
+      if (event.kind === 'reset') this.counters.resets[event.reason] += reached;
     } else if (event.to !== null) {
-      this.metrics.framesDelivered += this.toClients(event, event.to);
+      this.counters.framesDelivered += this.toClients(event, event.to);
     } else {
-      this.metrics.framesDelivered += this.toTopics(event, event.topics!);
+      this.counters.framesDelivered += this.toTopics(event, event.topics!);
     }
   }
 

@@ -5,10 +5,10 @@ import {
   type OnApplicationBootstrap,
 } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
+import { SSE_BUS_OPTIONS } from '../config/sse-bus.constants.js';
 import type { ResolvedSseBusOptions } from '../config/sse-bus.options.js';
 import { IntervalJob } from '../schedule/interval-job.js';
 import { BusTransport } from './bus-transport.js';
-import { SSE_BUS_OPTIONS } from './sse-bus.constants.js';
 
 /**
  * How often the history is trimmed by age: a quarter of the age, so a message outlives it by a

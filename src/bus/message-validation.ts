@@ -1,5 +1,5 @@
-import { InvalidMessageError } from './errors/invalid-message.error.js';
-import { MessageTooLargeError } from './errors/message-too-large.error.js';
+import { InvalidMessageError } from '../errors/invalid-message.error.js';
+import { MessageTooLargeError } from '../errors/message-too-large.error.js';
 import type { OutgoingMessage } from './bus-transport.js';
 import { checkTopics } from './topics.js';
 

@@ -1,33 +1,38 @@
 import { Observable } from 'rxjs';
-import type { BusMetrics } from '../metrics/bus-metrics.js';
-import { type Audience, type BusEvent, type BusReset, isVisibleTo } from './bus-event.js';
+import { BusUnavailableError } from '../errors/bus-unavailable.error.js';
+import type { BusCounters } from './bus-counters.js';
+import type { Audience, BusEvent, BusReset } from './bus-event.js';
 import { type BusTransport, HistoryGap } from './bus-transport.js';
-import { START } from './cursor.js';
-import { BusUnavailableError } from './errors/bus-unavailable.error.js';
-import type { StreamCursor } from './stream-cursor.js';
+import { START } from './log-position.js';
+import type { StreamLease } from './stream-lease.js';
+import { isVisibleTo } from './visibility.js';
+
+/** A reader that can tell when it has read enough of what was written to it. */
+export interface Pacer {
+  /** Undefined while it keeps up; otherwise settles once it has read enough (or left). */
+  whenWritable(): Promise<void> | undefined;
+}
 
 /** Live events held back during one replay: a client that cannot catch up is let go to retry. */
 const MAX_HELD_BACK = 10_000;
 
 /**
  * A stream's events from `lastEventId` on: first those it missed that it may see, from the
- * history, then live ones, each exactly once and in order. Live events that arrive during the
- * replay are held back and released after it, minus those the stream has by then (`cursor`,
- * which its client's id starts and each event it is sent moves on). A cursor the history cannot
- * serve gives one `reset`, carrying the position live events continue from.
- *
- * @param pace called after each replayed message; when it returns a promise, the replay waits
- * for it, so history reaches a slow reader at the pace it reads.
- * @param metrics counts the messages replayed and the resets.
+ * history, then live ones, each exactly once and in order (on a sharded log, shard after shard,
+ * and in order within each). Live events that arrive during the replay are held back and released
+ * after it, minus those the stream has by then (its `lease`, which its client's id starts and
+ * each event it is sent moves on). A cursor the history cannot serve gives one `reset`, carrying
+ * the position live events continue from. After each replayed message the replay waits for the
+ * stream's `pacer`, so history reaches a slow reader at the pace it reads.
  */
 export function resume(
   live$: Observable<BusEvent>,
   transport: BusTransport,
   audience: Audience,
   lastEventId: string,
-  cursor: StreamCursor,
-  pace: () => Promise<void> | undefined,
-  metrics: BusMetrics,
+  lease: StreamLease,
+  pacer: Pacer,
+  counters: BusCounters,
 ): Observable<BusEvent> {
   return new Observable<BusEvent>((subscriber) => {
     const start = transport.position(audience);
@@ -38,7 +43,7 @@ export function resume(
     const caughtUp = new Set<number | undefined>();
     const forward = (event: BusEvent) => {
       if (event.kind === 'message' && !caughtUp.has(event.shard)) {
-        if (cursor.has(event)) return;
+        if (lease.has(event)) return;
         caughtUp.add(event.shard);
       }
       subscriber.next(event);
@@ -60,10 +65,10 @@ export function resume(
       for await (const page of transport.replay(lastEventId, audience)) {
         if (subscriber.closed) return;
         for (const message of page) {
-          if (!isVisibleTo(message, audience) || cursor.has(message)) continue;
+          if (!isVisibleTo(message, audience) || lease.has(message)) continue;
           subscriber.next(message);
-          metrics.framesReplayed++;
-          const backedUp = pace();
+          counters.framesReplayed++;
+          const backedUp = pacer.whenWritable();
           if (backedUp) await backedUp;
           if (subscriber.closed) return;
         }
@@ -74,7 +79,7 @@ export function resume(
         if (!(err instanceof HistoryGap)) throw err;
         // The cursor means nothing here: every live event from the reset's position on goes out.
         subscriber.next(resetAt(start, err));
-        metrics.resets[err.reason]++;
+        counters.resets[err.reason]++;
       })
       .then(
         () => {

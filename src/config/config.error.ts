@@ -1,4 +1,11 @@
-/** A configuration value is missing or wrong; the message names it and says what it expects. */
+/** A configuration value is missing or wrong: `option` names it, `problem` says what it expects. */
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
+
+  constructor(
+    readonly option: string,
+    readonly problem: string,
+  ) {
+    super(`${option}: ${problem}`);
+  }
 }

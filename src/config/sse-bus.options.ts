@@ -1,6 +1,8 @@
-import { MAX_SHARDS } from '../bus/shards.js';
-import { clusterNodes } from '../bus/transports/redis-connection.js';
 import { ConfigError } from './config.error.js';
+import { isRedisUrl } from './redis-url.js';
+
+/** Shards a sharded log has, at most: a stream's id holds a position for each it reads. */
+export const MAX_SHARDS = 8;
 
 /** How `SseBusModule` behaves. Every field is optional; the defaults suit one instance. */
 export interface SseBusOptions {
@@ -60,12 +62,8 @@ export interface SseBusOptions {
   maxConnections?: number;
   /** Largest `data`, in bytes of JSON. @default 64 KiB */
   maxMessageBytes?: number;
-  /** Longest a shutdown may take. @default 10000 */
-  shutdownMs?: number;
   /** Spread of the `retry:` sent to streams ended by a shutdown or turned away. @default 5000 */
   reconnectJitterMs?: number;
-  /** Origins allowed by CORS. Empty: CORS off. @default [] */
-  corsOrigins?: string[];
 }
 
 /** Options with no default: unset means off. */
@@ -74,71 +72,81 @@ type Optional = 'redisUrl' | 'jwtSecret' | 'publishToken' | 'historyMaxAgeMs';
 export type ResolvedSseBusOptions = Required<Omit<SseBusOptions, Optional>> &
   Pick<SseBusOptions, Optional>;
 
-type Numeric = {
+export type NumericOption = {
   [K in keyof SseBusOptions]-?: NonNullable<SseBusOptions[K]> extends number ? K : never;
 }[keyof SseBusOptions];
 
 interface NumericSpec {
-  readonly env: string;
   readonly default: number | undefined;
   readonly min: number;
   readonly max?: number;
 }
 
-/** Each numeric option: its environment variable, default and smallest value. */
-export const NUMERIC_OPTIONS: Record<Numeric, NumericSpec> = {
-  redisShards: { env: 'SSE_REDIS_SHARDS', default: 8, min: 1, max: MAX_SHARDS },
-  redisWaitReplicas: { env: 'SSE_REDIS_WAIT_REPLICAS', default: 0, min: 0 },
-  heartbeatMs: { env: 'SSE_HEARTBEAT_MS', default: 15_000, min: 10 },
-  retryMs: { env: 'SSE_RETRY_MS', default: 3_000, min: 0 },
-  historyMaxLength: { env: 'SSE_HISTORY_MAXLEN', default: 10_000, min: 1 },
-  historyMaxBytes: { env: 'SSE_HISTORY_MAX_BYTES', default: 64 * 1024 * 1024, min: 1024 },
-  historyMaxAgeMs: { env: 'SSE_HISTORY_MAX_AGE_MS', default: undefined, min: 10 },
-  presenceTtlMs: { env: 'SSE_PRESENCE_TTL_MS', default: 30_000, min: 30 },
-  publishTimeoutMs: { env: 'SSE_PUBLISH_TIMEOUT_MS', default: 5_000, min: 1 },
-  maxBufferedBytes: { env: 'SSE_MAX_BUFFERED_BYTES', default: 1024 * 1024, min: 1024 },
-  maxConnections: { env: 'SSE_MAX_CONNECTIONS', default: 10_000, min: 1 },
-  maxMessageBytes: { env: 'SSE_MAX_MESSAGE_BYTES', default: 64 * 1024, min: 1 },
-  shutdownMs: { env: 'SSE_SHUTDOWN_MS', default: 10_000, min: 1 },
-  reconnectJitterMs: { env: 'SSE_RECONNECT_JITTER_MS', default: 5_000, min: 0 },
+/** Each numeric option: its default and the range it must be in. */
+export const NUMERIC_OPTIONS: Record<NumericOption, NumericSpec> = {
+  redisShards: { default: 8, min: 1, max: MAX_SHARDS },
+  redisWaitReplicas: { default: 0, min: 0 },
+  heartbeatMs: { default: 15_000, min: 10 },
+  retryMs: { default: 3_000, min: 0 },
+  historyMaxLength: { default: 10_000, min: 1 },
+  historyMaxBytes: { default: 64 * 1024 * 1024, min: 1024 },
+  historyMaxAgeMs: { default: undefined, min: 10 },
+  presenceTtlMs: { default: 30_000, min: 30 },
+  publishTimeoutMs: { default: 5_000, min: 1 },
+  maxBufferedBytes: { default: 1024 * 1024, min: 1024 },
+  maxConnections: { default: 10_000, min: 1 },
+  maxMessageBytes: { default: 64 * 1024, min: 1 },
+  reconnectJitterMs: { default: 5_000, min: 0 },
 };
 
+/** What a numeric option must be, in words: `a whole number from 1 to 8`. */
+export function wholeNumberIn({ min, max }: { min: number; max?: number }): string {
+  return `a whole number ${max === undefined ? `>= ${min}` : `from ${min} to ${max}`}`;
+}
+
+/** What each string option must look like, and the words that say so. */
+const STRING_OPTIONS = {
+  redisUrl: [
+    (url: string) => isRedisUrl(url),
+    'redis://…, rediss://… or redis-cluster://host:port,host:port,…',
+  ],
+  // Hash tags and key names: nothing that could end or open one.
+  redisKeyPrefix: [(text: string) => /^[\w.:-]{1,64}$/.test(text), '1 to 64 of [A-Za-z0-9_.:-]'],
+  jwtSecret: [() => true, 'a non-empty string'],
+  jwtCookie: [(text: string) => /^[\w!#$%&'*+.^`|~-]+$/.test(text), 'a cookie name'],
+  jwtTopicsClaim: [
+    (text: string) => /^[\x21-\x7e]{1,256}$/.test(text),
+    'a claim name (printable, no spaces)',
+  ],
+  publishToken: [() => true, 'a non-empty string'],
+} as const satisfies Record<string, readonly [(text: string) => boolean, string]>;
+
 /**
- * Applies the defaults and checks every value; a wrong one throws a `ConfigError` naming it, by
- * its option name or, with `names: 'env'`, by its environment variable.
+ * Applies the defaults and checks every value; a wrong one throws a `ConfigError` naming the
+ * option and what it expects.
  */
-export function resolveSseBusOptions(
-  options: SseBusOptions = {},
-  names: 'option' | 'env' = 'option',
-): ResolvedSseBusOptions {
-  const name = (key: Numeric) => (names === 'env' ? NUMERIC_OPTIONS[key].env : key);
-  const numbers = {} as Record<Numeric, number>;
-  for (const [key, spec] of Object.entries(NUMERIC_OPTIONS) as [Numeric, NumericSpec][]) {
+export function resolveSseBusOptions(options: SseBusOptions = {}): ResolvedSseBusOptions {
+  const numbers = {} as Record<NumericOption, number>;
+  for (const [key, spec] of Object.entries(NUMERIC_OPTIONS) as [NumericOption, NumericSpec][]) {
     const value = options[key] ?? spec.default;
     if (value === undefined) continue;
-    const max = spec.max ?? Number.MAX_SAFE_INTEGER;
-    if (!Number.isSafeInteger(value) || value < spec.min || value > max) {
-      const range = spec.max === undefined ? `>= ${spec.min}` : `from ${spec.min} to ${max}`;
-      throw new ConfigError(`${name(key)}: expected a whole number ${range}, got ${String(value)}`);
+    if (!Number.isSafeInteger(value) || value < spec.min || value > (spec.max ?? Infinity)) {
+      throw new ConfigError(key, `expected ${wholeNumberIn(spec)}, got ${String(value)}`);
     }
     numbers[key] = value;
   }
   // A replay pauses at half the buffer: one message must fit in the other half.
   if (numbers.maxBufferedBytes < 2 * numbers.maxMessageBytes) {
     throw new ConfigError(
-      `${name('maxBufferedBytes')}: expected at least twice ${name('maxMessageBytes')}, got ${numbers.maxBufferedBytes}`,
+      'maxBufferedBytes',
+      `expected at least twice maxMessageBytes (${numbers.maxMessageBytes}), got ${numbers.maxBufferedBytes}`,
     );
   }
-  for (const key of ['redisUrl', 'jwtSecret', 'publishToken', 'jwtTopicsClaim'] as const) {
-    const value = options[key];
-    if (value !== undefined && (typeof value !== 'string' || value === '')) {
-      throw new ConfigError(`${key}: expected a non-empty string or nothing`);
+  for (const [key, [valid, expected]] of Object.entries(STRING_OPTIONS)) {
+    const value: unknown = options[key as keyof typeof STRING_OPTIONS];
+    if (value !== undefined && (typeof value !== 'string' || value === '' || !valid(value))) {
+      throw new ConfigError(key, `expected ${expected}, got ${JSON.stringify(value)}`);
     }
-  }
-  if (options.redisUrl !== undefined && !isRedisUrl(options.redisUrl)) {
-    throw new ConfigError(
-      `redisUrl: expected redis://…, rediss://… or redis-cluster://host:port,…, got ${options.redisUrl}`,
-    );
   }
   return {
     ...numbers,
@@ -148,11 +156,5 @@ export function resolveSseBusOptions(
     jwtCookie: options.jwtCookie ?? 'sse_token',
     jwtTopicsClaim: options.jwtTopicsClaim ?? 'topics',
     publishToken: options.publishToken,
-    corsOrigins: options.corsOrigins ?? [],
   };
-}
-
-/** Whether `url` is a Redis URL the bus takes: one node, or a cluster's nodes. */
-export function isRedisUrl(url: string): boolean {
-  return /^rediss?:\/\/[^\s]+$/.test(url) || clusterNodes(url) !== undefined;
 }

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { type HealthIndicatorResult, HealthIndicatorService } from '@nestjs/terminus';
-import { MessageBus } from '../bus/message-bus.js';
+import { MessageBus } from '../message-bus.js';
 
 /**
  * The bus as a `@nestjs/terminus` health indicator: up while this instance reads the log and can

@@ -1,7 +1,16 @@
 import { Controller, Get, Header, UseGuards } from '@nestjs/common';
 import { prometheusContentType } from 'prom-client';
+import { BearerTokenGuard } from '../auth/bearer-token.guard.js';
 import { MetricsService } from './metrics.service.js';
-import { MetricsTokenGuard } from './metrics-token.guard.js';
+import { SSE_BUS_METRICS_OPTIONS, type SseBusMetricsOptions } from './metrics.options.js';
+
+/** The metrics token's guard: without a token configured, scrapes are open. */
+const MetricsTokenGuard = BearerTokenGuard(
+  SSE_BUS_METRICS_OPTIONS,
+  (options: SseBusMetricsOptions) => options.token,
+  'open',
+  'metrics',
+);
 
 @Controller('metrics')
 export class MetricsController {

@@ -1,15 +1,17 @@
-import { Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { Gauge, Histogram, Registry } from 'prom-client';
 import type { Subscription } from 'rxjs';
+import { BusCounters } from '../bus/bus-counters.js';
 import { BusTransport } from '../bus/bus-transport.js';
-import { SseStreamService } from '../sse/sse-stream.service.js';
-import { BusMetrics } from './bus-metrics.js';
+import { StreamRegistry } from '../sse/stream-registry.js';
 import { processMetrics } from './process-metrics.js';
+import { PUBLISH_SECONDS } from './publish-seconds.js';
 import { scrapedCounter, scrapedCounterBy } from './scraped-counter.js';
 
 /**
  * The metrics of one app, in a registry of its own: Node's default metrics, and the bus's under
- * `sse_bus_`, read from `BusMetrics` when scraped.
+ * `sse_bus_`, read when scraped from what the bus (`BusCounters`) and the streams
+ * (`StreamRegistry`) count.
  */
 @Injectable()
 export class MetricsService implements OnModuleInit, OnModuleDestroy {
@@ -19,8 +21,9 @@ export class MetricsService implements OnModuleInit, OnModuleDestroy {
 
   constructor(
     private readonly transport: BusTransport,
-    streams: SseStreamService,
-    metrics: BusMetrics,
+    streams: StreamRegistry,
+    counters: BusCounters,
+    @Inject(PUBLISH_SECONDS) publishSeconds: Histogram,
   ) {
     const registry = new Registry();
     new Gauge({
@@ -28,68 +31,68 @@ export class MetricsService implements OnModuleInit, OnModuleDestroy {
       help: 'Streams open on this instance.',
       registers: [registry],
       collect() {
-        this.set(streams.openStreams);
+        this.set(streams.size);
       },
     });
     scrapedCounter(
       registry,
       'sse_bus_streams_opened_total',
       'Streams opened.',
-      () => metrics.streamsOpened,
+      () => streams.opened,
     );
     scrapedCounterBy(
       registry,
       'sse_bus_streams_closed_total',
       'Streams ended, by why: client (left), slow (cut off), expired (token), shutdown, error.',
       'reason',
-      metrics.streamsClosed,
+      streams.closed,
     );
     scrapedCounterBy(
       registry,
       'sse_bus_streams_turned_away_total',
-      'Streams refused, by why: full (SSE_MAX_CONNECTIONS) or shutdown.',
+      'Streams refused, by why: full (maxConnections) or shutdown.',
       'reason',
-      metrics.streamsTurnedAway,
+      streams.turnedAway,
     );
     scrapedCounterBy(
       registry,
       'sse_bus_messages_published_total',
       'Messages published from this instance, by kind: broadcast, client or topic.',
       'kind',
-      metrics.messagesPublished,
+      counters.messagesPublished,
     );
     scrapedCounter(
       registry,
       'sse_bus_frames_delivered_total',
       'Live events handed to streams (one per stream an event reached).',
-      () => metrics.framesDelivered,
+      () => counters.framesDelivered,
     );
     scrapedCounter(
       registry,
       'sse_bus_frames_replayed_total',
       'Messages replayed from the history to resuming streams.',
-      () => metrics.framesReplayed,
+      () => counters.framesReplayed,
     );
     scrapedCounterBy(
       registry,
       'sse_bus_resets_total',
       'Reset events sent to streams, by why the history could not serve them.',
       'reason',
-      metrics.resets,
+      counters.resets,
     );
     scrapedCounter(
       registry,
       'sse_bus_redis_reconnects_total',
       'Connections to Redis established again after one was lost or replaced.',
-      () => metrics.redisReconnects,
+      () => counters.redisReconnects,
     );
     scrapedCounter(
       registry,
       'sse_bus_redis_read_bytes_total',
       "Bytes read from Redis by the connections that receive the log's live messages.",
-      () => metrics.redisBytesRead.total,
+      () => counters.redisBytesRead.total,
     );
-    registry.registerMetric(metrics.publishSeconds);
+    registry.registerMetric(publishSeconds);
     this.lagSeconds = new Histogram({
       name: 'sse_bus_lag_seconds',
       help: 'Time from a message being published (on any instance) to this instance reading it.',

@@ -2,8 +2,8 @@ import type { DynamicModule } from '@nestjs/common';
 import { ConfigError } from '../config/config.error.js';
 import { MetricsController } from './metrics.controller.js';
 import { MetricsService } from './metrics.service.js';
-import { MetricsTokenGuard } from './metrics-token.guard.js';
 import { SSE_BUS_METRICS_OPTIONS, type SseBusMetricsOptions } from './metrics.options.js';
+import { PUBLISH_SECONDS, publishSecondsHistogram } from './publish-seconds.js';
 
 /** `definition`, serving `GET /metrics` as `metrics` says. */
 export function withMetrics(
@@ -12,7 +12,7 @@ export function withMetrics(
 ): DynamicModule {
   const options = metrics === true ? {} : metrics;
   if (options.token !== undefined && (typeof options.token !== 'string' || options.token === '')) {
-    throw new ConfigError('metrics.token: expected a non-empty string or nothing');
+    throw new ConfigError('metrics.token', 'expected a non-empty string or nothing');
   }
   return {
     ...definition,
@@ -20,8 +20,8 @@ export function withMetrics(
     providers: [
       ...(definition.providers ?? []),
       { provide: SSE_BUS_METRICS_OPTIONS, useValue: options },
+      { provide: PUBLISH_SECONDS, useFactory: publishSecondsHistogram },
       MetricsService,
-      MetricsTokenGuard,
     ],
   };
 }

@@ -1,14 +1,6 @@
-import {
-  BadRequestException,
-  Controller,
-  Get,
-  Query,
-  ServiceUnavailableException,
-  UseGuards,
-} from '@nestjs/common';
+import { Controller, Get, Query, UseFilters, UseGuards } from '@nestjs/common';
 import { PublishTokenGuard } from '../auth/publish-token.guard.js';
-import { BusUnavailableError } from '../bus/errors/bus-unavailable.error.js';
-import { InvalidQueryError } from '../bus/errors/invalid-query.error.js';
+import { BusErrorFilter } from '../http/bus-error.filter.js';
 import { Presence } from './presence.js';
 import type { ClientPresence, PresenceCount } from './presence-store.js';
 import { parsePresenceQuery } from './presence-query.js';
@@ -17,6 +9,7 @@ import { parsePresenceQuery } from './presence-query.js';
 const MAX_LISTED = 1000;
 
 @Controller('sse')
+@UseFilters(BusErrorFilter)
 export class PresenceController {
   constructor(private readonly presence: Presence) {}
 
@@ -31,14 +24,8 @@ export class PresenceController {
     @Query() query: unknown,
   ): Promise<PresenceCount | ClientPresence | { clients: string[] }> {
     const { clientId, topic } = parsePresenceQuery(query);
-    try {
-      if (clientId !== undefined) return await this.presence.client(clientId);
-      if (topic !== undefined) return { clients: await this.presence.clientsOn(topic, MAX_LISTED) };
-      return await this.presence.count();
-    } catch (err) {
-      if (err instanceof InvalidQueryError) throw new BadRequestException(err.message);
-      if (err instanceof BusUnavailableError) throw new ServiceUnavailableException(err.message);
-      throw err;
-    }
+    if (clientId !== undefined) return this.presence.client(clientId);
+    if (topic !== undefined) return { clients: await this.presence.clientsOn(topic, MAX_LISTED) };
+    return this.presence.count();
   }
 }

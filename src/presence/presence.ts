@@ -1,5 +1,5 @@
 import { Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-import { InvalidQueryError } from '../bus/errors/invalid-query.error.js';
+import { InvalidQueryError } from '../errors/invalid-query.error.js';
 import { clientIdProblem } from '../bus/message-validation.js';
 import { topicProblem } from '../bus/topics.js';
 import { type ClientPresence, type PresenceCount, PresenceStore } from './presence-store.js';

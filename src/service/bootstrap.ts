@@ -2,10 +2,10 @@ import { Logger as NestLogger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger } from 'nestjs-pino';
-import type { ServiceConfig } from '../config/env.config.js';
-import { requestId } from '../logging/request-id.js';
-import { createServiceLogger } from '../logging/service-logger.js';
 import { closeOnSignals } from './close-on-signals.js';
+import type { ServiceConfig } from './env.config.js';
+import { requestId } from './logging/request-id.js';
+import { createServiceLogger } from './logging/service-logger.js';
 import { ServiceModule } from './service.module.js';
 
 /** Starts the service as `config` says, on Fastify, and runs it until a signal closes it. */
@@ -17,10 +17,10 @@ export async function bootstrap(config: ServiceConfig): Promise<void> {
     { bufferLogs: true, abortOnError: false },
   );
   app.useLogger(app.get(Logger));
-  const { corsOrigins, shutdownMs, redisUrl } = config.options;
+  const { corsOrigins, shutdownMs } = config;
   if (corsOrigins.length > 0) {
     app.enableCors({
-      origin: corsOrigins,
+      origin: [...corsOrigins],
       credentials: true,
       methods: ['GET', 'POST'],
       allowedHeaders: ['Authorization', 'Content-Type', 'Last-Event-ID'],
@@ -29,6 +29,6 @@ export async function bootstrap(config: ServiceConfig): Promise<void> {
   closeOnSignals(app, shutdownMs);
   await app.listen(config.port, config.host);
   new NestLogger('sse-bus').log(
-    `Listening on ${await app.getUrl()} (${redisUrl ? 'Redis' : 'embedded bus'})`,
+    `Listening on ${await app.getUrl()} (${config.options.redisUrl ? 'Redis' : 'embedded bus'})`,
   );
 }

@@ -2,12 +2,12 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { LoggerModule } from 'nestjs-pino';
 import type { Logger } from 'pino';
-import type { ServiceConfig } from '../config/env.config.js';
 import { SseBusHealthIndicator } from '../health/sse-bus.health.js';
-import { loggerModuleParams } from '../logging/logger-module.params.js';
 import { SseBusModule } from '../sse-bus.module.js';
 import { DemoModule } from './demo/demo.module.js';
+import type { ServiceConfig } from './env.config.js';
 import { HealthController } from './health.controller.js';
+import { loggerModuleParams } from './logging/logger-module.params.js';
 
 /**
  * The runnable service: the bus, with health checks, metrics, one logger for everything, and the

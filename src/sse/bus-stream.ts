@@ -1,29 +1,30 @@
-import {
-  type Observable,
-  Subscriber,
-  Subscription,
-  type TeardownLogic,
-  type Unsubscribable,
-} from 'rxjs';
-import type { Audience, BusEvent } from '../bus/bus-event.js';
-import type { StreamCursor } from '../bus/stream-cursor.js';
-import type { CloseReason } from '../metrics/bus-metrics.js';
+import type { Audience } from '../bus/bus-event.js';
+import type { Pacer } from '../bus/resume.js';
+import type { FeedEvent } from '../bus/stream-feed.js';
+import type { StreamLease } from '../bus/stream-lease.js';
+import { LeanSubscriber } from './rxjs-subclasses.js';
 import type { StreamEncoding } from './stream-encoding.js';
 
+/**
+ * Why a stream ended: its client left, or was too slow and cut off, its token expired, the
+ * instance shut down, or the bus failed it.
+ */
+export type CloseReason = 'client' | 'slow' | 'expired' | 'shutdown' | 'error';
+
 /** Where a stream's items go: its client's response. */
-export interface StreamSink<T> {
+export interface StreamSink<T> extends Pacer {
   /** Returns false when this cut the client off for not reading what waits for it. */
   write(item: T): boolean | void;
   /** Ends the response; `closing`: the instance is shutting down. */
   end(closing: boolean): void;
-  /** Undefined while the client keeps up; otherwise settles once it has read enough (or left). */
-  whenWritable(): Promise<void> | undefined;
 }
 
-/** What a stream needs from the service that opens it. */
+/** What a stream needs from the registry that opens it. */
 export interface StreamHost {
   /** Whether the instance is shutting down. */
   readonly draining: boolean;
+  /** The `retry` a stream opens with. */
+  readonly retryMs: number;
   /** The `retry` of a stream that ends: spread, so that clients ended together come back apart. */
   closingRetryMs(): number;
   /** The stream ended on an error of the bus (it never reaches the client as an `error` event). */
@@ -39,21 +40,18 @@ function expire(stream: BusStream<unknown>): void {
 }
 
 /**
- * One open stream: `retry` and `connected`, then what its client may see from the bus, the
- * heartbeats the service gives it, and a last `retry` when it ends. It subscribes to the bus as
- * an RxJS `Subscriber` of its own and holds everything in its fields: it lives as long as its
- * connection, so each closure, wrapper subscriber and finalizer array that the usual operators
- * would hold for it is paid for by every open connection.
+ * One open stream, subscribed to its feed from the bus: `retry` and `connected` once the feed
+ * starts, then what its client may see, each event with its id on the stream, the heartbeats the
+ * registry gives it, and a last `retry` when it ends. It is its own audience and pacer, and holds
+ * everything in its fields (see `LeanSubscriber`).
  */
-export class BusStream<T> extends Subscriber<BusEvent> implements Audience {
+export class BusStream<T> extends LeanSubscriber<FeedEvent> implements Audience, Pacer {
   readonly clientId: string;
   readonly topics: ReadonlySet<string> | null;
-  /** Where the client is in the bus, which gives each event its id; set by `open`. */
-  private cursor: StreamCursor | undefined;
+  /** What the stream holds in the bus, which gives each event its id; from the feed's start. */
+  private lease: StreamLease | undefined;
   /** Why the stream ended, when it was not its client that left. */
   closeReason: CloseReason = 'client';
-  /** The bus's teardown, usually the only one: kept here, where RxJS would allocate an array. */
-  private teardown: (() => void) | Unsubscribable | undefined;
   private expiry: NodeJS.Timeout | undefined;
 
   constructor(
@@ -67,29 +65,9 @@ export class BusStream<T> extends Subscriber<BusEvent> implements Audience {
     this.topics = audience.topics;
   }
 
-  /** Takes the stream's place in the bus, which it closes when it ends. */
-  open(cursor: StreamCursor): void {
-    this.cursor = cursor;
-  }
-
-  /**
-   * Sends the opening, then subscribes to `events$`. The cursor's id is where the stream starts
-   * (the client's own Last-Event-ID when it `resumes`): it must be read in the same turn, so that
-   * nothing comes in between. The stream ends by itself at `expiresAt` (epoch ms), when its
-   * token expires.
-   */
-  start(
-    events$: Observable<BusEvent>,
-    retryMs: number,
-    resumes: boolean,
-    expiresAt: number | undefined,
-  ): void {
-    const startId = this.cursor!.id;
-    for (const item of this.encoding.opening(retryMs, this.clientId, startId, resumes)) {
-      this.send(item);
-    }
-    events$.subscribe(this);
-    const expiresIn = expiresAt === undefined ? Infinity : expiresAt - Date.now();
+  /** Ends the stream by itself at `expiresAt` (epoch ms), when its client's token expires. */
+  expireAt(expiresAt: number): void {
+    const expiresIn = expiresAt - Date.now();
     // The longest delay setTimeout takes; a longer one would fire at once.
     if (expiresIn < 2 ** 31 - 1 && !this.closed) {
       this.expiry = setTimeout(expire, Math.max(0, expiresIn), this);
@@ -105,7 +83,7 @@ export class BusStream<T> extends Subscriber<BusEvent> implements Audience {
   end(reason: CloseReason): void {
     if (this.closed) return;
     this.closeReason = reason;
-    this.send(this.encoding.closing(this.host.closingRetryMs(), this.cursor?.id ?? ''));
+    this.send(this.encoding.closing(this.host.closingRetryMs(), this.lease?.id ?? ''));
     this.sink.end(this.host.draining);
     this.unsubscribe();
   }
@@ -114,40 +92,37 @@ export class BusStream<T> extends Subscriber<BusEvent> implements Audience {
     return this.sink.whenWritable();
   }
 
-  override add(teardown: TeardownLogic): void {
-    // A Subscription keeps a link back to its parent: RxJS's own bookkeeping, left to RxJS.
-    if (teardown && !(teardown instanceof Subscription) && !this.teardown && !this.closed) {
-      this.teardown = teardown;
-    } else {
-      super.add(teardown);
+  protected receive(event: FeedEvent): void {
+    if (event.kind !== 'start') {
+      this.send(this.encoding.event(event, this.lease!.advance(event)));
+      return;
+    }
+    this.lease = event.lease;
+    const { retryMs } = this.host;
+    for (const item of this.encoding.opening(
+      retryMs,
+      this.clientId,
+      event.lease.id,
+      event.resumes,
+    )) {
+      this.send(item);
     }
   }
 
-  /** Lets go of the bus and of everything else the stream holds; the response is left as it is. */
-  override unsubscribe(): void {
-    if (this.closed) return;
-    super.unsubscribe();
-    const teardown = this.teardown;
-    this.teardown = undefined;
-    if (typeof teardown === 'function') teardown();
-    else teardown?.unsubscribe();
-    clearTimeout(this.expiry);
-    this.cursor?.close();
-    this.host.released(this);
-  }
-
-  protected override _next(event: BusEvent): void {
-    this.send(this.encoding.event(event, this.cursor!.advance(event)));
-  }
-
-  protected override _error(err: Error): void {
+  protected fail(err: Error): void {
     this.host.failed(this, err);
     this.end('error');
   }
 
   /** The bus completes only when the instance shuts down. */
-  protected override _complete(): void {
+  protected finish(): void {
     this.end('shutdown');
+  }
+
+  /** Lets go of everything the stream holds; the response is left as it is. */
+  protected released(): void {
+    clearTimeout(this.expiry);
+    this.host.released(this);
   }
 
   private send(item: T): void {

@@ -1,4 +1,3 @@
-import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import {
   Controller,
   ForbiddenException,
@@ -11,57 +10,57 @@ import {
 import { Client, type ClientIdentity } from '../auth/client-identity.js';
 import { ClientIdentityGuard } from '../auth/client-identity.guard.js';
 import { grants } from '../bus/topics.js';
-import { SseStreamService } from './sse-stream.service.js';
-import { type StreamRequest, lastEventIdOf, queryTopics, rawRequest } from './stream-request.js';
-
-/** A Fastify reply, or the response itself under Express. */
-type StreamResponse =
-  ServerResponse | { raw: ServerResponse; hijack(): void; getHeaders(): OutgoingHttpHeaders };
-
-/**
- * Takes the response over from the framework, with the headers set on it so far (CORS, say):
- * the stream writes it from now on.
- */
-function takeOver(reply: StreamResponse): [ServerResponse, OutgoingHttpHeaders] {
-  if (!('raw' in reply)) return [reply, {}];
-  reply.hijack();
-  return [reply.raw, reply.getHeaders()];
-}
+import {
+  type StreamReply,
+  type StreamRequest,
+  rawRequest,
+  rawResponse,
+  takeOver,
+} from '../http/platform.js';
+import { FRAME_ENCODING } from './frame-encoding.js';
+import { ResponseWriter } from './response-writer.js';
+import { StreamRegistry } from './stream-registry.js';
+import { lastEventIdOf, queryTopics } from './stream-request.js';
 
 @Controller('sse')
 export class SseController {
-  constructor(private readonly streams: SseStreamService) {}
+  constructor(private readonly streams: StreamRegistry) {}
 
   /**
    * `GET /sse/msg`: the client's event stream; `?topic=` (repeated) subscribes to topics. The
    * handler takes the response (`@Res()`) rather than returning an Observable to `@Sse()`:
    * Nest's per-request SSE machinery would cost more memory per open connection than
-   * everything else the stream holds (see the README).
+   * everything else the stream holds (see the README). Its frames are bytes built once per
+   * process, written straight to the socket (`ResponseWriter`).
    */
   @Get('msg')
   @UseGuards(ClientIdentityGuard)
   stream(
     @Req() request: StreamRequest,
-    @Res() reply: StreamResponse,
+    @Res() reply: StreamReply,
     @Client() client: ClientIdentity,
   ): void {
     const topics = queryTopics(request);
     const denied = client.topics && topics?.find((topic) => !grants(client.topics!, topic));
     if (denied) throw new ForbiddenException(`The token does not grant topic "${denied}"`);
-    if (!this.streams.admit()) {
-      // Browsers give up for good on any status but 200: they get a stream saying "busy".
-      if (rawRequest(request).headers.accept?.includes('text/event-stream')) {
-        return this.streams.turnAway(...takeOver(reply));
-      }
+    const admission = this.streams.admit(rawRequest(request));
+    if (admission === 'refused') {
       const retryAfter = String(Math.ceil(this.streams.busyRetryMs() / 1000));
-      ('raw' in reply ? reply.raw : reply).setHeader('Retry-After', retryAfter);
+      rawResponse(reply).setHeader('Retry-After', retryAfter);
       throw new ServiceUnavailableException('Too many streams on this instance; retry later');
     }
-    this.streams.open(...takeOver(reply), {
+    const writer = new ResponseWriter(...takeOver(reply), this.streams.maxBufferedBytes);
+    if (admission === 'busy') {
+      if (!writer.bodiless) writer.write(FRAME_ENCODING.busy(this.streams.busyRetryMs(), ''));
+      return writer.end(false);
+    }
+    if (writer.bodiless) return writer.end(false);
+    const stream = this.streams.open(FRAME_ENCODING, writer, {
       clientId: client.clientId,
       topics: topics && new Set(topics),
       lastEventId: lastEventIdOf(request),
       expiresAt: client.expiresAt,
     });
+    stream.add(writer.onClose(() => stream.unsubscribe()));
   }
 }

@@ -22,8 +22,3 @@ export interface StreamEncoding<T> {
   /** The instance is full or closing: come back after `retryMs`. */
   busy(retryMs: number, id: string): T;
 }
-
-/** A random delay from `baseMs` to `baseMs + spreadMs`, so clients do not all return at once. */
-export function jitter(baseMs: number, spreadMs: number): number {
-  return baseMs + Math.floor(Math.random() * (spreadMs + 1));
-}

@@ -1,23 +1,6 @@
-import type { IncomingHttpHeaders } from 'node:http';
-import type { Socket } from 'node:net';
 import { BadRequestException } from '@nestjs/common';
 import { checkTopics } from '../bus/topics.js';
-
-/** What a stream reads of Node's request (HTTP/1 or HTTP/2). */
-export interface RawStreamRequest {
-  readonly headers: IncomingHttpHeaders;
-  readonly httpVersionMajor: number;
-  readonly socket: Socket | null;
-}
-
-/** A stream's request as the handler gets it: Fastify's, or Express's (Node's own, extended). */
-export type StreamRequest = (RawStreamRequest | { readonly raw: RawStreamRequest }) & {
-  readonly query?: unknown;
-};
-
-export function rawRequest(request: StreamRequest): RawStreamRequest {
-  return 'raw' in request ? request.raw : request;
-}
+import { type StreamRequest, rawRequest } from '../http/platform.js';
 
 function queryOf(request: StreamRequest): Record<string, unknown> {
   return (request.query ?? {}) as Record<string, unknown>;

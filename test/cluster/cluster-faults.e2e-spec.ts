@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
-import { clientChannel, shardOf } from '../../src/bus/shards.js';
-import { BusMetrics } from '../../src/metrics/bus-metrics.js';
+import { clientChannel, shardOf } from '../../src/bus/channels.js';
+import { BusCounters } from '../../src/bus/bus-counters.js';
 import { busConnections } from '../support/client-list.js';
 import {
   type ClusterNode,
@@ -145,7 +145,7 @@ describe.each([
             await ask(node, (redis) => redis.info('commandstats')),
           )?.[1] ?? 0,
         );
-      const metrics = apps[0].app.get(BusMetrics);
+      const metrics = apps[0].app.get(BusCounters);
       const reconnects = metrics.redisReconnects;
       const before = await waits();
       replica.signal('SIGSTOP');

@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { BusTransport, HistoryGap } from '../../src/bus/bus-transport.js';
-import { parseCursor } from '../../src/bus/cursor.js';
+import { parseEventId } from '../../src/bus/event-id.js';
 import { type RedisServer, redisNow, startRedis } from '../support/redis-server.js';
 import { RawSseClient } from '../support/sse-client.js';
 import { type TestApp, startApp } from '../support/test-app.js';
@@ -48,10 +48,10 @@ describe('history by age', () => {
     const before = app.bus.position();
     const old = await app.bus.publish('old');
     // The cut goes by the ids' milliseconds, from Redis's clock: the next one must be later.
-    const oldMs = parseCursor(old)!.ms;
+    const oldMs = parseEventId(old)!.ms;
     await waitFor(async () => (await redisNow(admin)) > oldMs, 'the clock to move on');
     const kept = await app.bus.publish('kept');
-    await app.app.get(BusTransport).trimBefore(parseCursor(kept)!.ms);
+    await app.app.get(BusTransport).trimBefore(parseEventId(kept)!.ms);
     expect(await admin.xlen('{age-cut}:log')).toBe(1);
     expect(await resumed(app, before, 3)).toEqual(['reset']);
     // It had the last message cut: it missed nothing.

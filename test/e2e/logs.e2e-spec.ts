@@ -95,7 +95,7 @@ describe('the service logs, as JSON', () => {
   });
 
   it('logs a stream opening and closing at debug, with its client and why it closed, and no frame', () => {
-    const streamLines = lines.filter((line) => line.context === 'SseStreamService');
+    const streamLines = lines.filter((line) => line.context === 'StreamRegistry');
     expect(
       streamLines.map((line) => `${line.level} ${line.msg.replace(/ at .*/, '')}`).sort(),
     ).toEqual([

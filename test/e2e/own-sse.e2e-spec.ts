@@ -3,7 +3,7 @@ import { request } from 'node:http';
 import { connect as connectHttp2 } from 'node:http2';
 import { connect } from 'node:net';
 import { EventSource } from 'eventsource';
-import { SseStreamService } from '../../src/sse/sse-stream.service.js';
+import { StreamRegistry } from '../../src/sse/stream-registry.js';
 import { type RedisServer, startRedis } from '../support/redis-server.js';
 import { RawSseClient } from '../support/sse-client.js';
 import { type Platform, type TestApp, startApp } from '../support/test-app.js';
@@ -163,7 +163,7 @@ describe.each<Platform>(['fastify', 'express'])(
     });
 
     it('cuts off a client that stops reading, while one that reads gets everything', async () => {
-      const streams = a.app.get(SseStreamService);
+      const streams = a.app.get(StreamRegistry);
       const reader = track(ownStream(a.url, 'reader', { topics: ['bulk'] }));
       await reader.waitForEvents(1);
       let cut = false;
@@ -177,15 +177,15 @@ describe.each<Platform>(['fastify', 'express'])(
         'GET /orders/events?topic=bulk HTTP/1.1\r\nHost: x\r\nX-User: stalled\r\nAccept: text/event-stream\r\n\r\n',
       );
       track({ close: () => stalled.destroy() });
-      await waitFor(() => streams.openStreams === 2, 'the stalled stream to open');
+      await waitFor(() => streams.size === 2, 'the stalled stream to open');
       const data = 'x'.repeat(10_000);
       let published = 0;
       // Loopback buffers take a few megabytes before the server's own count starts.
-      while (streams.openStreams === 2 && published < 5_000) {
+      while (streams.size === 2 && published < 5_000) {
         await a.bus.publish(data, { topic: 'bulk' });
         published++;
       }
-      await waitFor(() => streams.openStreams === 1, 'the stalled client to be cut off');
+      await waitFor(() => streams.size === 1, 'the stalled client to be cut off');
       expect(published).toBeLessThan(5_000);
       await reader.waitForEvents(1 + published, 'every message', 30_000);
       expect(reader.ended).toBe(false);
@@ -194,7 +194,7 @@ describe.each<Platform>(['fastify', 'express'])(
 
     it('leaves no subscription, stream, timer or listener behind after 1,000 connect/disconnect cycles', async () => {
       const server = a.app.getHttpServer();
-      const streams = a.app.get(SseStreamService);
+      const streams = a.app.get(StreamRegistry);
       const listeners = () => server.listenerCount('request') + server.listenerCount('connection');
       const timers = () =>
         process.getActiveResourcesInfo().filter((resource) => resource === 'Timeout').length;
@@ -222,7 +222,7 @@ describe.each<Platform>(['fastify', 'express'])(
         await Promise.all(Array.from({ length: 10 }, cycle));
       }
       await waitFor(
-        () => a.bus.subscriberCount === 0 && streams.openStreams === 0,
+        () => a.bus.subscriberCount === 0 && streams.size === 0,
         'every stream to be released',
       );
       await waitFor(async () => (await connections()) <= before.connections, 'sockets closed');

@@ -1,7 +1,8 @@
 import { Redis } from 'ioredis';
 import { BusTransport } from '../../src/bus/bus-transport.js';
-import { parseStreamId } from '../../src/bus/cursor.js';
-import { holdsEverythingAfter } from '../../src/bus/transports/log-continuity.js';
+import { parseEntryId } from '../../src/bus/log-position.js';
+import { RedisLog } from '../../src/bus/transports/redis-log.js';
+import { RedisWatchdog } from '../../src/redis/redis-watchdog.js';
 import { type RedisServer, startRedis } from '../support/redis-server.js';
 import { RawSseClient } from '../support/sse-client.js';
 import { type TestApp, startApp } from '../support/test-app.js';
@@ -141,17 +142,26 @@ describe('history shared by resuming clients (Redis)', () => {
   });
 
   it('tells a log that may have lost entries after a position from one that cannot have', async () => {
-    const log = '{continuity}:log';
+    const log = new RedisLog({
+      writer: { redis: admin as never, commands: new RedisWatchdog(admin, 3000) },
+      hashTag: '{continuity}',
+      maxLength: 100,
+      waitReplicas: 0,
+      commandTimeoutMs: 3000,
+    });
     const ids: string[] = [];
-    for (let i = 0; i < 3; i++) ids.push((await admin.xadd(log, '*', 'i', String(i)))!);
-    const holds = (id: string) => holdsEverythingAfter(admin, log, parseStreamId(id));
+    for (let i = 0; i < 3; i++) ids.push((await admin.xadd(log.key, '*', 'i', String(i)))!);
+    const holds = (id: string) => {
+      log.top = parseEntryId(id);
+      return log.holdsEverythingAfterTop();
+    };
     expect(await holds(ids[0])).toBe(true);
-    await admin.xtrim(log, 'MINID', ids[1]);
+    await admin.xtrim(log.key, 'MINID', ids[1]);
     // Trimming cuts from the oldest: with one at or before it still there, nothing after it went.
     expect(await holds(ids[1])).toBe(true);
     // Its oldest is later: it cannot tell whether entries went in between.
     expect(await holds(ids[0])).toBe(false);
-    await admin.xtrim(log, 'MAXLEN', 0);
+    await admin.xtrim(log.key, 'MAXLEN', 0);
     expect(await holds(ids[2])).toBe(false);
   });
 });

@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { request } from 'node:http';
 import { connect as connectHttp2, constants } from 'node:http2';
 import { connect } from 'node:net';
-import { SseStreamService } from '../../src/sse/sse-stream.service.js';
+import { StreamRegistry } from '../../src/sse/stream-registry.js';
 import { RawSseClient } from '../support/sse-client.js';
 import { type TestApp, startApp } from '../support/test-app.js';
 import { waitFor } from '../support/wait-for.js';
@@ -84,7 +84,7 @@ describe('GET /sse/msg', () => {
     expect(app.bus.subscriberCount).toBe(1);
     client.close();
     await waitFor(() => app.bus.subscriberCount === 0, 'the subscription to be released');
-    expect(app.app.get(SseStreamService).openStreams).toBe(0);
+    expect(app.app.get(StreamRegistry).size).toBe(0);
   });
 
   it('leaves no subscription, stream or listener behind after 1,000 connect/disconnect cycles', async () => {
@@ -103,9 +103,9 @@ describe('GET /sse/msg', () => {
     for (let round = 0; round < 100; round++) {
       await Promise.all(Array.from({ length: 10 }, cycle));
     }
-    const streams = app.app.get(SseStreamService);
+    const streams = app.app.get(StreamRegistry);
     await waitFor(
-      () => app.bus.subscriberCount === 0 && streams.openStreams === 0,
+      () => app.bus.subscriberCount === 0 && streams.size === 0,
       'every stream to be released',
     );
     expect(server.listenerCount('request') + server.listenerCount('connection')).toBe(

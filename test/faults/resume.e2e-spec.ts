@@ -1,4 +1,4 @@
-import { comparePositions } from '../../src/bus/cursor.js';
+import { comparePositions } from '../../src/bus/log-position.js';
 import { type RedisServer, startRedis } from '../support/redis-server.js';
 import type { RawSseClient } from '../support/sse-client.js';
 import { type TestApp, startApp } from '../support/test-app.js';

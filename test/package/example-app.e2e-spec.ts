@@ -84,7 +84,7 @@ describe('the packed library in the example app', () => {
 
   beforeAll(async () => {
     // Packs what `npm test` has just built. Not through `prepack`: a rebuild would empty dist/
-    // while other test files run dist/main.js.
+    // while other test files run dist/service/main.js.
     assertBuildIsFresh();
     work = mkdtempSync(join(tmpdir(), 'sse-bus-package-'));
     const [packed] = JSON.parse(

@@ -4,7 +4,7 @@ import { accepts } from './accepts.js';
 import { freePort } from './free-port.js';
 import { waitFor } from './wait-for.js';
 
-const MAIN = fileURLToPath(new URL('../../dist/main.js', import.meta.url));
+const MAIN = fileURLToPath(new URL('../../dist/service/main.js', import.meta.url));
 
 export interface ServiceProcess {
   readonly url: string;
@@ -16,7 +16,7 @@ export interface ServiceProcess {
 }
 
 /**
- * Runs the service (`node dist/main.js`) as its own process, on a free port unless `env.PORT`
+ * Runs the service (`node dist/service/main.js`) as its own process, on a free port unless `env.PORT`
  * names one (to start an instance again where it was); or `script`, another app that listens on
  * `HOST` and `PORT` too.
  */

@@ -1,7 +1,7 @@
 import { Subject } from 'rxjs';
 import type { BusEvent, BusMessage } from '../../src/index.js';
 import { ClientRouter } from '../../src/bus/client-router.js';
-import { BusMetrics } from '../../src/metrics/bus-metrics.js';
+import { BusCounters } from '../../src/bus/bus-counters.js';
 
 const message = (to: string[] | null, n = 0, topics: string[] | null = null): BusMessage => ({
   kind: 'message',
@@ -21,7 +21,7 @@ const audience = (clientId: string, topics?: string[]) => ({
 describe('ClientRouter', () => {
   it('gives each client broadcasts and its own messages, in order, and counts them', () => {
     const source = new Subject<BusEvent>();
-    const metrics = new BusMetrics();
+    const metrics = new BusCounters();
     const router = new ClientRouter(source, metrics);
     const got: Record<string, number[]> = { a1: [], a2: [], b: [] };
     router.view(audience('a')).subscribe((event) => got.a1.push(event.position.ms));
@@ -38,7 +38,7 @@ describe('ClientRouter', () => {
 
   it('gives a topic message to the streams on that topic only, once, and with client ids to theirs only', () => {
     const source = new Subject<BusEvent>();
-    const metrics = new BusMetrics();
+    const metrics = new BusCounters();
     const router = new ClientRouter(source, metrics);
     const got: Record<string, number[]> = { plain: [], news: [], both: [], sport: [], aNews: [] };
     const on = (name: string, clientId: string, topics?: string[]) =>
@@ -65,7 +65,7 @@ describe('ClientRouter', () => {
 
   it('touches only the addressee: no call per connected client for a targeted message', () => {
     const source = new Subject<BusEvent>();
-    const router = new ClientRouter(source, new BusMetrics());
+    const router = new ClientRouter(source, new BusCounters());
     let calls = 0;
     for (let n = 0; n < 10_000; n++) router.view(audience(`c${n}`)).subscribe(() => calls++);
     source.next(message(['c42']));
@@ -74,7 +74,7 @@ describe('ClientRouter', () => {
 
   it('touches only the subscribers of a topic: no call to 10,000 streams on other topics', () => {
     const source = new Subject<BusEvent>();
-    const router = new ClientRouter(source, new BusMetrics());
+    const router = new ClientRouter(source, new BusCounters());
     let others = 0;
     let mine = 0;
     for (let n = 0; n < 10_000; n++) {
@@ -88,7 +88,7 @@ describe('ClientRouter', () => {
 
   it('subscribes to its source while anyone listens, and releases it with the last one', () => {
     const source = new Subject<BusEvent>();
-    const router = new ClientRouter(source, new BusMetrics());
+    const router = new ClientRouter(source, new BusCounters());
     const one = router.view(audience('a', ['t'])).subscribe();
     const two = router.view(audience('a')).subscribe();
     expect(source.observed).toBe(true);
@@ -103,7 +103,7 @@ describe('ClientRouter', () => {
 
   it('routes to each stream of a client as they come and go', () => {
     const source = new Subject<BusEvent>();
-    const router = new ClientRouter(source, new BusMetrics());
+    const router = new ClientRouter(source, new BusCounters());
     const got: number[][] = [[], [], []];
     const streams = got.map((list) =>
       router.view(audience('a', ['t'])).subscribe((event) => list.push(event.position.ms)),

@@ -1,5 +1,5 @@
 import { ConfigError } from '../../src/index.js';
-import { loadEnvConfig } from '../../src/config/env.config.js';
+import { loadEnvConfig } from '../../src/service/env.config.js';
 
 describe('loadEnvConfig', () => {
   it('has defaults for everything', () => {
@@ -10,6 +10,8 @@ describe('loadEnvConfig', () => {
       logLevel: 'info',
       logFormat: 'json',
       metrics: { token: undefined },
+      corsOrigins: [],
+      shutdownMs: 10000,
     });
     expect(config.options).toMatchObject({
       redisUrl: undefined,
@@ -17,7 +19,6 @@ describe('loadEnvConfig', () => {
       historyMaxLength: 10000,
       maxBufferedBytes: 1024 * 1024,
       maxMessageBytes: 64 * 1024,
-      corsOrigins: [],
       jwtCookie: 'sse_token',
       jwtTopicsClaim: 'topics',
     });
@@ -40,6 +41,7 @@ describe('loadEnvConfig', () => {
       SSE_HISTORY_MAX_AGE_MS: '3600000',
     });
     expect(config.port).toBe(8080);
+    expect(config.corsOrigins).toEqual(['https://a.example', 'http://localhost:5173']);
     expect(config.options).toMatchObject({
       redisUrl: 'redis://r:6379/2',
       heartbeatMs: 500,
@@ -47,7 +49,6 @@ describe('loadEnvConfig', () => {
       publishToken: 'p',
       historyMaxLength: 50,
       historyMaxBytes: 1048576,
-      corsOrigins: ['https://a.example', 'http://localhost:5173'],
       redisKeyPrefix: 'tenant-1',
       jwtTopicsClaim: 'https://example.com/topics',
       presenceTtlMs: 5000,

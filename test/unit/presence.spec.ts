@@ -1,11 +1,11 @@
-import { BusMetrics } from '../../src/metrics/bus-metrics.js';
+import { BusCounters } from '../../src/bus/bus-counters.js';
 import { Subject, type Subscription } from 'rxjs';
 import { type BusEvent, InvalidQueryError, Presence } from '../../src/index.js';
 import { ClientRouter } from '../../src/bus/client-router.js';
 import { MemoryPresenceStore } from '../../src/presence/memory-presence.store.js';
 
 function setup() {
-  const router = new ClientRouter(new Subject<BusEvent>(), new BusMetrics());
+  const router = new ClientRouter(new Subject<BusEvent>(), new BusCounters());
   const presence = new Presence(new MemoryPresenceStore(router));
   const open = (clientId: string, topics?: string[]): Subscription =>
     router.view({ clientId, topics: topics ? new Set(topics) : null }).subscribe();

@@ -1,4 +1,4 @@
-import { DeadlineExceeded } from '../../src/bus/transports/deadline.js';
+import { DeadlineExceeded } from '../../src/redis/deadline.js';
 import { PublishBatch } from '../../src/bus/transports/publish-batch.js';
 
 /** A deadline no test reaches. */

@@ -1,5 +1,6 @@
 import type { BusMessage } from '../../src/bus/bus-event.js';
-import { type StreamPosition, formatCursor } from '../../src/bus/cursor.js';
+import { formatEventId } from '../../src/bus/event-id.js';
+import type { LogPosition } from '../../src/bus/log-position.js';
 import { RecentWindow } from '../../src/bus/transports/recent-window.js';
 
 const EPOCH = 'e1';
@@ -8,7 +9,7 @@ function message(ms: number, seq = 0, data = '"x"'): BusMessage {
   const position = { ms, seq };
   return {
     kind: 'message',
-    id: formatCursor(EPOCH, position),
+    id: formatEventId(EPOCH, position),
     position,
     to: null,
     topics: null,
@@ -17,7 +18,7 @@ function message(ms: number, seq = 0, data = '"x"'): BusMessage {
   };
 }
 
-const at = (position: StreamPosition, epoch = EPOCH) => ({ epoch, ...position });
+const at = (position: LogPosition, epoch = EPOCH) => ({ epoch, ...position });
 const ms = (page: readonly BusMessage[] | undefined) => page?.map((m) => m.position.ms);
 
 /** A window started at 10-0 that has read the messages of ms 11..20. */

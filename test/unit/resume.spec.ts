@@ -1,10 +1,10 @@
 import { lastValueFrom, take, tap, toArray } from 'rxjs';
 import type { BusEvent } from '../../src/index.js';
 import { ClientRouter } from '../../src/bus/client-router.js';
-import { BusMetrics } from '../../src/metrics/bus-metrics.js';
+import { BusCounters } from '../../src/bus/bus-counters.js';
 import { resume } from '../../src/bus/resume.js';
 import { MemoryTransport } from '../../src/bus/transports/memory.transport.js';
-import { parseCursor } from '../../src/bus/cursor.js';
+import { parseEventId } from '../../src/bus/event-id.js';
 import { waitFor } from '../support/wait-for.js';
 
 const message = (data: unknown, to: string[] | null = null, topics: string[] | null = null) => ({
@@ -16,23 +16,23 @@ const message = (data: unknown, to: string[] | null = null, topics: string[] | n
 
 function setup(maxLength = 100, maxBytes = 1024 * 1024) {
   const transport = new MemoryTransport(maxLength, maxBytes);
-  const metrics = new BusMetrics();
+  const metrics = new BusCounters();
   const router = new ClientRouter(transport.events$, metrics);
   const view = (clientId: string, lastEventId: string, count: number, topics?: string[]) => {
     const audience = { clientId, topics: topics ? new Set(topics) : null };
-    // What a stream does with its cursor: each event it is sent moves it on.
-    const cursor = transport.cursor(audience, lastEventId);
+    // What a stream does with its lease: each event it is sent moves it on.
+    const lease = transport.lease(audience, lastEventId);
     return lastValueFrom(
       resume(
         router.view(audience),
         transport,
         audience,
         lastEventId,
-        cursor,
-        () => undefined,
+        lease,
+        { whenWritable: () => undefined },
         metrics,
       ).pipe(
-        tap((event) => cursor.advance(event)),
+        tap((event) => lease.advance(event)),
         take(count),
         toArray(),
       ),
@@ -141,10 +141,10 @@ describe('resume', () => {
     const before = transport.position();
     const old = await transport.publish(message('old'));
     // The age cut goes by the ids' milliseconds: the next message must have a later one.
-    const oldMs = parseCursor(old)!.ms;
+    const oldMs = parseEventId(old)!.ms;
     await waitFor(() => Date.now() > oldMs, 'the clock to move on');
     const kept = await transport.publish(message('kept'));
-    await transport.trimBefore(parseCursor(kept)!.ms);
+    await transport.trimBefore(parseEventId(kept)!.ms);
     expect(summary(await view('a', before, 1))).toEqual(['reset:expired']);
     // It had the last message cut: it missed nothing.
     expect(summary(await view('a', old, 1))).toEqual(['kept']);

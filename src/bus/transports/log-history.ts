@@ -1,12 +1,13 @@
+import { BusUnavailableError } from '../../errors/bus-unavailable.error.js';
 import type { BusMessage } from '../bus-event.js';
-import { HistoryGap } from '../bus-transport.js';
-import { type StreamPosition, comparePositions, formatStreamId, parseStreamId } from '../cursor.js';
-import { BusUnavailableError } from '../errors/bus-unavailable.error.js';
-import { HISTORY_PAGE_SIZE } from './history-page-size.js';
-
-export type LogEntry = [id: string, fields: string[]];
-/** What `HISTORY_SCRIPT` answers. */
-export type HistoryReply = ['gap', 'epoch' | 'lost'] | ['ok', string, string, LogEntry[]];
+import { HISTORY_PAGE_SIZE, HistoryGap } from '../bus-transport.js';
+import {
+  type LogPosition,
+  comparePositions,
+  formatEntryId,
+  parseEntryId,
+} from '../log-position.js';
+import type { HistoryReply, LogEntry } from './redis-log.scripts.js';
 /**
  * A page of a log's history as read from Redis, with its messages parsed once for all who share
  * it: a gap, or the messages and where the log stands (its top, and since when it is whole).
@@ -31,15 +32,15 @@ export function toLogPage(
  * passed off as complete.
  */
 export async function* logHistory(
-  after: StreamPosition,
+  after: LogPosition,
   read: (afterId: string) => Promise<LogPage>,
-  recent: (after: StreamPosition) => readonly BusMessage[] | undefined = () => undefined,
+  recent: (after: LogPosition) => readonly BusMessage[] | undefined = () => undefined,
 ): AsyncIterable<readonly BusMessage[]> {
   for (let first = true; ; first = false) {
     const messages =
       recent(after) ??
       whole(
-        await read(formatStreamId(after)).catch((err: unknown) => {
+        await read(formatEntryId(after)).catch((err: unknown) => {
           throw new BusUnavailableError(`History unavailable: ${(err as Error).message}`);
         }),
         after,
@@ -54,10 +55,10 @@ export async function* logHistory(
 }
 
 /** The page's messages, if it holds all there is after `after`. */
-function whole(page: LogPage, after: StreamPosition, first: boolean): readonly BusMessage[] {
+function whole(page: LogPage, after: LogPosition, first: boolean): readonly BusMessage[] {
   if ('gap' in page) throw new HistoryGap(page.gap);
-  if (first && comparePositions(after, parseStreamId(page.top)) > 0) throw new HistoryGap('ahead');
+  if (first && comparePositions(after, parseEntryId(page.top)) > 0) throw new HistoryGap('ahead');
   // Checked on every page: what was trimmed while the previous one was written is missed too.
-  if (comparePositions(after, parseStreamId(page.since)) < 0) throw new HistoryGap('expired');
+  if (comparePositions(after, parseEntryId(page.since)) < 0) throw new HistoryGap('expired');
   return page.messages;
 }

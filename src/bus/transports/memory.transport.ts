@@ -1,21 +1,14 @@
 import { Subject } from 'rxjs';
 import type { BusEvent, BusMessage } from '../bus-event.js';
 import {
+  HISTORY_PAGE_SIZE,
+  HistoryGap,
   type OutgoingMessage,
   SingleLogTransport,
-  HistoryGap,
   type TransportHealth,
 } from '../bus-transport.js';
-import {
-  type Cursor,
-  type StreamPosition,
-  START,
-  comparePositions,
-  formatCursor,
-  newEpoch,
-} from '../cursor.js';
-import { HISTORY_PAGE_SIZE } from './history-page-size.js';
-import { indexAfter } from './index-after.js';
+import { type LogEventId, formatEventId, newEpoch } from '../event-id.js';
+import { type LogPosition, START, comparePositions, indexAfter } from '../log-position.js';
 
 /**
  * The embedded bus: one process, an in-memory log with the same ids, ordering and resume rules
@@ -27,9 +20,9 @@ export class MemoryTransport extends SingleLogTransport {
   private readonly epoch = newEpoch();
   private readonly log: BusMessage[] = [];
   private logBytes = 0;
-  private top: StreamPosition = START;
+  private top: LogPosition = START;
   /** The last message trimmed off the log: a cursor before it has missed messages. */
-  private trimmedTo: StreamPosition | undefined;
+  private trimmedTo: LogPosition | undefined;
   private readonly slack: number;
 
   constructor(
@@ -41,7 +34,7 @@ export class MemoryTransport extends SingleLogTransport {
   }
 
   protected logPosition(): string {
-    return formatCursor(this.epoch, this.top);
+    return formatEventId(this.epoch, this.top);
   }
 
   async publish(message: OutgoingMessage): Promise<string> {
@@ -49,7 +42,7 @@ export class MemoryTransport extends SingleLogTransport {
     this.top = { ms, seq: ms === this.top.ms ? this.top.seq + 1 : 0 };
     const stored: BusMessage = {
       kind: 'message',
-      id: formatCursor(this.epoch, this.top),
+      id: formatEventId(this.epoch, this.top),
       position: this.top,
       ...message,
     };
@@ -62,13 +55,13 @@ export class MemoryTransport extends SingleLogTransport {
     return stored.id;
   }
 
-  async *history(cursor: Cursor): AsyncIterable<readonly BusMessage[]> {
-    if (cursor.epoch !== this.epoch) throw new HistoryGap('epoch');
-    if (comparePositions(cursor, this.top) > 0) throw new HistoryGap('ahead');
-    if (this.trimmedTo && comparePositions(cursor, this.trimmedTo) < 0) {
+  async *history(after: LogEventId): AsyncIterable<readonly BusMessage[]> {
+    if (after.epoch !== this.epoch) throw new HistoryGap('epoch');
+    if (comparePositions(after, this.top) > 0) throw new HistoryGap('ahead');
+    if (this.trimmedTo && comparePositions(after, this.trimmedTo) < 0) {
       throw new HistoryGap('expired');
     }
-    let index = indexAfter(this.log, cursor);
+    let index = indexAfter(this.log, after);
     while (index < this.log.length) {
       const page = this.log.slice(index, index + HISTORY_PAGE_SIZE);
       const last = page[page.length - 1].position;

@@ -1,4 +1,4 @@
-import { DeadlineExceeded } from './deadline.js';
+import { DeadlineExceeded } from '../../redis/deadline.js';
 
 /** How large one batch may grow before it is sent on its own. */
 export interface BatchLimits<T> {

@@ -1,6 +1,6 @@
 import type { BusMessage } from '../bus-event.js';
-import { type Cursor, type StreamPosition, START, comparePositions } from '../cursor.js';
-import { indexAfter } from './index-after.js';
+import type { LogEventId } from '../event-id.js';
+import { type LogPosition, START, comparePositions, indexAfter } from '../log-position.js';
 
 /**
  * The most recent messages this process's reader has read, so that clients resuming from a
@@ -22,7 +22,7 @@ import { indexAfter } from './index-after.js';
 export class RecentWindow {
   private epoch = '';
   /** Everything after it, up to the last message read, is held. */
-  private base: StreamPosition = START;
+  private base: LogPosition = START;
   /** Held messages from `head` on; the ones before it were dropped and are cleared in batches. */
   private messages: BusMessage[] = [];
   private head = 0;
@@ -42,7 +42,7 @@ export class RecentWindow {
    * Holds nothing, and starts a run at `position` of `epoch`: the reader reads on from there.
    * Called whenever it cannot vouch that the next message it reads follows the last one held.
    */
-  restart(epoch: string, position: StreamPosition): void {
+  restart(epoch: string, position: LogPosition): void {
     this.epoch = epoch;
     this.base = position;
     this.messages = [];
@@ -68,7 +68,7 @@ export class RecentWindow {
    * Up to `limit` messages after `cursor`, oldest first (none: the cursor is up to date), or
    * `undefined` when the window cannot tell.
    */
-  after(cursor: Cursor, limit: number): readonly BusMessage[] | undefined {
+  after(cursor: LogEventId, limit: number): readonly BusMessage[] | undefined {
     if (cursor.epoch !== this.epoch || comparePositions(cursor, this.base) < 0) return undefined;
     const last = this.size > 0 ? this.messages[this.messages.length - 1].position : this.base;
     if (comparePositions(cursor, last) > 0) return undefined;

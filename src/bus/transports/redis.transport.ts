@@ -1,42 +1,23 @@
-import { randomUUID } from 'node:crypto';
 import { Logger } from '@nestjs/common';
-import type { Redis } from 'ioredis';
 import { Subject } from 'rxjs';
-import type { BusMetrics } from '../../metrics/bus-metrics.js';
+import { BusUnavailableError } from '../../errors/bus-unavailable.error.js';
+import { DeadlineExceeded, delay, withDeadline } from '../../redis/deadline.js';
+import type { Redis } from 'ioredis';
+import { closeRedis, openRedis } from '../../redis/redis-connection.js';
+import { RedisWatchdog } from '../../redis/redis-watchdog.js';
+import { type BusCounters, countReconnects } from '../bus-counters.js';
 import type { BusEvent, BusMessage } from '../bus-event.js';
 import {
+  HISTORY_PAGE_SIZE,
   type OutgoingMessage,
   SingleLogTransport,
   type TransportHealth,
 } from '../bus-transport.js';
-import {
-  type Cursor,
-  type StreamPosition,
-  START,
-  formatCursor,
-  formatStreamId,
-  newEpoch,
-  parseStreamId,
-} from '../cursor.js';
-import { BusUnavailableError } from '../errors/bus-unavailable.error.js';
-import { DeadlineExceeded, delay, withDeadline } from './deadline.js';
-import { HISTORY_PAGE_SIZE } from './history-page-size.js';
-import { appendUntil } from './append-until.js';
-import { InFlight } from './in-flight.js';
-import { afterLoss, holdsEverythingAfter } from './log-continuity.js';
-import { type LogEntry, type LogPage, logHistory, toLogPage } from './log-history.js';
-import { PublishBatch } from './publish-batch.js';
-import { closeRedis, openRedis } from './redis-connection.js';
+import { type LogEventId, formatEventId } from '../event-id.js';
+import { formatEntryId } from '../log-position.js';
 import { RecentWindow } from './recent-window.js';
-import { RedisWatchdog } from './redis-watchdog.js';
-import {
-  HISTORY_SCRIPT,
-  type LogScripts,
-  PUBLISH_SCRIPT,
-  SYNC_SCRIPT,
-  TRIM_BEFORE_SCRIPT,
-} from './redis.scripts.js';
-import { SharedReads } from './shared-reads.js';
+import { type LogLink, RedisLog } from './redis-log.js';
+import { LOG_SCRIPTS, type LogEntry, type LogScripts } from './redis-log.scripts.js';
 
 export interface RedisTransportOptions {
   readonly url: string;
@@ -50,84 +31,74 @@ export interface RedisTransportOptions {
   readonly commandTimeoutMs: number;
   /** How long one `XREAD` blocks: a reader that stays silent longer than this is wedged. */
   readonly blockMs: number;
-  /** Where its reconnections are counted. */
-  readonly metrics: BusMetrics;
+  /** Where its reconnections and the bytes it reads are counted. */
+  readonly counters: BusCounters;
 }
 
-/**
- * Messages per script call, and bytes of data: enough to take a turn's publishes in one call,
- * few enough that one call never holds Redis up for long (~1 ms).
- */
-const BATCH_LIMITS = {
-  maxItems: 512,
-  maxBytes: 1024 * 1024,
-  bytesOf: (message: OutgoingMessage) => message.data.length,
-};
-
-interface ScriptedRedis extends Redis, LogScripts {
-  sseBusPublish(meta: string, log: string, receipt: string, ...args: string[]): Promise<string>;
-}
+type ScriptedRedis = Redis & LogScripts;
 
 /**
- * The bus on a Redis stream: the publishes of one turn of the event loop are one script call
- * (their `XADD`s, the epoch kept, a receipt against a second append on retry), and each
- * process runs one reader that tails the stream with `XREAD BLOCK` from the last id it read. A
- * reader that loses its connection picks up where it stopped; one that finds a new epoch
- * announces a reset and reads the new log from its start.
+ * The bus on one Redis: its log (`RedisLog`), and one reader per process that tails it with
+ * `XREAD BLOCK` from the last entry it read. What it reads becomes `events$`, and the latest of
+ * it is kept in memory for resuming clients (`RecentWindow`). A reader that loses its connection
+ * picks up where it stopped; one that finds the log lost what it read announces a reset.
  */
 export class RedisTransport extends SingleLogTransport {
   private readonly logger = new Logger(RedisTransport.name);
   private readonly subject = new Subject<BusEvent>();
   readonly events$ = this.subject.asObservable();
-  private readonly keys: { meta: string; log: string; receipts: string };
   /** Publishes and reads history: fails fast while disconnected instead of queueing. */
   private readonly writer: ScriptedRedis;
   /** Only ever blocked in `XREAD`. */
-  private readonly reader: ScriptedRedis;
-  private readonly writerCommands: RedisWatchdog;
-  private readonly readerCommands: InFlight;
+  private readonly reader: LogLink;
+  private readonly log: RedisLog;
   /** What the reader read last, where resuming clients are served from first. */
   private readonly recent: RecentWindow;
-  private readonly logPages = new SharedReads<LogPage>();
-  private epoch = '';
-  private top: StreamPosition = START;
   private reading = false;
   private problem: string | undefined;
   private closed = false;
   private loop: Promise<void> | undefined;
   private writerReady: Promise<void> | undefined;
-  private readonly batch = new PublishBatch<OutgoingMessage, string>(
-    (messages, until) => this.append(messages, until),
-    BATCH_LIMITS,
-  );
 
   constructor(private readonly options: RedisTransportOptions) {
     super();
-    const tag = `{${options.keyPrefix}}`;
-    this.keys = { meta: `${tag}:meta`, log: `${tag}:log`, receipts: `${tag}:receipt:` };
+    const { commandTimeoutMs, blockMs, counters } = options;
     this.writer = this.connect('writer', false);
-    this.reader = this.connect('reader', true);
-    this.writerCommands = new RedisWatchdog(this.writer, options.commandTimeoutMs);
-    this.readerCommands = new InFlight(this.reader);
+    const reader = this.connect('reader', true);
+    // A reader blocks in XREAD for up to `blockMs`: silent longer than that and a command's time
+    // means it is wedged.
+    this.reader = {
+      redis: reader,
+      commands: new RedisWatchdog(reader, blockMs + commandTimeoutMs),
+    };
+    this.log = new RedisLog({
+      writer: { redis: this.writer, commands: new RedisWatchdog(this.writer, commandTimeoutMs) },
+      reader: this.reader,
+      hashTag: `{${options.keyPrefix}}`,
+      maxLength: options.maxLength,
+      waitReplicas: 0,
+      commandTimeoutMs,
+      whenWritable: (ms) => this.whenWriterReady(ms),
+    });
     this.recent = new RecentWindow(options.maxLength, options.recentMaxBytes);
-    this.reader.on('close', () => this.setReading(false, 'connection to Redis lost'));
-    this.reader.on('connect', () => options.metrics.redisBytesRead.watch(this.reader.stream));
-    this.countReconnects(this.writer);
-    this.countReconnects(this.reader);
+    reader.on('close', () => this.setReading(false, 'connection to Redis lost'));
+    reader.on('connect', () => counters.redisBytesRead.watch(reader.stream));
+    countReconnects(this.writer, counters);
+    countReconnects(reader, counters);
   }
 
   protected logPosition(): string {
-    return formatCursor(this.epoch, this.top);
+    return formatEventId(this.log.epoch, this.log.top);
   }
 
   async start(): Promise<void> {
     try {
-      await Promise.all([this.writer.connect(), this.reader.connect()]);
-      await this.sync();
-      this.recent.restart(this.epoch, this.top);
+      await Promise.all([this.writer.connect(), this.reader.redis.connect()]);
+      await this.log.sync();
+      this.recent.restart(this.log.epoch, this.log.top);
     } catch (err) {
       this.writer.disconnect();
-      this.reader.disconnect();
+      this.reader.redis.disconnect();
       throw new BusUnavailableError(`Cannot reach Redis: ${(err as Error).message}`);
     }
     this.setReading(true);
@@ -137,7 +108,7 @@ export class RedisTransport extends SingleLogTransport {
   async close(): Promise<void> {
     this.closed = true;
     // Interrupts the blocked XREAD; quit() would wait up to blockMs for it.
-    this.reader.disconnect();
+    this.reader.redis.disconnect();
     await this.loop;
     await closeRedis(this.writer, this.options.commandTimeoutMs);
     this.subject.complete();
@@ -154,7 +125,11 @@ export class RedisTransport extends SingleLogTransport {
 
   async publish(message: OutgoingMessage, timeoutMs: number): Promise<string> {
     try {
-      return await this.batch.add(message, Date.now() + timeoutMs);
+      const { epoch, entryId } = await this.log.append(
+        { message, channels: [], spread: '' },
+        Date.now() + timeoutMs,
+      );
+      return `${epoch}.${entryId}`;
     } catch (err) {
       if (err instanceof DeadlineExceeded) {
         throw new BusUnavailableError(
@@ -165,83 +140,23 @@ export class RedisTransport extends SingleLogTransport {
     }
   }
 
-  /**
-   * Appends a batch with one script call, tried again until `deadline`, the last of its
-   * messages'. The receipt makes a retry of a batch that did land return its first ids.
-   */
-  private async append(messages: readonly OutgoingMessage[], deadline: number): Promise<string[]> {
-    const receipt = this.keys.receipts + randomUUID();
-    const args = [
-      newEpoch(),
-      String(this.options.maxLength),
-      // Long enough to outlive every retry of this batch.
-      String(deadline - Date.now() + 10_000),
-    ];
-    for (const message of messages) {
-      args.push(
-        message.to === null ? '' : message.to.join('\n'),
-        message.event ?? '',
-        message.data,
-        message.topics === null ? '' : message.topics.join('\n'),
-      );
-    }
-    return appendUntil(deadline, async (left) => {
-      await this.whenWriterReady(left);
-      const reply = await this.writerCommands.ask(
-        this.writer.sseBusPublish(this.keys.meta, this.keys.log, receipt, ...args),
-        deadline - Date.now(),
-      );
-      const [epoch, ...ids] = reply.split(' ');
-      return ids.map((id) => `${epoch}.${id}`);
-    });
-  }
-
-  history(cursor: Cursor): AsyncIterable<readonly BusMessage[]> {
-    const { epoch } = cursor;
-    return logHistory(
-      cursor,
-      (afterId) =>
-        this.logPages.read(`${epoch}.${afterId}`, async () =>
-          toLogPage(
-            await this.writerCommands.ask(
-              this.writer.sseBusHistory(
-                this.keys.meta,
-                this.keys.log,
-                epoch,
-                afterId,
-                String(HISTORY_PAGE_SIZE),
-              ),
-              this.options.commandTimeoutMs,
-            ),
-            (entry) => this.toMessage(entry, epoch),
-          ),
-        ),
-      (after) => this.recent.after({ epoch, ...after }, HISTORY_PAGE_SIZE),
+  history(after: LogEventId): AsyncIterable<readonly BusMessage[]> {
+    const { epoch } = after;
+    return this.log.history(after, epoch, (from) =>
+      this.recent.after({ epoch, ...from }, HISTORY_PAGE_SIZE),
     );
   }
 
-  /** `XTRIM MINID`, exact rather than `~`: a cursor just after the cut must still replay. */
   async trimBefore(ms: number): Promise<void> {
     this.recent.dropBefore(ms);
-    await this.writerCommands.ask(
-      this.writer.sseBusTrimBefore(this.keys.meta, this.keys.log, String(ms)),
-    );
+    await this.log.trimBefore(ms);
   }
 
   /** The writer fails fast while disconnected instead of queueing; the reader just waits. */
   private connect(role: string, enableOfflineQueue: boolean): ScriptedRedis {
-    return openRedis(
-      this.options.url,
-      role,
-      this.logger,
-      {
-        sseBusSync: { numberOfKeys: 2, lua: SYNC_SCRIPT },
-        sseBusPublish: { numberOfKeys: 3, lua: PUBLISH_SCRIPT },
-        sseBusHistory: { numberOfKeys: 2, lua: HISTORY_SCRIPT },
-        sseBusTrimBefore: { numberOfKeys: 2, lua: TRIM_BEFORE_SCRIPT },
-      },
-      { enableOfflineQueue },
-    ) as ScriptedRedis;
+    return openRedis(this.options.url, role, this.logger, LOG_SCRIPTS, {
+      enableOfflineQueue,
+    }) as ScriptedRedis;
   }
 
   /**
@@ -249,35 +164,12 @@ export class RedisTransport extends SingleLogTransport {
    * epoch, or entries gone): every subscriber is reset.
    */
   private async sync(): Promise<boolean> {
-    const [epoch, top, hole] = await withDeadline(
-      this.readerCommands.track(
-        this.reader.sseBusSync(this.keys.meta, this.keys.log, newEpoch(), formatStreamId(this.top)),
-      ),
-      this.options.commandTimeoutMs,
-      'Redis',
-    );
-    const logTop = parseStreamId(top);
-    if (this.epoch === '') {
-      this.epoch = epoch;
-      this.top = logTop;
-      return true;
+    const { lostFrom } = await this.log.sync();
+    if (lostFrom) {
+      this.logger.warn('The log lost messages read from it: subscribers are reset');
+      this.subject.next(this.log.reset('lost', lostFrom));
     }
-    if (epoch !== this.epoch) {
-      // Every entry of the new log was written after the loss: none has been read yet.
-      this.epoch = epoch;
-      this.lost(`The log was lost (new epoch ${epoch})`, START);
-      return false;
-    }
-    const from = afterLoss(this.top, logTop, hole);
-    if (from) this.lost('The log lost entries read from it', from);
-    return !from;
-  }
-
-  /** Messages read from the log are no longer in it (a Redis failover, a restart losing writes). */
-  private lost(why: string, position: StreamPosition): void {
-    this.logger.warn(`${why}: subscribers are reset`);
-    this.top = position;
-    this.subject.next({ kind: 'reset', id: this.position(), position, reason: 'lost' });
+    return !lostFrom;
   }
 
   private async read(): Promise<void> {
@@ -286,25 +178,21 @@ export class RedisTransport extends SingleLogTransport {
       try {
         if (!synced) {
           // What it reads next follows what it read last only if the log lost nothing after it.
-          if (!(await this.sync()) || !(await this.logHoldsAfterTop())) {
-            this.recent.restart(this.epoch, this.top);
+          if (!(await this.sync()) || !(await this.log.holdsEverythingAfterTop())) {
+            this.recent.restart(this.log.epoch, this.log.top);
           }
           synced = true;
         }
-        const reply = (await withDeadline(
-          this.readerCommands.track(
-            this.reader.xread(
-              'COUNT',
-              1000,
-              'BLOCK',
-              this.options.blockMs,
-              'STREAMS',
-              this.keys.log,
-              formatStreamId(this.top),
-            ),
+        const reply = (await this.reader.commands.ask(
+          this.reader.redis.xread(
+            'COUNT',
+            1000,
+            'BLOCK',
+            this.options.blockMs,
+            'STREAMS',
+            this.log.key,
+            formatEntryId(this.log.top),
           ),
-          this.options.blockMs + this.options.commandTimeoutMs,
-          'XREAD',
         )) as [string, LogEntry[]][] | null;
         this.setReading(true);
         if (reply) synced = this.deliver(reply[0][1]);
@@ -313,45 +201,22 @@ export class RedisTransport extends SingleLogTransport {
         this.setReading(false, (err as Error).message);
         synced = false;
         // A reader that stopped answering may sit on a dead socket: start a new one.
-        if (err instanceof DeadlineExceeded) this.reader.disconnect(true);
+        if (err instanceof DeadlineExceeded) this.reader.redis.disconnect(true);
         await delay(100);
       }
     }
   }
 
-  private logHoldsAfterTop(): Promise<boolean> {
-    return withDeadline(
-      this.readerCommands.track(holdsEverythingAfter(this.reader, this.keys.log, this.top)),
-      this.options.commandTimeoutMs,
-      'Redis',
-    );
-  }
-
   /** Emits the entries in order; false when one is from another epoch (the log was replaced). */
   private deliver(entries: LogEntry[]): boolean {
     for (const entry of entries) {
-      if (entry[1][1] !== this.epoch) return false;
-      const message = this.toMessage(entry, this.epoch);
-      this.top = message.position;
+      if (RedisLog.epochOf(entry) !== this.log.epoch) return false;
+      const message = this.log.decode(entry);
+      this.log.top = message.position;
       this.recent.add(message);
       this.subject.next(message);
     }
     return true;
-  }
-
-  private toMessage([id, fields]: LogEntry, epoch: string): BusMessage {
-    // Fields are written in a fixed order by the publish script: e, to, ev, d, tp (entries
-    // written before topics existed end at d).
-    const position = parseStreamId(id);
-    return {
-      kind: 'message',
-      id: formatCursor(epoch, position),
-      position,
-      to: fields[3] === '' ? null : fields[3].split('\n'),
-      topics: fields[9] ? fields[9].split('\n') : null,
-      event: fields[5] === '' ? undefined : fields[5],
-      data: fields[7],
-    };
   }
 
   /** Waits for the writer to be connected: one listener however many publishes wait. */
@@ -364,15 +229,6 @@ export class RedisTransport extends SingleLogTransport {
       }),
     );
     return withDeadline(this.writerReady, ms, 'Redis is unreachable');
-  }
-
-  /** Counts every time `client` is connected again, after its first connection. */
-  private countReconnects(client: Redis): void {
-    let connected = false;
-    client.on('ready', () => {
-      if (connected) this.options.metrics.redisReconnects++;
-      connected = true;
-    });
   }
 
   private setReading(reading: boolean, problem?: string): void {

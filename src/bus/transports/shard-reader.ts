@@ -1,38 +1,23 @@
 import type { Logger } from '@nestjs/common';
 import { Redis } from 'ioredis';
+import { delay, withDeadline } from '../../redis/deadline.js';
+import type { RedisClient } from '../../redis/redis-connection.js';
+import type { SocketBytes } from '../../redis/socket-bytes.js';
 import type { BusEvent, BusMessage, ResetReason } from '../bus-event.js';
 import { HistoryGap } from '../bus-transport.js';
-import {
-  type StreamPosition,
-  START,
-  comparePositions,
-  formatStreamId,
-  newEpoch,
-  parseStreamId,
-} from '../cursor.js';
-import { channelsOf } from '../shards.js';
-import { formatVector } from '../vector-cursor.js';
-import { delay, withDeadline } from './deadline.js';
-import { HISTORY_PAGE_SIZE } from './history-page-size.js';
-import { afterLoss } from './log-continuity.js';
-import { type LogEntry, type LogPage, logHistory, toLogPage } from './log-history.js';
-import type { RedisClient } from './redis-connection.js';
-import type { LogScripts } from './redis.scripts.js';
-import type { SocketBytes } from '../../metrics/socket-bytes.js';
-import type { RedisWatchdog } from './redis-watchdog.js';
-import { SharedReads } from './shared-reads.js';
-
-/** The commands of the Redis Cluster client that a shard reader sends. */
-export interface ShardCommands extends LogScripts {
-  call(...args: string[]): Promise<unknown>;
-}
+import { channelsOf } from '../channels.js';
+import { type LogPosition, comparePositions } from '../log-position.js';
+import { ChannelSet } from './channel-set.js';
+import type { RedisLog } from './redis-log.js';
 
 export interface ShardReaderOptions {
   readonly shard: number;
-  /** The shard's hash tag, `{<prefix>:<shard>}`: its keys and channels start with it. */
-  readonly tag: string;
-  readonly client: ShardCommands & RedisClient;
-  readonly commands: RedisWatchdog;
+  /** The shard's hash tag, `{<prefix>:<shard>}`: its channels start with it. */
+  readonly hashTag: string;
+  /** The shard's log. */
+  readonly log: RedisLog;
+  /** The cluster client, which finds the node that serves the shard. */
+  readonly client: RedisClient & { call(...args: string[]): Promise<unknown> };
   readonly commandTimeoutMs: number;
   /** How often the subscription is pinged: one that stays silent longer is replaced. */
   readonly pingMs: number;
@@ -47,7 +32,6 @@ export interface ShardReaderOptions {
   readonly bytesRead: SocketBytes;
 }
 
-const SEPARATOR = '\x1f';
 /**
  * A channel the reader never leaves, which nobody publishes on. When a connection's last
  * subscription ends, ioredis leaves subscriber mode, even with an SSUBSCRIBE on its way: it
@@ -65,21 +49,9 @@ const ANCHOR = '_';
  * reached the replica) or lost its log (a new epoch) resets its streams.
  */
 export class ShardReader {
-  /** The epoch of the shard's log, '' until first read. */
-  epoch = '';
-  /** The last message of the shard given out: where a new stream starts on this shard. */
-  top: StreamPosition = START;
   /** Reading live: subscribed, and caught up with the log. */
   live = false;
-  private readonly keys: { meta: string; log: string };
-  private readonly wanted = new Map<string, number>();
-  private subscribed = new Set<string>();
-  /**
-   * Bumped at each SSUBSCRIBE or SUNSUBSCRIBE of a channel: the answer to one that was overtaken
-   * by another says nothing of the channel.
-   */
-  private turns = new Map<string, number>();
-  private waiters: { channels: readonly string[]; resolve: () => void }[] = [];
+  private readonly channels = new ChannelSet();
   private connection: Redis | undefined;
   /** Heard while the gap is filled: given out after it, if still new. */
   private held: BusMessage[] | undefined = [];
@@ -87,11 +59,18 @@ export class ShardReader {
   private running: Promise<void> | undefined;
   private closed = false;
   private readonly pinger: NodeJS.Timeout;
-  private readonly pages = new SharedReads<LogPage>();
 
   constructor(private readonly options: ShardReaderOptions) {
-    this.keys = { meta: `${options.tag}:meta`, log: `${options.tag}:log` };
     this.pinger = setInterval(() => this.ping(), options.pingMs);
+  }
+
+  /** The last message of the shard given out: where a new stream starts on this shard. */
+  get top(): LogPosition {
+    return this.options.log.top;
+  }
+
+  get epoch(): string {
+    return this.options.log.epoch;
   }
 
   start(): Promise<void> {
@@ -110,69 +89,23 @@ export class ShardReader {
    * settles once it does.
    */
   want(channels: readonly string[]): Promise<void> | undefined {
-    const fresh = channels.filter((channel) => {
-      const streams = this.wanted.get(channel) ?? 0;
-      this.wanted.set(channel, streams + 1);
-      return streams === 0;
-    });
+    const fresh = this.channels.want(channels);
     if (fresh.length > 0 && this.live) this.subscribe(this.connection!, fresh);
-    if (channels.every((channel) => this.subscribed.has(channel))) return undefined;
-    return new Promise((resolve) => this.waiters.push({ channels, resolve }));
+    return this.channels.whenSubscribed(channels);
   }
 
   /** A stream no longer listens on `channels`. */
   release(channels: readonly string[]): void {
-    const gone = channels.filter((channel) => {
-      const streams = this.wanted.get(channel)! - 1;
-      if (streams > 0) this.wanted.set(channel, streams);
-      else this.wanted.delete(channel);
-      return streams <= 0;
-    });
+    const gone = this.channels.release(channels);
     if (gone.length === 0 || !this.live) return;
     const connection = this.connection!;
-    const turns = gone.map((channel) => {
-      this.subscribed.delete(channel);
-      return this.turn(channel);
-    });
+    const generations = this.channels.sending(gone);
     connection
-      .sunsubscribe(...gone.map((channel) => this.options.tag + channel))
+      .sunsubscribe(...gone.map((channel) => this.options.hashTag + channel))
       .then(() => {
-        // Nothing older is still to be answered: a channel no one wants is forgotten.
-        gone.forEach((channel, i) => {
-          if (this.turns.get(channel) === turns[i] && connection === this.connection) {
-            this.turns.delete(channel);
-          }
-        });
+        if (connection === this.connection) this.channels.confirmUnsubscribe(gone, generations);
       })
       .catch(() => undefined);
-  }
-
-  /** The shard's messages after `after`, from its log. */
-  history(after: StreamPosition): AsyncIterable<readonly BusMessage[]> {
-    const epoch = this.epoch;
-    const { client, commands } = this.options;
-    // Streams resuming from the same place at once (a reconnect storm) share one read.
-    return logHistory(after, (afterId) =>
-      this.pages.read(`${epoch}.${afterId}`, async () =>
-        toLogPage(
-          await commands.ask(
-            client.sseBusHistory(
-              this.keys.meta,
-              this.keys.log,
-              epoch,
-              afterId,
-              String(HISTORY_PAGE_SIZE),
-            ),
-          ),
-          (entry) => this.fromLog(entry),
-        ),
-      ),
-    );
-  }
-
-  /** Drops the shard's messages from before `ms` (see `BusTransport.trimBefore`). */
-  trimBefore(ms: number): Promise<number> {
-    return this.options.client.sseBusTrimBefore(this.keys.meta, this.keys.log, String(ms));
   }
 
   /** Takes the subscription until it holds, however many tries that takes. */
@@ -195,28 +128,27 @@ export class ShardReader {
   private async subscribeAndFill(): Promise<void> {
     this.live = false;
     this.held = [];
-    this.turns = new Map();
+    this.channels.restart();
     const connection = await this.connect();
-    const channels = [...this.wanted.keys()];
+    const channels = this.channels.all;
     await this.ssubscribe(connection, [ANCHOR, ...channels]);
     await this.fill();
     if (connection.status !== 'ready') throw new Error('Connection to Redis lost');
-    this.subscribed = new Set(channels.filter((channel) => this.wanted.has(channel)));
+    this.channels.taken(channels);
     const held = this.held;
     this.held = undefined;
     held.forEach((message) => this.deliver(message));
     this.live = true;
     // Wanted while the subscription was being taken: subscribed now.
-    const late = [...this.wanted.keys()].filter((channel) => !this.subscribed.has(channel));
+    const late = this.channels.missing();
     if (late.length > 0) this.subscribe(connection, late);
-    this.notify();
   }
 
   /** A connection to the node that serves the shard now, listening. */
   private async connect(): Promise<Redis> {
-    const { client, commandTimeoutMs, tag } = this.options;
+    const { client, commandTimeoutMs, hashTag, log } = this.options;
     this.slot ??= (await withDeadline(
-      client.call('CLUSTER', 'KEYSLOT', this.keys.log),
+      client.call('CLUSTER', 'KEYSLOT', log.key),
       commandTimeoutMs,
       'CLUSTER KEYSLOT',
     )) as number;
@@ -226,7 +158,7 @@ export class ShardReader {
       'CLUSTER SLOTS',
     )) as [number, number, [string, number]][];
     const range = slots.find(([from, to]) => this.slot! >= from && this.slot! <= to);
-    if (!range) throw new Error(`No node serves the slot of ${tag}`);
+    if (!range) throw new Error(`No node serves the slot of ${hashTag}`);
     const connection = new Redis({
       host: range[2][0],
       port: range[2][1],
@@ -253,81 +185,60 @@ export class ShardReader {
 
   /** Catches up with the log: what it holds after `top` on the wanted channels. */
   private async fill(): Promise<void> {
-    const { client, commands } = this.options;
-    const [epoch, logTop, hole] = await commands.ask(
-      client.sseBusSync(this.keys.meta, this.keys.log, newEpoch(), formatStreamId(this.top)),
-    );
-    const top = parseStreamId(logTop);
-    if (this.epoch === '') {
-      this.epoch = epoch;
-      this.options.epochChanged();
-      this.top = top;
-      return;
-    }
-    if (epoch !== this.epoch) {
-      this.epoch = epoch;
-      this.options.epochChanged();
-      this.reset('lost', START);
-    } else {
-      // Messages given out that are no longer in the log: a failover lost them.
-      const from = afterLoss(this.top, top, hole);
-      if (from) this.reset('lost', from);
-    }
+    const { log } = this.options;
+    const epoch = log.epoch;
+    const { end, lostFrom } = await log.sync();
+    if (log.epoch !== epoch) this.options.epochChanged();
+    // Read for the first time: a new stream starts here.
+    if (epoch === '') return;
+    // Messages given out that are no longer in the log: a failover lost them.
+    if (lostFrom) this.reset('lost', lostFrom);
     try {
-      for await (const page of this.history(this.top)) {
+      for await (const page of log.history(log.top)) {
         for (const message of page) {
-          if (channelsOf(message).some((channel) => this.wanted.has(channel))) {
+          if (channelsOf(message).some((channel) => this.channels.wants(channel))) {
             this.deliver(message);
           } else {
-            this.top = message.position;
+            log.top = message.position;
           }
         }
       }
     } catch (err) {
-      if (!(err instanceof HistoryGap)) throw err;
-      if (err.reason !== 'expired') throw err;
+      if (!(err instanceof HistoryGap) || err.reason !== 'expired') throw err;
       // Away for longer than the log keeps: what was missed is gone.
-      this.reset('expired', top);
+      this.reset('expired', end);
     }
   }
 
   private heard(text: string): void {
-    const fields = text.split(SEPARATOR);
-    if (fields.length !== 7) return;
-    const [id, epoch, spread, to, topics, event, data] = fields;
-    if (epoch !== this.epoch) {
+    const published = this.options.log.decodePublished(text);
+    if (!published) return;
+    if (published.epoch !== this.epoch) {
       // A log of another life: start over, through the log.
       if (this.live) this.connection?.disconnect();
       return;
     }
-    const message = this.toMessage(id, to, topics, event, data, spread);
-    if (this.held) this.held.push(message);
-    else this.deliver(message);
+    if (this.held) this.held.push(published.message);
+    else this.deliver(published.message);
   }
 
   private deliver(message: BusMessage): void {
     // A message on several of this instance's channels is heard once per channel.
     if (comparePositions(message.position, this.top) <= 0) return;
-    this.top = message.position;
+    this.options.log.top = message.position;
     this.options.emit(message);
   }
 
-  private reset(reason: ResetReason, position: StreamPosition): void {
-    const { shard, logger } = this.options;
+  private reset(reason: ResetReason, position: LogPosition): void {
+    const { shard, logger, log } = this.options;
     logger.warn(`Shard ${shard} lost messages (${reason}): its streams are reset`);
-    this.top = position;
-    this.options.emit({
-      kind: 'reset',
-      id: formatVector('0', new Map([[shard, position]])),
-      position,
-      reason,
-      shard,
-    });
+    log.top = position;
+    this.options.emit(log.reset(reason, position));
   }
 
   private lost(connection: Redis): void {
     if (connection !== this.connection || this.closed) return;
-    this.subscribed.clear();
+    this.channels.lost();
     if (!this.live) return;
     this.live = false;
     this.options.reconnected();
@@ -335,14 +246,10 @@ export class ShardReader {
   }
 
   private subscribe(connection: Redis, channels: readonly string[]): void {
-    const turns = channels.map((channel) => this.turn(channel));
+    const generations = this.channels.sending(channels);
     this.ssubscribe(connection, channels).then(
       () => {
-        if (connection !== this.connection) return;
-        channels.forEach((channel, i) => {
-          if (this.turns.get(channel) === turns[i]) this.subscribed.add(channel);
-        });
-        this.notify();
+        if (connection === this.connection) this.channels.confirmSubscribe(channels, generations);
       },
       // Unanswered or refused: taking the subscription again, on a new connection, takes these.
       () => connection.disconnect(),
@@ -351,26 +258,12 @@ export class ShardReader {
 
   /** Subscribes `connection` to the shard's `channels`; rejects if Redis does not answer in time. */
   private ssubscribe(connection: Redis, channels: readonly string[]): Promise<unknown> {
-    const { tag, commandTimeoutMs } = this.options;
+    const { hashTag, commandTimeoutMs } = this.options;
     return withDeadline(
-      connection.ssubscribe(...channels.map((channel) => tag + channel)),
+      connection.ssubscribe(...channels.map((channel) => hashTag + channel)),
       commandTimeoutMs,
       'SSUBSCRIBE',
     );
-  }
-
-  private turn(channel: string): number {
-    const turn = (this.turns.get(channel) ?? 0) + 1;
-    this.turns.set(channel, turn);
-    return turn;
-  }
-
-  private notify(): void {
-    this.waiters = this.waiters.filter(({ channels, resolve }) => {
-      if (!channels.every((channel) => this.subscribed.has(channel))) return true;
-      resolve();
-      return false;
-    });
   }
 
   private ping(): void {
@@ -379,33 +272,5 @@ export class ShardReader {
     withDeadline(connection.ping(), this.options.commandTimeoutMs, 'PING').catch(() =>
       connection.disconnect(),
     );
-  }
-
-  private fromLog([id, fields]: LogEntry): BusMessage {
-    // Fields in the order the publish script writes them: e, to, ev, d, tp, sp.
-    return this.toMessage(id, fields[3], fields[9], fields[5], fields[7], fields[11]);
-  }
-
-  private toMessage(
-    id: string,
-    to: string,
-    topics: string,
-    event: string,
-    data: string,
-    spread: string,
-  ): BusMessage {
-    const shard = this.options.shard;
-    const position = parseStreamId(id);
-    return {
-      kind: 'message',
-      id: formatVector('0', new Map([[shard, position]])),
-      position,
-      to: to === '' ? null : to.split('\n'),
-      topics: topics === '' ? null : topics.split('\n'),
-      event: event === '' ? undefined : event,
-      data,
-      shard,
-      spread: spread === '' ? undefined : Number(spread),
-    };
   }
 }

@@ -1,32 +1,25 @@
 import { Logger } from '@nestjs/common';
-import type { Cluster } from 'ioredis';
 import { Subject } from 'rxjs';
-import type { BusMetrics } from '../../metrics/bus-metrics.js';
+import { BusUnavailableError } from '../../errors/bus-unavailable.error.js';
+import { DeadlineExceeded, withDeadline } from '../../redis/deadline.js';
+import { type RedisClient, closeRedis, openRedis } from '../../redis/redis-connection.js';
+import { RedisWatchdog } from '../../redis/redis-watchdog.js';
+import { type BusCounters, countReconnects } from '../bus-counters.js';
 import type { Audience, BusEvent, BusMessage } from '../bus-event.js';
 import {
-  type OutgoingMessage,
   BusTransport,
   HistoryGap,
+  type OutgoingMessage,
   type TransportHealth,
 } from '../bus-transport.js';
-import { type StreamPosition, parseStreamId } from '../cursor.js';
-import { BusUnavailableError } from '../errors/bus-unavailable.error.js';
-import { channelsFor, channelsOf, shardOf } from '../shards.js';
-import type { StreamCursor } from '../stream-cursor.js';
-import {
-  type ShardedLog,
-  VectorCursor,
-  epochTag,
-  formatVector,
-  parseVector,
-} from '../vector-cursor.js';
-import { DeadlineExceeded, withDeadline } from './deadline.js';
-import { closeRedis, openRedis } from './redis-connection.js';
-import { RedisWatchdog } from './redis-watchdog.js';
-import { HISTORY_SCRIPT, SYNC_SCRIPT, TRIM_BEFORE_SCRIPT } from './redis.scripts.js';
-import { ShardPublisher } from './shard-publisher.js';
-import { type ShardCommands, ShardReader } from './shard-reader.js';
-import { SHARD_PUBLISH_SCRIPT } from './shard.scripts.js';
+import { BROADCAST_CHANNEL, byShard, channelsFor, channelsOf } from '../channels.js';
+import { type LogPosition, parseEntryId } from '../log-position.js';
+import type { StreamLease } from '../stream-lease.js';
+import { type ShardedLog, VectorLease } from '../vector-lease.js';
+import { epochsDigest, formatVectorId, parseVectorId } from '../vector-id.js';
+import { RedisLog } from './redis-log.js';
+import { LOG_SCRIPTS, type LogScripts } from './redis-log.scripts.js';
+import { ShardReader } from './shard-reader.js';
 
 export interface ShardedRedisTransportOptions {
   /** `redis-cluster://host:port,…` */
@@ -41,23 +34,24 @@ export interface ShardedRedisTransportOptions {
   readonly commandTimeoutMs: number;
   /** How often each shard's subscription is pinged. */
   readonly pingMs: number;
-  readonly metrics: BusMetrics;
+  readonly counters: BusCounters;
 }
 
-type ScriptedCluster = Cluster &
-  ShardCommands & {
-    sseBusShardPublish(...keysAndArgs: string[]): Promise<string>;
-  };
+type ScriptedCluster = RedisClient & LogScripts & { call(...args: string[]): Promise<unknown> };
 
 /** How long start-up may take to read every shard. */
 const START_MS = 15_000;
 
+// Errors of a cluster in motion (a failover, a slot migration, a node loading): the write did
+// not happen, and will once the cluster settles.
+const PASSING = /^(CLUSTERDOWN|TRYAGAIN|MOVED|ASK|LOADING|READONLY|MASTERDOWN|NOREPLICAS)\b/;
+
 /**
- * The bus on a Redis Cluster: the log is split into shards, each a log of its own under its own
- * hash tag, so that they spread over the cluster's masters. A message goes to the shards of its
- * channels (its clients', its topics', or the broadcast channel's on shard 0), and an instance
- * reads, by sharded pub/sub, only the channels its streams listen on (see `ShardReader`). Ids are
- * per stream: a position in each shard it reads (see `VectorCursor`).
+ * The bus on a Redis Cluster: the log is split into shards, each a `RedisLog` of its own under
+ * its own hash tag, so that they spread over the cluster's masters. A message goes to the shards
+ * of its channels (its clients', its topics', or the broadcast channel's on shard 0), and an
+ * instance reads, by sharded pub/sub, only the channels its streams listen on (see
+ * `ShardReader`). Ids are per stream: a position in each shard it reads (see `VectorLease`).
  */
 export class ShardedRedisTransport extends BusTransport implements ShardedLog {
   private readonly logger = new Logger(ShardedRedisTransport.name);
@@ -65,83 +59,74 @@ export class ShardedRedisTransport extends BusTransport implements ShardedLog {
   readonly events$ = this.subject.asObservable();
   private readonly client: ScriptedCluster;
   private readonly commands: RedisWatchdog;
+  private readonly logs: RedisLog[] = [];
   private readonly readers: ShardReader[] = [];
-  private readonly publishers: ShardPublisher[] = [];
   /** Stands for the epochs of every shard: a cursor with another is from another life of the log. */
-  tag = '';
+  digest = '';
 
   constructor(private readonly options: ShardedRedisTransportOptions) {
     super();
-    const { url, keyPrefix, shards, commandTimeoutMs, waitReplicas } = options;
-    this.client = openRedis(url, 'cluster', this.logger, {
-      sseBusSync: { numberOfKeys: 2, lua: SYNC_SCRIPT },
-      sseBusHistory: { numberOfKeys: 2, lua: HISTORY_SCRIPT },
-      sseBusTrimBefore: { numberOfKeys: 2, lua: TRIM_BEFORE_SCRIPT },
-      sseBusShardPublish: { numberOfKeys: 3, lua: SHARD_PUBLISH_SCRIPT },
-    }) as ScriptedCluster;
+    const { url, keyPrefix, shards, commandTimeoutMs, waitReplicas, counters } = options;
+    this.client = openRedis(url, 'cluster', this.logger, LOG_SCRIPTS) as ScriptedCluster;
     this.commands = new RedisWatchdog(this.client, commandTimeoutMs);
-    let connected = false;
-    this.client.on('ready', () => {
-      if (connected) options.metrics.redisReconnects++;
-      connected = true;
-    });
+    countReconnects(this.client, counters);
     for (let shard = 0; shard < shards; shard++) {
-      const tag = `{${keyPrefix}:${shard}}`;
+      const hashTag = `{${keyPrefix}:${shard}}`;
+      const log = new RedisLog({
+        writer: { redis: this.client, commands: this.commands },
+        hashTag,
+        maxLength: options.maxLength,
+        shard,
+        waitReplicas,
+        commandTimeoutMs,
+        // Node gone, slot moving: once the cluster settles, the batch goes through.
+        passing: PASSING,
+      });
+      this.logs.push(log);
       this.readers.push(
         new ShardReader({
           shard,
-          tag,
+          hashTag,
+          log,
           client: this.client,
-          commands: this.commands,
           commandTimeoutMs,
           pingMs: options.pingMs,
           logger: this.logger,
           emit: (event) => this.subject.next(event),
-          reconnected: () => options.metrics.redisReconnects++,
-          epochChanged: () => (this.tag = epochTag(this.readers.map((reader) => reader.epoch))),
-          bytesRead: options.metrics.redisBytesRead,
-        }),
-      );
-      this.publishers.push(
-        new ShardPublisher({
-          tag,
-          maxLength: options.maxLength,
-          commands: this.commands,
-          send: (keys, args) =>
-            waitReplicas === 0
-              ? this.client.sseBusShardPublish(...keys, ...args)
-              : this.publishAndWait(keys, args),
+          reconnected: () => counters.redisReconnects++,
+          epochChanged: () => (this.digest = epochsDigest(this.logs.map((each) => each.epoch))),
+          bytesRead: counters.redisBytesRead,
         }),
       );
     }
   }
 
   position(audience?: Audience): string {
-    const shards = audience ? this.shardsOf(channelsFor(audience)).keys() : this.readers.keys();
-    return formatVector(
-      this.tag,
-      new Map([...shards].sort().map((shard) => [shard, this.readers[shard].top])),
+    const shards = audience ? this.shardsOf(channelsFor(audience)).keys() : this.logs.keys();
+    return formatVectorId(
+      this.digest,
+      new Map([...shards].sort().map((shard) => [shard, this.logs[shard].top])),
     );
   }
 
-  cursor(audience: Audience, lastEventId: string | undefined): StreamCursor {
+  lease(audience: Audience, lastEventId: string | undefined): StreamLease {
     const channels = channelsFor(audience);
-    const byShard = this.shardsOf(channels);
-    const given = parseVector(lastEventId);
-    const positions = new Map<number, StreamPosition>();
-    for (const shard of [...byShard.keys()].sort()) {
-      positions.set(shard, given?.positions.get(shard) ?? this.readers[shard].top);
+    const grouped = this.shardsOf(channels);
+    const given = parseVectorId(lastEventId);
+    const positions = new Map<number, LogPosition>();
+    for (const shard of [...grouped.keys()].sort()) {
+      positions.set(shard, given?.positions.get(shard) ?? this.logs[shard].top);
     }
-    const waits = [...byShard].map(([shard, each]) => this.readers[shard].want(each));
+    const waits = [...grouped].map(([shard, each]) => this.readers[shard].want(each));
     const ready = waits.some((wait) => wait !== undefined)
       ? Promise.all(waits).then(() => {
           // A new stream starts where its channels are heard from.
           if (!given) {
-            for (const shard of positions.keys()) positions.set(shard, this.readers[shard].top);
+            for (const shard of positions.keys()) positions.set(shard, this.logs[shard].top);
           }
         })
       : undefined;
-    return new VectorCursor(this, positions, channels, ready, given && lastEventId);
+    return new VectorLease(this, positions, channels, ready, given && lastEventId);
   }
 
   release(channels: readonly string[]): void {
@@ -149,29 +134,29 @@ export class ShardedRedisTransport extends BusTransport implements ShardedLog {
   }
 
   async *replay(lastEventId: string, audience: Audience): AsyncIterable<readonly BusMessage[]> {
-    const cursor = parseVector(lastEventId);
-    if (!cursor) throw new HistoryGap('malformed');
-    if (cursor.tag !== this.tag) throw new HistoryGap('epoch');
+    const from = parseVectorId(lastEventId);
+    if (!from) throw new HistoryGap('malformed');
+    if (from.digest !== this.digest) throw new HistoryGap('epoch');
     for (const shard of [...this.shardsOf(channelsFor(audience)).keys()].sort()) {
-      const after = cursor.positions.get(shard);
+      const after = from.positions.get(shard);
       // A shard the stream did not read before (it has other topics now): it missed nothing there.
-      if (after) yield* this.readers[shard].history(after);
+      if (after) yield* this.logs[shard].history(after);
     }
   }
 
   async publish(message: OutgoingMessage, timeoutMs: number): Promise<string> {
     const deadline = Date.now() + timeoutMs;
-    const byShard = this.shardsOf(channelsOf(message));
-    const spread = byShard.size > 1 ? String(this.options.shards) : '';
+    const grouped = this.shardsOf(channelsOf(message));
+    const spread = grouped.size > 1 ? String(this.options.shards) : '';
     try {
       const [first] = await Promise.all(
-        [...byShard].map(([shard, channels]) =>
-          this.publishers[shard]
-            .publish({ message, channels, spread }, deadline)
-            .then((id) => [shard, parseStreamId(id)] as const),
+        [...grouped].map(([shard, channels]) =>
+          this.logs[shard]
+            .append({ message, channels, spread }, deadline)
+            .then(({ entryId }) => [shard, parseEntryId(entryId)] as const),
         ),
       );
-      return formatVector(this.tag, new Map([first]));
+      return formatVectorId(this.digest, new Map([first]));
     } catch (err) {
       if (!(err instanceof DeadlineExceeded)) throw err;
       throw new BusUnavailableError(`Message not published within ${timeoutMs} ms: ${err.message}`);
@@ -179,7 +164,7 @@ export class ShardedRedisTransport extends BusTransport implements ShardedLog {
   }
 
   async trimBefore(ms: number): Promise<void> {
-    await Promise.all(this.readers.map((reader) => this.commands.ask(reader.trimBefore(ms))));
+    await Promise.all(this.logs.map((log) => log.trimBefore(ms)));
   }
 
   health(): TransportHealth {
@@ -197,7 +182,7 @@ export class ShardedRedisTransport extends BusTransport implements ShardedLog {
       await this.client.connect();
       await this.checkShards();
       // Every instance hears every broadcast.
-      this.readers[0].want(['b']);
+      this.readers[0].want([BROADCAST_CHANNEL]);
       await withDeadline(
         Promise.all(this.readers.map((reader) => reader.start())),
         START_MS,
@@ -225,45 +210,12 @@ export class ShardedRedisTransport extends BusTransport implements ShardedLog {
     const stored = await this.commands.ask(this.client.hget(key, 'shards'));
     if (stored !== shards) {
       throw new Error(
-        `the bus "${this.options.keyPrefix}" has ${stored} shards, this instance ${shards}: every instance must have the same SSE_REDIS_SHARDS`,
+        `the bus "${this.options.keyPrefix}" has ${stored} shards, this instance ${shards}: every instance must have the same redisShards`,
       );
     }
   }
 
-  /** The script, then `WAIT` on the same connection: the message is on the replicas. */
-  private async publishAndWait(keys: string[], args: string[]): Promise<string> {
-    const { waitReplicas, commandTimeoutMs } = this.options;
-    const replies = await (
-      this.client.pipeline() as unknown as {
-        sseBusShardPublish(...keysAndArgs: string[]): {
-          wait(n: number, ms: number): { exec(): Promise<[Error | null, unknown][] | null> };
-        };
-      }
-    )
-      .sseBusShardPublish(...keys, ...args)
-      // Half the watchdog's deadline: a WAIT that waits its whole time (no replica yet, after a
-      // failover) is an answer, not a dead connection to be dropped with every command on it.
-      .wait(waitReplicas, Math.floor(commandTimeoutMs / 2))
-      .exec();
-    const [[failed, receipt], [waitFailed, replicas]] = replies!;
-    if (failed) throw failed;
-    if (waitFailed) throw waitFailed;
-    if ((replicas as number) < waitReplicas) {
-      // Retried: the receipt returns the same ids, and WAIT asks again.
-      throw new Error(`${String(replicas)} of ${waitReplicas} replicas have the message`);
-    }
-    return receipt as string;
-  }
-
-  /** `channels` by the shard they are on. */
   private shardsOf(channels: readonly string[]): Map<number, string[]> {
-    const byShard = new Map<number, string[]>();
-    for (const channel of channels) {
-      const shard = shardOf(channel, this.options.shards);
-      const list = byShard.get(shard);
-      if (list) list.push(channel);
-      else byShard.set(shard, [channel]);
-    }
-    return byShard;
+    return byShard(channels, this.options.shards);
   }
 }

@@ -9,7 +9,7 @@ const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
  * stale build would test yesterday's code and pass or fail for the wrong reason.
  */
 export function assertBuildIsFresh(): void {
-  const built = mtime(join(ROOT, 'dist/main.js'));
+  const built = mtime(join(ROOT, 'dist/service/main.js'));
   const newest = newestIn(join(ROOT, 'src'));
   if (built === undefined || built < newest.mtime) {
     throw new Error(

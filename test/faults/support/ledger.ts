@@ -1,5 +1,6 @@
-import { type Cursor, comparePositions, parseCursor } from '../../../src/bus/cursor.js';
-import { parseVector } from '../../../src/bus/vector-cursor.js';
+import { type LogEventId, parseEventId } from '../../../src/bus/event-id.js';
+import { comparePositions } from '../../../src/bus/log-position.js';
+import { parseVectorId } from '../../../src/bus/vector-id.js';
 
 /** One publish attempt, and what became of it. */
 export interface Sent {
@@ -183,16 +184,16 @@ export class Ledger {
 
 /**
  * Whether `next` is an id after `previous`. On a sharded log: no shard's position goes back,
- * and one goes forward; ids of another life of the log (another tag) start over.
+ * and one goes forward; ids of another life of the log (another digest) start over.
  */
 function movesOn(previous: string, next: string, sharded: boolean): boolean {
   if (!sharded) {
     const [from, to] = [cursorOf(previous), cursorOf(next)];
     return from.epoch !== to.epoch || comparePositions(to, from) > 0;
   }
-  const [from, to] = [parseVector(previous), parseVector(next)];
+  const [from, to] = [parseVectorId(previous), parseVectorId(next)];
   if (!from || !to) return false;
-  if (from.tag !== to.tag) return true;
+  if (from.digest !== to.digest) return true;
   let forward = false;
   for (const [shard, position] of to.positions) {
     const before = from.positions.get(shard);
@@ -207,8 +208,8 @@ export function isVisible(sent: Pick<Sent, 'to'>, clientId: string): boolean {
   return sent.to === null || sent.to.includes(clientId);
 }
 
-export function cursorOf(id: string | undefined): Cursor {
-  const cursor = parseCursor(id);
+export function cursorOf(id: string | undefined): LogEventId {
+  const cursor = parseEventId(id);
   if (!cursor) throw new Error(`Not an event id: ${id}`);
   return cursor;
 }

@@ -1,0 +1,56 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import {
+  type CanActivate,
+  type ExecutionContext,
+  Inject,
+  Injectable,
+  type InjectionToken,
+  NotFoundException,
+  type Type,
+  UnauthorizedException,
+  mixin,
+} from '@nestjs/common';
+import { bearerToken } from './request-token.js';
+import { SecretToken } from './secret-token.js';
+
+/** What a route behind a token does when none is configured: it is not there (404), or open. */
+export type WithoutToken = 'not-found' | 'open';
+
+/**
+ * A guard that lets through the requests whose `Authorization: Bearer` is the token that
+ * `tokenOf` reads from the options under `optionsToken`, compared in constant time, and answers
+ * 401 to others. `name` says which token in the answer: `publish`, `metrics`.
+ */
+export function BearerTokenGuard<Options>(
+  optionsToken: InjectionToken,
+  tokenOf: (options: Options) => string | undefined,
+  withoutToken: WithoutToken,
+  name: string,
+): Type<CanActivate> {
+  @Injectable()
+  class Guard implements CanActivate {
+    private readonly expected: SecretToken | undefined;
+
+    constructor(@Inject(optionsToken) options: Options) {
+      const token = tokenOf(options);
+      this.expected = token === undefined ? undefined : new SecretToken(token);
+    }
+
+    canActivate(context: ExecutionContext): boolean {
+      const request = context
+        .switchToHttp()
+        .getRequest<{ headers: IncomingHttpHeaders; method: string; url: string }>();
+      if (!this.expected) {
+        if (withoutToken === 'open') return true;
+        throw new NotFoundException(`Cannot ${request.method} ${request.url}`);
+      }
+      if (!this.expected.matches(bearerToken(request.headers))) {
+        throw new UnauthorizedException(
+          `A valid ${name} token is required: Authorization: Bearer <token>`,
+        );
+      }
+      return true;
+    }
+  }
+  return mixin(Guard);
+}

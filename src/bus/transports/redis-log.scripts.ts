@@ -1,0 +1,139 @@
+/**
+ * Lua scripts of a Redis log (`RedisLog`): the one of a single Redis, or each shard of a Redis
+ * Cluster. Each runs atomically, so the epoch, the log and its top are always read and written
+ * together. A log's keys share one hash tag, so they live on one slot of a Redis Cluster.
+ *
+ * The log is a stream whose entries carry the epoch they were written in. The meta hash holds
+ * the epoch and the id of the last entry: a log that is gone while its meta says it had entries
+ * was lost (eviction, a flush), and gets a new epoch like a Redis that came back empty.
+ */
+
+/** Starts a new epoch when there is none or the log was lost. KEYS: meta, log. ARGV: candidate epoch. */
+const ENSURE_EPOCH = `
+local epoch = redis.call('HGET', KEYS[1], 'epoch')
+if (not epoch) or (redis.call('HEXISTS', KEYS[1], 'top') == 1 and redis.call('EXISTS', KEYS[2]) == 0) then
+  epoch = ARGV[1]
+  redis.call('DEL', KEYS[1], KEYS[2])
+  redis.call('HSET', KEYS[1], 'epoch', epoch)
+end`;
+
+/**
+ * KEYS: meta, log. ARGV: candidate epoch, and optionally the id of the last entry the caller gave
+ * out. Returns { epoch, top id, hole }: hole is 1 when that entry is gone while an older one is
+ * still there. Trimming only ever cuts the oldest entries, so the log lost it otherwise (a
+ * failover before it reached the replica), even if it has been written to since.
+ */
+export const SYNC_SCRIPT = `${ENSURE_EPOCH}
+local hole = 0
+if ARGV[2] then
+  local at = redis.call('XREVRANGE', KEYS[2], ARGV[2], '-', 'COUNT', 1)[1]
+  if at and at[1] ~= ARGV[2] then hole = 1 end
+end
+return { epoch, redis.call('HGET', KEYS[1], 'top') or '0-0', hole }`;
+
+/** Arguments per message of `PUBLISH_SCRIPT`: to, event, data, topics, spread, channels. */
+export const ARGS_PER_MESSAGE = 6;
+
+/**
+ * KEYS: meta, log, receipt. ARGV: candidate epoch, max length, receipt ttl ms, channel prefix,
+ * then `ARGS_PER_MESSAGE` per message. Appends the messages in order and returns
+ * `<epoch> <id> <id>…`, their ids. The receipt (one per batch) makes a retried batch (after a
+ * lost reply) a no-op that returns the first ids, instead of appending the messages again.
+ *
+ * On a sharded log a message is also published, with `SPUBLISH`, on the channels of its
+ * recipients that are on the shard: an instance hears only the channels its clients listen on,
+ * and the log fills any gap in what it heard. What goes out is `<id> <epoch> <spread> <to>
+ * <topics> <event> <data>`, separated by \x1f, which none of them can hold. A log with one order
+ * is given no channels.
+ */
+export const PUBLISH_SCRIPT = `
+local receipt = redis.call('GET', KEYS[3])
+if receipt then return receipt end
+${ENSURE_EPOCH}
+local ids = {}
+for b = 5, #ARGV, ${ARGS_PER_MESSAGE} do
+  local to, ev, d, tp, sp, channels = ARGV[b], ARGV[b + 1], ARGV[b + 2], ARGV[b + 3], ARGV[b + 4], ARGV[b + 5]
+  local id = redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], '*', 'e', epoch, 'to', to, 'ev', ev, 'd', d, 'tp', tp, 'sp', sp)
+  ids[#ids + 1] = id
+  if channels ~= '' then
+    local heard = table.concat({ id, epoch, sp, to, tp, ev, d }, '\\31')
+    for channel in string.gmatch(channels, '[^\\n]+') do
+      redis.call('SPUBLISH', ARGV[4] .. channel, heard)
+    end
+  end
+end
+redis.call('HSET', KEYS[1], 'top', ids[#ids])
+receipt = epoch .. ' ' .. table.concat(ids, ' ')
+redis.call('SET', KEYS[3], receipt, 'PX', ARGV[3])
+return receipt`;
+
+/** `facts(log)`: what `XINFO STREAM` says of the log, by name. */
+const STREAM_FACTS = `
+local function facts(log)
+  local info = redis.call('XINFO', 'STREAM', log)
+  local named = {}
+  for i = 1, #info, 2 do named[info[i]] = info[i + 1] end
+  return named
+end`;
+
+/**
+ * KEYS: meta, log. ARGV: epoch, after id, count.
+ * Returns { 'gap', reason } or { 'ok', top id, since id, entries after the id }: a cursor before
+ * `since` has missed messages that were trimmed. `MAXLEN ~` does not say what it trimmed (nor,
+ * in Redis 7.0, does `max-deleted-entry-id`): after it, since is the first entry kept, so a
+ * cursor on the last entry trimmed counts as expired. After the age cut alone, since is the
+ * last entry it deleted, as recorded by `TRIM_BEFORE_SCRIPT`: exact.
+ */
+export const HISTORY_SCRIPT = `${STREAM_FACTS}
+local epoch = redis.call('HGET', KEYS[1], 'epoch')
+if epoch ~= ARGV[1] then return { 'gap', 'epoch' } end
+local top = redis.call('HGET', KEYS[1], 'top')
+if not top then return { 'ok', '0-0', '0-0', {} } end
+if redis.call('EXISTS', KEYS[2]) == 0 then return { 'gap', 'lost' } end
+local log = facts(KEYS[2])
+local deleted = log['entries-added'] - log['length']
+local cut = redis.call('HMGET', KEYS[1], 'cut', 'cutDeleted')
+local since = '0-0'
+if deleted > 0 then
+  if tonumber(cut[2]) == deleted then since = cut[1]
+  elseif log['length'] == 0 then since = top
+  else since = log['first-entry'][1] end
+end
+return { 'ok', top, since, redis.call('XRANGE', KEYS[2], '(' .. ARGV[2], '+', 'COUNT', ARGV[3]) }`;
+
+/**
+ * KEYS: meta, log. ARGV: ms. Deletes the entries from before ms, and records the last one it
+ * deleted with how many the log has deleted in all: while that count stands, nothing else was
+ * trimmed, and a cursor on that entry has missed nothing. Returns how many it deleted.
+ */
+export const TRIM_BEFORE_SCRIPT = `${STREAM_FACTS}
+local last = redis.call('XREVRANGE', KEYS[2], '(' .. ARGV[1] .. '-0', '-', 'COUNT', 1)[1]
+if not last then return 0 end
+local trimmed = redis.call('XTRIM', KEYS[2], 'MINID', ARGV[1])
+local log = facts(KEYS[2])
+redis.call('HSET', KEYS[1], 'cut', last[1], 'cutDeleted', log['entries-added'] - log['length'])
+return trimmed`;
+
+/** The scripts as commands of a connection (see `openRedis`). */
+export const LOG_SCRIPTS = {
+  sseBusSync: { numberOfKeys: 2, lua: SYNC_SCRIPT },
+  sseBusPublish: { numberOfKeys: 3, lua: PUBLISH_SCRIPT },
+  sseBusHistory: { numberOfKeys: 2, lua: HISTORY_SCRIPT },
+  sseBusTrimBefore: { numberOfKeys: 2, lua: TRIM_BEFORE_SCRIPT },
+};
+
+/** What `SYNC_SCRIPT` answers: hole is 1 when the entry given is gone while an older one stays. */
+export type SyncReply = [epoch: string, top: string, hole: 0 | 1];
+
+export type LogEntry = [id: string, fields: string[]];
+
+/** What `HISTORY_SCRIPT` answers. */
+export type HistoryReply = ['gap', 'epoch' | 'lost'] | ['ok', string, string, LogEntry[]];
+
+/** The commands `LOG_SCRIPTS` define. */
+export interface LogScripts {
+  sseBusSync(meta: string, log: string, epoch: string, given: string): Promise<SyncReply>;
+  sseBusPublish(meta: string, log: string, receipt: string, ...args: string[]): Promise<string>;
+  sseBusHistory(meta: string, log: string, ...args: string[]): Promise<HistoryReply>;
+  sseBusTrimBefore(meta: string, log: string, ms: string): Promise<number>;
+}

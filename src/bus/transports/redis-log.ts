@@ -1,0 +1,332 @@
+import { randomUUID } from 'node:crypto';
+import type { Cluster, Redis } from 'ioredis';
+import { appendUntil } from '../../redis/append-until.js';
+import type { RedisWatchdog } from '../../redis/redis-watchdog.js';
+import type { BusMessage, BusReset, ResetReason } from '../bus-event.js';
+import type { OutgoingMessage } from '../bus-transport.js';
+import { HISTORY_PAGE_SIZE } from '../bus-transport.js';
+import { formatEventId, newEpoch } from '../event-id.js';
+import {
+  type LogPosition,
+  START,
+  comparePositions,
+  formatEntryId,
+  parseEntryId,
+} from '../log-position.js';
+import { formatVectorId } from '../vector-id.js';
+import { type LogPage, logHistory, toLogPage } from './log-history.js';
+import { PublishBatch } from './publish-batch.js';
+import { type LogEntry, type LogScripts } from './redis-log.scripts.js';
+import { SharedReads } from './shared-reads.js';
+
+/** A connection (or a Cluster client) with `LOG_SCRIPTS` defined, and its watchdog. */
+export interface LogLink {
+  readonly redis: (Redis | Cluster) & LogScripts;
+  readonly commands: RedisWatchdog;
+}
+
+/** One message on its way to a log. */
+export interface LogWrite {
+  readonly message: OutgoingMessage;
+  /** The channels it is published on as well (a sharded log's); none on a log with one order. */
+  readonly channels: readonly string[];
+  /** How many shards the log has, when the message goes to more than one of them; else ''. */
+  readonly spread: string;
+}
+
+/** Where an appended message is: its log's epoch and its entry id. */
+export interface Appended {
+  readonly epoch: string;
+  readonly entryId: string;
+}
+
+export interface RedisLogOptions {
+  /** What the log is written, and its history read, through. */
+  readonly writer: LogLink;
+  /** What its epoch and continuity are read through, when not the writer. */
+  readonly reader?: LogLink;
+  /** `{<prefix>}`, or `{<prefix>:<shard>}` for a shard: its keys and channels start with it. */
+  readonly hashTag: string;
+  /** Entries kept for resume (`MAXLEN ~`). */
+  readonly maxLength: number;
+  /** The shard it is, on a sharded log: its messages say so, and carry vector ids. */
+  readonly shard?: number;
+  /** Replicas that must have an append before it counts (`WAIT`); 0: none. */
+  readonly waitReplicas: number;
+  readonly commandTimeoutMs: number;
+  /** Refusals that mean "not now" (a cluster in motion): the append is tried again. */
+  readonly passing?: RegExp;
+  /** Resolves once the writer can take commands, or rejects after `ms`. */
+  whenWritable?(ms: number): Promise<void>;
+}
+
+/**
+ * Messages per script call, and bytes of data: enough to take a turn's publishes in one call,
+ * few enough that one call never holds Redis up for long (~1 ms).
+ */
+const BATCH_LIMITS = {
+  maxItems: 512,
+  maxBytes: 1024 * 1024,
+  bytesOf: (write: LogWrite) => write.message.data.length,
+};
+
+/**
+ * One log of the bus in Redis, a stream beside a meta hash (see `redis-log.scripts.ts`): the
+ * log of a single Redis, or one shard of a Redis Cluster's. Appends of one turn of the event loop
+ * go in one script call under one receipt, so a batch retried after a lost reply lands once. It
+ * knows the log's epoch and the last entry given out of it (`top`), tells when the log lost what
+ * was given out, reads its history a page at a time (reads of the same page at once are shared),
+ * and decodes its entries.
+ */
+export class RedisLog {
+  /** The epoch of the log as last read; '' until then. */
+  epoch = '';
+  /** The last entry given out: where reading goes on from. */
+  top: LogPosition = START;
+  private readonly keys: { meta: string; log: string; receipts: string };
+  private readonly pages = new SharedReads<LogPage>();
+  private readonly batch = new PublishBatch<LogWrite, Appended>(
+    (writes, until) => this.appendBatch(writes, until),
+    BATCH_LIMITS,
+  );
+
+  constructor(private readonly options: RedisLogOptions) {
+    const tag = options.hashTag;
+    this.keys = { meta: `${tag}:meta`, log: `${tag}:log`, receipts: `${tag}:receipt:` };
+  }
+
+  /** The stream's key. */
+  get key(): string {
+    return this.keys.log;
+  }
+
+  /** Appends `write` with the others of this turn; rejects with `DeadlineExceeded` past `deadline`. */
+  append(write: LogWrite, deadline: number): Promise<Appended> {
+    return this.batch.add(write, deadline);
+  }
+
+  /**
+   * Reads the epoch and the end of the log (starting a new epoch if it has none or lost its
+   * log), and whether it still holds the last entry given out. The first read takes them as they
+   * are. After that, `lostFrom` says whether the log lost what was given out, and where reading
+   * goes on from, to which `top` moves: the start of a new epoch's log; the end of a log that
+   * ends before what was given out; or, when it was written to since, the place of what it lost.
+   */
+  async sync(): Promise<{ readonly end: LogPosition; readonly lostFrom?: LogPosition }> {
+    const { redis, commands } = this.options.reader ?? this.options.writer;
+    const [epoch, top, hole] = await commands.ask(
+      redis.sseBusSync(this.keys.meta, this.keys.log, newEpoch(), formatEntryId(this.top)),
+      this.options.commandTimeoutMs,
+    );
+    const end = parseEntryId(top);
+    const first = this.epoch === '';
+    const renewed = this.epoch !== epoch;
+    this.epoch = epoch;
+    if (first) {
+      this.top = end;
+      return { end };
+    }
+    // Every entry of a new epoch's log was written after the loss: none has been read yet.
+    if (renewed) return { end, lostFrom: (this.top = START) };
+    if (comparePositions(end, this.top) < 0) return { end, lostFrom: (this.top = end) };
+    return { end, lostFrom: hole === 1 ? this.top : undefined };
+  }
+
+  /**
+   * Whether the log holds every entry after `top`. Trimming only ever cuts the oldest entries,
+   * and nothing else deletes any: it does as long as its oldest entry is at or before `top`. An
+   * empty log may have lost some: no.
+   */
+  async holdsEverythingAfterTop(): Promise<boolean> {
+    const { redis, commands } = this.options.reader ?? this.options.writer;
+    const [oldest] = (await commands.ask(
+      redis.xrange(this.keys.log, '-', '+', 'COUNT', 1),
+      this.options.commandTimeoutMs,
+    )) as LogEntry[];
+    return oldest !== undefined && comparePositions(parseEntryId(oldest[0]), this.top) <= 0;
+  }
+
+  /**
+   * The messages after `after` in the log of `epoch`, a page at a time: from `recent` where it
+   * holds them, else from Redis, one read for all who ask for the same page at once (a reconnect
+   * storm). Throws `HistoryGap` when it cannot give all of them.
+   */
+  history(
+    after: LogPosition,
+    epoch = this.epoch,
+    recent?: (after: LogPosition) => readonly BusMessage[] | undefined,
+  ): AsyncIterable<readonly BusMessage[]> {
+    const { redis, commands } = this.options.writer;
+    const read = (afterId: string) =>
+      this.pages.read(`${epoch}.${afterId}`, async () =>
+        toLogPage(
+          await commands.ask(
+            redis.sseBusHistory(
+              this.keys.meta,
+              this.keys.log,
+              epoch,
+              afterId,
+              String(HISTORY_PAGE_SIZE),
+            ),
+            this.options.commandTimeoutMs,
+          ),
+          (entry) => this.decode(entry, epoch),
+        ),
+      );
+    return logHistory(after, read, recent);
+  }
+
+  /**
+   * Drops the entries from before `ms`: `XTRIM MINID`, exact rather than `~`, as a cursor just
+   * after the cut must still replay.
+   */
+  async trimBefore(ms: number): Promise<void> {
+    const { redis, commands } = this.options.writer;
+    await commands.ask(redis.sseBusTrimBefore(this.keys.meta, this.keys.log, String(ms)));
+  }
+
+  /** The reset of the streams reading this log, which go on from `position`. */
+  reset(reason: ResetReason, position: LogPosition): BusReset {
+    const { shard } = this.options;
+    return { kind: 'reset', id: this.idOf(position), position, reason, shard };
+  }
+
+  /** An entry of the log as a message of `epoch`, by its fields' names (older ones lack some). */
+  decode([id, fields]: LogEntry, epoch = this.epoch): BusMessage {
+    const { to = '', tp = '', ev = '', d = '', sp = '' } = named(fields);
+    return this.message(id, epoch, to, tp, ev, d, sp);
+  }
+
+  /** The epoch an entry was written in. */
+  static epochOf([, fields]: LogEntry): string | undefined {
+    return named(fields).e;
+  }
+
+  /**
+   * A message as `SPUBLISH` sent it: `<id> <epoch> <spread> <to> <topics> <event> <data>`,
+   * separated by \x1f; undefined when it is not one. `epoch` says which life of the log it is of.
+   */
+  decodePublished(text: string): { epoch: string; message: BusMessage } | undefined {
+    const fields = text.split('\x1f');
+    if (fields.length !== 7) return undefined;
+    const [id, epoch, spread, to, topics, event, data] = fields;
+    return { epoch, message: this.message(id, epoch, to, topics, event, data, spread) };
+  }
+
+  private message(
+    id: string,
+    epoch: string,
+    to: string,
+    topics: string,
+    event: string,
+    data: string,
+    spread: string,
+  ): BusMessage {
+    const position = parseEntryId(id);
+    const recipients = to === '' ? null : to.split('\n');
+    const on = topics === '' ? null : topics.split('\n');
+    const name = event === '' ? undefined : event;
+    const { shard } = this.options;
+    if (shard === undefined) {
+      const eventId = formatEventId(epoch, position);
+      return {
+        kind: 'message',
+        id: eventId,
+        position,
+        to: recipients,
+        topics: on,
+        event: name,
+        data,
+      };
+    }
+    return {
+      kind: 'message',
+      id: this.idOf(position),
+      position,
+      to: recipients,
+      topics: on,
+      event: name,
+      data,
+      shard,
+      spread: spread === '' ? undefined : Number(spread),
+    };
+  }
+
+  /** A position's id: `<epoch>.<ms>-<seq>`, or a shard's place in a vector id. */
+  private idOf(position: LogPosition): string {
+    const { shard } = this.options;
+    return shard === undefined
+      ? formatEventId(this.epoch, position)
+      : formatVectorId('0', new Map([[shard, position]]));
+  }
+
+  /**
+   * Appends a batch with one script call (then `WAIT`, when replicas must have it), tried again
+   * until `deadline`, the last of its messages'. The receipt makes a retry of a batch that did
+   * land return its first ids.
+   */
+  private async appendBatch(writes: readonly LogWrite[], deadline: number): Promise<Appended[]> {
+    const { writer, hashTag, maxLength, passing, whenWritable } = this.options;
+    const receipt = this.keys.receipts + randomUUID();
+    const args = [
+      newEpoch(),
+      String(maxLength),
+      // Long enough to outlive every retry of this batch.
+      String(deadline - Date.now() + 10_000),
+      hashTag,
+    ];
+    for (const { message, channels, spread } of writes) {
+      args.push(
+        message.to === null ? '' : message.to.join('\n'),
+        message.event ?? '',
+        message.data,
+        message.topics === null ? '' : message.topics.join('\n'),
+        spread,
+        channels.join('\n'),
+      );
+    }
+    const reply = await appendUntil(
+      deadline,
+      async (left) => {
+        await whenWritable?.(left);
+        return writer.commands.ask(this.send(receipt, args), deadline - Date.now());
+      },
+      passing,
+    );
+    const [epoch, ...ids] = reply.split(' ');
+    return ids.map((entryId) => ({ epoch, entryId }));
+  }
+
+  /** The script; with replicas to wait for, then `WAIT` on the same connection. */
+  private async send(receipt: string, args: string[]): Promise<string> {
+    const { writer, waitReplicas, commandTimeoutMs } = this.options;
+    const { meta, log } = this.keys;
+    if (waitReplicas === 0) return writer.redis.sseBusPublish(meta, log, receipt, ...args);
+    const pipeline = writer.redis.pipeline() as unknown as {
+      sseBusPublish(...keysAndArgs: string[]): {
+        wait(n: number, ms: number): { exec(): Promise<[Error | null, unknown][] | null> };
+      };
+    };
+    const replies = await pipeline
+      .sseBusPublish(meta, log, receipt, ...args)
+      // Half the watchdog's deadline: a WAIT that waits its whole time (no replica yet, after a
+      // failover) is an answer, not a dead connection to be dropped with every command on it.
+      .wait(waitReplicas, Math.floor(commandTimeoutMs / 2))
+      .exec();
+    const [[failed, ids], [waitFailed, replicas]] = replies!;
+    if (failed) throw failed;
+    if (waitFailed) throw waitFailed;
+    if ((replicas as number) < waitReplicas) {
+      // Retried: the receipt returns the same ids, and WAIT asks again.
+      throw new Error(`${String(replicas)} of ${waitReplicas} replicas have the message`);
+    }
+    return ids as string;
+  }
+}
+
+/** An entry's fields, `[name, value, name, value, …]`, by name. */
+function named(fields: readonly string[]): Record<string, string | undefined> {
+  const byName: Record<string, string | undefined> = {};
+  for (let i = 0; i < fields.length; i += 2) byName[fields[i]] = fields[i + 1];
+  return byName;
+}

@@ -1,0 +1,46 @@
+import type { LogPosition } from './log-position.js';
+
+/** A stream's place in a sharded log: a position in each shard it reads. */
+export type ShardPositions = ReadonlyMap<number, LogPosition>;
+
+// `<digest>.<shard><ms>-<seq>_<shard><ms>-<seq>…`, in base 36: at most 8 shards fit in 128
+// characters of [A-Za-z0-9._-], which an id must keep to (a cross-origin EventSource preflight).
+const VECTOR =
+  /^([a-z0-9]{1,7})\.([0-7][a-z0-9]{1,11}-[a-z0-9]{1,8}(?:_[0-7][a-z0-9]{1,11}-[a-z0-9]{1,8}){0,7})$/;
+
+/**
+ * Six characters or fewer that stand for the epochs of every shard, one each: an id with another
+ * digest is from another life of the log.
+ */
+export function epochsDigest(epochs: readonly string[]): string {
+  let hash = 0x811c9dc5;
+  const text = epochs.join(' ');
+  for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193);
+  return ((hash >>> 0) % 36 ** 6).toString(36);
+}
+
+export function formatVectorId(digest: string, positions: ShardPositions): string {
+  let id = `${digest}.`;
+  for (const [shard, { ms, seq }] of positions) {
+    id += `${id.length > digest.length + 1 ? '_' : ''}${shard}${ms.toString(36)}-${seq.toString(36)}`;
+  }
+  return id;
+}
+
+export function parseVectorId(
+  id: string | undefined,
+): { digest: string; positions: Map<number, LogPosition> } | undefined {
+  const match = id === undefined ? null : VECTOR.exec(id);
+  if (!match) return undefined;
+  const positions = new Map<number, LogPosition>();
+  for (const entry of match[2].split('_')) {
+    const dash = entry.indexOf('-');
+    const position = {
+      ms: parseInt(entry.slice(1, dash), 36),
+      seq: parseInt(entry.slice(dash + 1), 36),
+    };
+    if (!Number.isSafeInteger(position.ms) || !Number.isSafeInteger(position.seq)) return undefined;
+    positions.set(Number(entry[0]), position);
+  }
+  return { digest: match[1], positions };
+}

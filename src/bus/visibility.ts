@@ -1,0 +1,29 @@
+import type { Audience, BusEvent, BusMessage } from './bus-event.js';
+import { designatedShard } from './channels.js';
+
+/**
+ * Whether a stream of `audience` gets `event`. A message on topics reaches the streams
+ * subscribed to one of them (and with client ids, only theirs); one without reaches every stream
+ * (or those of its client ids).
+ */
+export function isVisibleTo(event: BusEvent, audience: Audience): boolean {
+  if (event.kind === 'reset') return true;
+  if (event.to !== null && !event.to.includes(audience.clientId)) return false;
+  return reaches(event, audience);
+}
+
+/**
+ * Whether `message`, addressed to everyone or to `audience`'s client among others, reaches a
+ * stream of `audience`: it is on none of its topics or on one of them, and (on a sharded log) it
+ * is the copy that stream takes.
+ */
+export function reaches(message: BusMessage, audience: Audience): boolean {
+  const { topics } = audience;
+  if (message.topics !== null && (topics === null || !message.topics.some((t) => topics.has(t)))) {
+    return false;
+  }
+  return (
+    message.spread === undefined ||
+    message.shard === designatedShard(message, audience, message.spread)
+  );
+}

@@ -1,0 +1,100 @@
+import {
+  Inject,
+  Injectable,
+  type MessageEvent,
+  type OnApplicationShutdown,
+  type OnModuleInit,
+  Optional,
+} from '@nestjs/common';
+import type { Histogram } from 'prom-client';
+import type { Observable } from 'rxjs';
+import { BusCounters, messageKind } from './bus/bus-counters.js';
+import type { BusEvent } from './bus/bus-event.js';
+import { BusTransport, type TransportHealth } from './bus/bus-transport.js';
+import { ClientRouter } from './bus/client-router.js';
+import { type PublishOptions, toOutgoingMessage } from './bus/message-validation.js';
+import { SSE_BUS_OPTIONS } from './config/sse-bus.constants.js';
+import type { ResolvedSseBusOptions } from './config/sse-bus.options.js';
+import type { StreamRequest } from './http/platform.js';
+import { PUBLISH_SECONDS } from './metrics/publish-seconds.js';
+import { OwnSseStreams, type StreamOptions } from './sse/own-sse-streams.js';
+
+/**
+ * Publishes messages to clients on every instance, and gives each client its stream of them.
+ * Inject it anywhere: `await bus.publish({ hello: 'world' }, { clientId: 'alice' })`, and
+ * `return bus.sse(request, { clientId })` from an `@Sse()` handler.
+ */
+@Injectable()
+export class MessageBus implements OnModuleInit, OnApplicationShutdown {
+  private readonly publishing = new Set<Promise<string>>();
+
+  constructor(
+    private readonly transport: BusTransport,
+    private readonly router: ClientRouter,
+    private readonly ownStreams: OwnSseStreams,
+    private readonly counters: BusCounters,
+    @Inject(SSE_BUS_OPTIONS) private readonly options: ResolvedSseBusOptions,
+    @Optional() @Inject(PUBLISH_SECONDS) private readonly publishSeconds?: Histogram,
+  ) {}
+
+  /** Every event on the bus as this instance reads it: hot, in log order (per shard on a cluster). */
+  get events$(): Observable<BusEvent> {
+    return this.transport.events$;
+  }
+
+  /** Open streams on this instance. */
+  get subscriberCount(): number {
+    return this.router.size;
+  }
+
+  /**
+   * Sends `data` (any JSON value) to the clients `options.clientId` names, to the streams on
+   * `options.topic`, or to all. Resolves to the event id once the message is on the bus; rejects
+   * with `InvalidMessageError` or `MessageTooLargeError` for what cannot be sent, and with
+   * `BusUnavailableError` when the bus cannot take it within `publishTimeoutMs`.
+   */
+  async publish(data: unknown, options: PublishOptions = {}): Promise<string> {
+    const message = toOutgoingMessage(data, options, this.options.maxMessageBytes);
+    const stopTimer = this.publishSeconds?.startTimer();
+    const publishing = this.transport.publish(message, this.options.publishTimeoutMs);
+    this.publishing.add(publishing);
+    try {
+      const id = await publishing;
+      this.counters.messagesPublished[messageKind(message)]++;
+      return id;
+    } finally {
+      this.publishing.delete(publishing);
+      stopTimer?.();
+    }
+  }
+
+  /**
+   * The stream of an `@Sse()` endpoint: return it from the handler. It gives what `GET /sse/msg`
+   * gives (`connected`, the messages the client may see with their bus ids, what it missed
+   * when it resumes, the heartbeat, `reset`, `busy`, the slow-client limit and the end at
+   * shutdown), through Nest's own SSE plumbing. `request` is the handler's (`@Req()`), under
+   * Fastify or Express. Without `clientId`, the stream gets a random one. Throws 400 for a bad
+   * client id or topic, 503 when the instance is full and the client is not a browser.
+   */
+  sse(request: StreamRequest, options: StreamOptions = {}): Observable<MessageEvent> {
+    return this.ownStreams.events(request, options);
+  }
+
+  /** The id of the last event this instance has read: where a stream opened now starts. */
+  position(): string {
+    return this.transport.position();
+  }
+
+  health(): TransportHealth {
+    return this.transport.health();
+  }
+
+  async onModuleInit(): Promise<void> {
+    await this.transport.start();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await Promise.allSettled(this.publishing);
+    await this.transport.close();
+  }
+}

@@ -1,0 +1,28 @@
+import {
+  Body,
+  Controller,
+  HttpCode,
+  HttpStatus,
+  Post,
+  UseFilters,
+  UseGuards,
+} from '@nestjs/common';
+import { PublishTokenGuard } from './auth/publish-token.guard.js';
+import { BusErrorFilter } from './http/bus-error.filter.js';
+import { MessageBus } from './message-bus.js';
+import { parsePublishRequest } from './publish-request.js';
+
+@Controller('sse')
+@UseFilters(BusErrorFilter)
+export class PublishController {
+  constructor(private readonly bus: MessageBus) {}
+
+  /** `POST /sse/publish`: `MessageBus.publish()` for services that are not in this process. */
+  @Post('publish')
+  @HttpCode(HttpStatus.ACCEPTED)
+  @UseGuards(PublishTokenGuard)
+  async publish(@Body() body: unknown): Promise<{ id: string }> {
+    const { data, ...options } = parsePublishRequest(body);
+    return { id: await this.bus.publish(data, options) };
+  }
+}

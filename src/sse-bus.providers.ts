@@ -1,0 +1,93 @@
+import type { Provider } from '@nestjs/common';
+import { SchedulerRegistry } from '@nestjs/schedule';
+import { BusCounters } from './bus/bus-counters.js';
+import { BusTransport } from './bus/bus-transport.js';
+import { ClientRouter } from './bus/client-router.js';
+import { StreamFeeds } from './bus/stream-feed.js';
+import { MemoryTransport } from './bus/transports/memory.transport.js';
+import { RedisTransport } from './bus/transports/redis.transport.js';
+import { ShardedRedisTransport } from './bus/transports/sharded-redis.transport.js';
+import { clusterNodes } from './config/redis-url.js';
+import { SSE_BUS_OPTIONS } from './config/sse-bus.constants.js';
+import {
+  type ResolvedSseBusOptions,
+  type SseBusOptions,
+  resolveSseBusOptions,
+} from './config/sse-bus.options.js';
+import { MemoryPresenceStore } from './presence/memory-presence.store.js';
+import { PresenceStore } from './presence/presence-store.js';
+import { RedisPresenceStore } from './presence/redis-presence.store.js';
+import { SSE_BUS_MODULE_OPTIONS } from './sse-bus.module-definition.js';
+
+/** How long the Redis reader blocks in one `XREAD`, and how long any command may take. */
+const REDIS_BLOCK_MS = 2_000;
+const REDIS_COMMAND_TIMEOUT_MS = 3_000;
+
+function createTransport(options: ResolvedSseBusOptions, counters: BusCounters): BusTransport {
+  const { redisUrl, redisKeyPrefix: keyPrefix, historyMaxLength: maxLength } = options;
+  if (!redisUrl) return new MemoryTransport(maxLength, options.historyMaxBytes);
+  if (clusterNodes(redisUrl)) {
+    return new ShardedRedisTransport({
+      url: redisUrl,
+      keyPrefix,
+      maxLength,
+      shards: options.redisShards,
+      waitReplicas: options.redisWaitReplicas,
+      // Each shard's subscription is pinged as often as the single node's reader blocks.
+      pingMs: REDIS_BLOCK_MS,
+      commandTimeoutMs: REDIS_COMMAND_TIMEOUT_MS,
+      counters,
+    });
+  }
+  return new RedisTransport({
+    url: redisUrl,
+    keyPrefix,
+    maxLength,
+    recentMaxBytes: options.historyMaxBytes,
+    blockMs: REDIS_BLOCK_MS,
+    commandTimeoutMs: REDIS_COMMAND_TIMEOUT_MS,
+    counters,
+  });
+}
+
+function createPresenceStore(
+  options: ResolvedSseBusOptions,
+  router: ClientRouter,
+  registry: SchedulerRegistry,
+): PresenceStore {
+  if (!options.redisUrl) return new MemoryPresenceStore(router);
+  return new RedisPresenceStore(router, registry, {
+    url: options.redisUrl,
+    keyPrefix: options.redisKeyPrefix,
+    ttlMs: options.presenceTtlMs,
+    commandTimeoutMs: REDIS_COMMAND_TIMEOUT_MS,
+  });
+}
+
+/** The bus's parts that are made from the options rather than injected as they are. */
+export const SSE_BUS_PROVIDERS: Provider[] = [
+  {
+    provide: SSE_BUS_OPTIONS,
+    useFactory: (options: SseBusOptions) => resolveSseBusOptions(options),
+    inject: [SSE_BUS_MODULE_OPTIONS],
+  },
+  BusCounters,
+  { provide: BusTransport, useFactory: createTransport, inject: [SSE_BUS_OPTIONS, BusCounters] },
+  {
+    provide: ClientRouter,
+    useFactory: (transport: BusTransport, counters: BusCounters) =>
+      new ClientRouter(transport.events$, counters),
+    inject: [BusTransport, BusCounters],
+  },
+  {
+    provide: StreamFeeds,
+    useFactory: (transport: BusTransport, router: ClientRouter, counters: BusCounters) =>
+      new StreamFeeds(transport, router, counters),
+    inject: [BusTransport, ClientRouter, BusCounters],
+  },
+  {
+    provide: PresenceStore,
+    useFactory: createPresenceStore,
+    inject: [SSE_BUS_OPTIONS, ClientRouter, SchedulerRegistry],
+  },
+];

@@ -1,0 +1,179 @@
+import {
+  type BeforeApplicationShutdown,
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import type { Subscription } from 'rxjs';
+import type { Audience } from '../bus/bus-event.js';
+import { StreamFeeds } from '../bus/stream-feed.js';
+import { SSE_BUS_OPTIONS } from '../config/sse-bus.constants.js';
+import type { ResolvedSseBusOptions } from '../config/sse-bus.options.js';
+import type { RawStreamRequest } from '../http/platform.js';
+import { BusStream, type CloseReason, type StreamHost, type StreamSink } from './bus-stream.js';
+import { Heartbeat } from './heartbeat.js';
+import type { StreamEncoding } from './stream-encoding.js';
+
+/** Why a stream was not opened: the instance was full, or shutting down. */
+export type TurnAwayReason = 'full' | 'shutdown';
+
+/**
+ * What a stream that may not open gets: browsers a stream that says `busy` (EventSource gives up
+ * for good on any status but 200), other clients a 503.
+ */
+export type Admission = 'open' | 'busy' | 'refused';
+
+/** One stream: whose it is, what it subscribed to, and where it resumes from. */
+export interface StreamSpec extends Audience {
+  readonly lastEventId?: string;
+  /** When the token it was opened with expires (epoch ms): the stream ends then. */
+  readonly expiresAt?: number;
+}
+
+/** How often, while the server closes, connections that went idle are closed. */
+const IDLE_SWEEP_MS = 50;
+
+/**
+ * Every open stream of this instance, whichever way it is written (`GET /sse/msg`'s bytes, an
+ * app's own `@Sse()` events): whether one may open, one heartbeat clock for all of them rather
+ * than a timer each, and the end of all of them at shutdown. It counts them as they open, end
+ * and are turned away.
+ */
+@Injectable()
+export class StreamRegistry
+  implements BeforeApplicationShutdown, OnApplicationShutdown, StreamHost
+{
+  private readonly logger = new Logger(StreamRegistry.name);
+  private readonly streams = new Set<BusStream<unknown>>();
+  opened = 0;
+  readonly closed: Record<CloseReason, number> = {
+    client: 0,
+    slow: 0,
+    expired: 0,
+    shutdown: 0,
+    error: 0,
+  };
+  readonly turnedAway: Record<TurnAwayReason, number> = { full: 0, shutdown: 0 };
+  private beats: Subscription | undefined;
+  private closing = false;
+  private idleSweep: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly feeds: StreamFeeds,
+    private readonly heartbeat: Heartbeat,
+    private readonly adapterHost: HttpAdapterHost,
+    @Inject(SSE_BUS_OPTIONS) private readonly options: ResolvedSseBusOptions,
+  ) {}
+
+  /** Open streams. */
+  get size(): number {
+    return this.streams.size;
+  }
+
+  get draining(): boolean {
+    return this.closing;
+  }
+
+  get retryMs(): number {
+    return this.options.retryMs;
+  }
+
+  /** Bytes a stream may have waiting for its client; past it, the client is cut off. */
+  get maxBufferedBytes(): number {
+    return this.options.maxBufferedBytes;
+  }
+
+  /**
+   * Whether a stream of `request` may open now: not while shutting down, nor past
+   * `maxConnections`. One that may not is counted as turned away.
+   */
+  admit(request: RawStreamRequest): Admission {
+    const refused: TurnAwayReason | undefined = this.closing
+      ? 'shutdown'
+      : this.streams.size >= this.options.maxConnections
+        ? 'full'
+        : undefined;
+    if (!refused) return 'open';
+    this.turnedAway[refused]++;
+    return request.headers.accept?.includes('text/event-stream') ? 'busy' : 'refused';
+  }
+
+  /** A backed-off delay, with jitter, for a client turned away. */
+  busyRetryMs(): number {
+    return jitter(this.options.retryMs * 5, this.options.reconnectJitterMs);
+  }
+
+  /** Where a stream of `spec` starts: the id a `busy` answer carries. */
+  position(spec: StreamSpec): string {
+    return spec.lastEventId ?? this.feeds.position(spec);
+  }
+
+  /**
+   * Opens a stream of `spec` that writes to `sink` as `encoding` says: from the bus's feed, what
+   * it missed first when it resumes, then live events. It lives until it is unsubscribed (its
+   * client leaves) or ends, and its teardown releases everything it holds.
+   */
+  open<T>(encoding: StreamEncoding<T>, sink: StreamSink<T>, spec: StreamSpec): BusStream<T> {
+    const stream = new BusStream(this, encoding, sink, spec);
+    this.streams.add(stream);
+    this.opened++;
+    this.logger.debug(`Stream of ${stream.clientId} opened`);
+    this.beats ??= this.heartbeat.beat$.subscribe(() => {
+      for (const each of this.streams) each.heartbeat();
+    });
+    if (spec.expiresAt !== undefined) stream.expireAt(spec.expiresAt);
+    // The stream is its own audience and pacer: the bus keeps no other object for it.
+    this.feeds.feed(stream, spec.lastEventId, stream).subscribe(stream);
+    return stream;
+  }
+
+  /**
+   * Ends every stream, each with its own `retry`, so clients come back spread out. A stream's
+   * keep-alive connection goes idle only once the end is written, after the server has begun
+   * to close: until the server is closed, idle connections are closed as they appear, or one
+   * would hold the close until it timed out.
+   */
+  beforeApplicationShutdown(): void {
+    this.closing = true;
+    for (const stream of this.streams) stream.end('shutdown');
+    const server = this.adapterHost.httpAdapter?.getHttpServer() as
+      { closeIdleConnections?(): void } | undefined;
+    if (server?.closeIdleConnections) {
+      this.idleSweep = setInterval(() => server.closeIdleConnections!(), IDLE_SWEEP_MS).unref();
+    }
+  }
+
+  onApplicationShutdown(): void {
+    clearInterval(this.idleSweep);
+  }
+
+  closingRetryMs(): number {
+    return jitter(this.options.retryMs, this.options.reconnectJitterMs);
+  }
+
+  failed(stream: BusStream<unknown>, err: Error): void {
+    this.logger.warn(`Stream of ${stream.clientId} ended: ${err.message}`);
+  }
+
+  slow(audience: Audience): void {
+    this.logger.warn(`Client ${audience.clientId} is not reading: disconnected`);
+  }
+
+  released(stream: BusStream<unknown>): void {
+    if (!this.streams.delete(stream)) return;
+    this.closed[stream.closeReason]++;
+    this.logger.debug(`Stream of ${stream.clientId} closed: ${stream.closeReason}`);
+    // The clock runs while a stream listens, and stops with the last one.
+    if (this.streams.size === 0) {
+      this.beats?.unsubscribe();
+      this.beats = undefined;
+    }
+  }
+}
+
+/** A random delay from `baseMs` to `baseMs + spreadMs`, so clients do not all return at once. */
+function jitter(baseMs: number, spreadMs: number): number {
+  return baseMs + Math.floor(Math.random() * (spreadMs + 1));
+}

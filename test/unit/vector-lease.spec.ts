@@ -1,0 +1,144 @@
+import type { BusMessage } from '../../src/bus/bus-event.js';
+import { clientChannel, designatedShard, shardOf, topicChannel } from '../../src/bus/channels.js';
+import { VectorLease } from '../../src/bus/vector-lease.js';
+import { epochsDigest, formatVectorId, parseVectorId } from '../../src/bus/vector-id.js';
+import { isVisibleTo } from '../../src/bus/visibility.js';
+import { MAX_SHARDS } from '../../src/config/sse-bus.options.js';
+
+const log = {
+  digest: epochsDigest(['a', 'b']),
+  released: [] as string[],
+  release(channels: readonly string[]) {
+    this.released.push(...channels);
+  },
+};
+
+const message = (
+  shard: number,
+  ms: number,
+  seq = 0,
+  extra: Partial<BusMessage> = {},
+): BusMessage => ({
+  kind: 'message',
+  id: `m${shard}.${ms}`,
+  position: { ms, seq },
+  to: null,
+  topics: null,
+  event: undefined,
+  data: '{}',
+  shard,
+  ...extra,
+});
+
+describe('vector ids', () => {
+  it('fit a position on every shard into 128 characters an EventSource keeps as they are', () => {
+    const now = Date.now();
+    const positions = new Map(
+      Array.from({ length: MAX_SHARDS }, (_, shard) => [shard, { ms: now, seq: 99_999 }]),
+    );
+    const id = formatVectorId(epochsDigest(['x'.repeat(8)]), positions);
+    expect(id).toMatch(/^[A-Za-z0-9._-]{1,128}$/);
+    expect(parseVectorId(id)).toEqual({ digest: epochsDigest(['x'.repeat(8)]), positions });
+  });
+
+  it.each([
+    '',
+    'abc',
+    'abc.',
+    'abc.9zz-0',
+    'abc.0zz-0_0',
+    'abc.0zz',
+    `abc.${'0a-0_'.repeat(9)}0a-0`,
+    'a b.0z-0',
+  ])('are not read from %p', (text) => expect(parseVectorId(text)).toBeUndefined());
+
+  it('differ in their digest when any shard has a new epoch', () => {
+    expect(epochsDigest(['a', 'b'])).not.toBe(epochsDigest(['a', 'c']));
+    expect(epochsDigest(['a', 'b'])).toMatch(/^[a-z0-9]{1,6}$/);
+  });
+});
+
+describe('VectorLease', () => {
+  const start = () =>
+    new VectorLease(
+      log,
+      new Map([
+        [0, { ms: 10, seq: 0 }],
+        [3, { ms: 5, seq: 0 }],
+      ]),
+      ['b', 'c:x'],
+      undefined,
+    );
+
+  it('moves the position of the shard an event came from, and says what the stream has', () => {
+    const lease = start();
+    expect(lease.has(message(3, 5))).toBe(true);
+    expect(lease.has(message(3, 6))).toBe(false);
+    const id = lease.advance(message(3, 6));
+    expect(parseVectorId(id)!.positions).toEqual(
+      new Map([
+        [0, { ms: 10, seq: 0 }],
+        [3, { ms: 6, seq: 0 }],
+      ]),
+    );
+    expect(lease.has(message(3, 6))).toBe(true);
+    // A shard the stream does not read: never had.
+    expect(lease.has(message(1, 1))).toBe(false);
+  });
+
+  it('keeps the client id it was given until it moves, and takes a reset of every shard', () => {
+    const lease = new VectorLease(
+      log,
+      new Map([[0, { ms: 1, seq: 0 }]]),
+      ['b'],
+      undefined,
+      'given.00-0',
+    );
+    expect(lease.id).toBe('given.00-0');
+    const reset = formatVectorId(log.digest, new Map([[0, { ms: 50, seq: 2 }]]));
+    expect(
+      lease.advance({ kind: 'reset', id: reset, position: { ms: 0, seq: 0 }, reason: 'epoch' }),
+    ).toBe(reset);
+  });
+
+  it('lets go of its channels when the stream ends', () => {
+    start().unsubscribe();
+    expect(log.released).toEqual(['b', 'c:x']);
+  });
+});
+
+describe('a message written to several shards', () => {
+  const shards = 8;
+  // Two clients on different shards.
+  const [ann, bob] = ['ann', 'bob', 'cat', 'dan', 'eve'].filter(
+    (user, i, all) =>
+      all.findIndex(
+        (other) => shardOf(clientChannel(other), shards) === shardOf(clientChannel(user), shards),
+      ) === i,
+  );
+  const to = [ann, bob];
+
+  it('reaches each client through the copy on its own shard only', () => {
+    for (const user of to) {
+      const copies = to.map((each) =>
+        message(shardOf(clientChannel(each), shards), 1, 0, { to, spread: shards }),
+      );
+      const seen = copies.filter((copy) => isVisibleTo(copy, { clientId: user, topics: null }));
+      expect(seen.map((copy) => copy.shard)).toEqual([shardOf(clientChannel(user), shards)]);
+    }
+  });
+
+  it('reaches a stream on several of its topics through one copy', () => {
+    const topics = ['t1', 't2', 't3', 't4', 't5'];
+    const byShard = new Set(topics.map((topic) => shardOf(topicChannel(topic), shards)));
+    const copies = [...byShard].map((shard) => message(shard, 1, 0, { topics, spread: shards }));
+    const audience = { clientId: 'x', topics: new Set(topics) };
+    expect(copies.filter((copy) => isVisibleTo(copy, audience))).toHaveLength(1);
+    expect(designatedShard(copies[0], audience, shards)).toBe(Math.min(...byShard));
+  });
+
+  it('puts broadcasts on shard 0, and every channel on one shard when there is one', () => {
+    expect(shardOf('b', shards)).toBe(0);
+    expect(shardOf(clientChannel('ann'), 1)).toBe(0);
+  });
+});
