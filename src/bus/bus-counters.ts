@@ -1,4 +1,3 @@
-import type { RedisClient } from '../redis/redis-connection.js';
 import { SocketBytes } from '../redis/socket-bytes.js';
 import type { ResetReason } from './bus-event.js';
 
@@ -37,13 +36,4 @@ export function messageKind(message: {
 }): MessageKind {
   if (message.to !== null) return 'client';
   return message.topics === null ? 'broadcast' : 'topic';
-}
-
-/** Counts every time `client` is connected again, after its first connection. */
-export function countReconnects(client: RedisClient, counters: BusCounters): void {
-  let connected = false;
-  client.on('ready', () => {
-    if (connected) counters.redisReconnects++;
-    connected = true;
-  });
 }

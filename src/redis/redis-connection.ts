@@ -53,6 +53,15 @@ export function openRedis(
   return client;
 }
 
+/** Calls `reconnected` every time `client` is connected again, after its first connection. */
+export function onReconnect(client: RedisClient, reconnected: () => void): void {
+  let connected = false;
+  client.on('ready', () => {
+    if (connected) reconnected();
+    connected = true;
+  });
+}
+
 /**
  * Quits within `ms`, else drops the connection: a QUIT on one that stopped answering would never
  * be answered either.

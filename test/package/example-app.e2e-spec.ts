@@ -128,6 +128,8 @@ describe('the packed library in the example app', () => {
       files.filter((file) => !/^(dist|src)\/|^(package\.json|README\.md)$/.test(file)),
     ).toEqual([]);
     expect(files.filter((file) => /\.spec\.|(^|\/)(test|bench|examples)\//.test(file))).toEqual([]);
+    // The runnable service is one consumer of the library, not part of it.
+    expect(files.filter((file) => /^(dist|src)\/service\//.test(file))).toEqual([]);
 
     // Every source map, of code or of declarations, points to files in the package.
     const maps = files.filter((file) => file.endsWith('.map'));

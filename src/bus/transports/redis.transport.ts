@@ -3,9 +3,9 @@ import { Subject } from 'rxjs';
 import { BusUnavailableError } from '../../errors/bus-unavailable.error.js';
 import { DeadlineExceeded, delay, withDeadline } from '../../redis/deadline.js';
 import type { Redis } from 'ioredis';
-import { closeRedis, openRedis } from '../../redis/redis-connection.js';
+import { closeRedis, onReconnect, openRedis } from '../../redis/redis-connection.js';
 import { RedisWatchdog } from '../../redis/redis-watchdog.js';
-import { type BusCounters, countReconnects } from '../bus-counters.js';
+import type { BusCounters } from '../bus-counters.js';
 import type { BusEvent, BusMessage } from '../bus-event.js';
 import {
   HISTORY_PAGE_SIZE,
@@ -83,8 +83,9 @@ export class RedisTransport extends SingleLogTransport {
     this.recent = new RecentWindow(options.maxLength, options.recentMaxBytes);
     reader.on('close', () => this.setReading(false, 'connection to Redis lost'));
     reader.on('connect', () => counters.redisBytesRead.watch(reader.stream));
-    countReconnects(this.writer, counters);
-    countReconnects(reader, counters);
+    for (const client of [this.writer, reader]) {
+      onReconnect(client, () => counters.redisReconnects++);
+    }
   }
 
   protected logPosition(): string {

@@ -2,9 +2,14 @@ import { Logger } from '@nestjs/common';
 import { Subject } from 'rxjs';
 import { BusUnavailableError } from '../../errors/bus-unavailable.error.js';
 import { DeadlineExceeded, withDeadline } from '../../redis/deadline.js';
-import { type RedisClient, closeRedis, openRedis } from '../../redis/redis-connection.js';
+import {
+  type RedisClient,
+  closeRedis,
+  onReconnect,
+  openRedis,
+} from '../../redis/redis-connection.js';
 import { RedisWatchdog } from '../../redis/redis-watchdog.js';
-import { type BusCounters, countReconnects } from '../bus-counters.js';
+import type { BusCounters } from '../bus-counters.js';
 import type { Audience, BusEvent, BusMessage } from '../bus-event.js';
 import {
   BusTransport,
@@ -69,7 +74,7 @@ export class ShardedRedisTransport extends BusTransport implements ShardedLog {
     const { url, keyPrefix, shards, commandTimeoutMs, waitReplicas, counters } = options;
     this.client = openRedis(url, 'cluster', this.logger, LOG_SCRIPTS) as ScriptedCluster;
     this.commands = new RedisWatchdog(this.client, commandTimeoutMs);
-    countReconnects(this.client, counters);
+    onReconnect(this.client, () => counters.redisReconnects++);
     for (let shard = 0; shard < shards; shard++) {
       const hashTag = `{${keyPrefix}:${shard}}`;
       const log = new RedisLog({
