@@ -7,7 +7,7 @@ import {
   UseFilters,
   UseGuards,
 } from '@nestjs/common';
-import { PublishTokenGuard } from './auth/publish-token.guard.js';
+import { PublishTokenGuard } from './auth/bearer-token.guard.js';
 import { BusErrorFilter } from './http/bus-error.filter.js';
 import { MessageBus } from './message-bus.js';
 import { parsePublishRequest } from './publish-request.js';

@@ -8,11 +8,11 @@ import { MemoryTransport } from './bus/transports/memory.transport.js';
 import { RedisTransport } from './bus/transports/redis.transport.js';
 import { ShardedRedisTransport } from './bus/transports/sharded-redis.transport.js';
 import { clusterNodes } from './config/redis-url.js';
-import { SSE_BUS_OPTIONS } from './config/sse-bus.constants.js';
 import {
   type ResolvedSseBusOptions,
   type SseBusOptions,
   resolveSseBusOptions,
+  SSE_BUS_OPTIONS,
 } from './config/sse-bus.options.js';
 import { MemoryPresenceStore } from './presence/memory-presence.store.js';
 import { PresenceStore } from './presence/presence-store.js';

@@ -10,6 +10,7 @@ import {
   UnauthorizedException,
   mixin,
 } from '@nestjs/common';
+import { type ResolvedSseBusOptions, SSE_BUS_OPTIONS } from '../config/sse-bus.options.js';
 import { bearerToken } from './request-token.js';
 import { SecretToken } from './secret-token.js';
 
@@ -54,3 +55,11 @@ export function BearerTokenGuard<Options>(
   }
   return mixin(Guard);
 }
+
+/** The publish token's (`POST /sse/publish`, `GET /sse/presence`); unset: the routes are off. */
+export const PublishTokenGuard = BearerTokenGuard(
+  SSE_BUS_OPTIONS,
+  (options: ResolvedSseBusOptions) => options.publishToken,
+  'not-found',
+  'publish',
+);

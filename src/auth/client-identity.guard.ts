@@ -8,8 +8,7 @@ import {
 } from '@nestjs/common';
 import { jwtVerify } from 'jose';
 import { clientIdProblem } from '../bus/message-validation.js';
-import { SSE_BUS_OPTIONS } from '../config/sse-bus.constants.js';
-import type { ResolvedSseBusOptions } from '../config/sse-bus.options.js';
+import { type ResolvedSseBusOptions, SSE_BUS_OPTIONS } from '../config/sse-bus.options.js';
 import { setClientIdentity } from './client-identity.js';
 import { type TokenCarrier, requestToken } from './request-token.js';
 

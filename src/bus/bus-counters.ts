@@ -29,7 +29,6 @@ export class BusCounters {
   readonly redisBytesRead = new SocketBytes();
 }
 
-/** Which `MessageKind` a message is. */
 export function messageKind(message: {
   readonly to: readonly string[] | null;
   readonly topics: readonly string[] | null;

@@ -1,4 +1,4 @@
-import type { Observable } from 'rxjs';
+import { type Observable, Subject } from 'rxjs';
 import type { Audience, BusEvent, BusMessage, ResetReason } from './bus-event.js';
 import { type LogEventId, parseEventId } from './event-id.js';
 import { LogLease, type StreamLease } from './stream-lease.js';
@@ -35,11 +35,14 @@ export class HistoryGap extends Error {
  * a publish, a hot stream of events and a history to resume from.
  */
 export abstract class BusTransport {
+  /** What the transport reads, as it reads it: `events$`, which it completes when it closes. */
+  protected readonly read$ = new Subject<BusEvent>();
+
   /**
    * Every event of the bus as this process reads it: hot and shared; in log order, which on a
    * sharded log holds per shard.
    */
-  abstract readonly events$: Observable<BusEvent>;
+  readonly events$: Observable<BusEvent> = this.read$.asObservable();
 
   /**
    * The id of the last event this process has read that `audience` may see: where a new stream
@@ -58,8 +61,8 @@ export abstract class BusTransport {
 
   /**
    * The messages after `lastEventId` that `audience` may see (or more: the caller filters), a
-   * page at a time, in log order (shard after shard on a sharded log). Throws `HistoryGap` when it cannot give all of them: never a
-   * partial history passed off as complete.
+   * page at a time, in log order (shard after shard on a sharded log). Throws `HistoryGap` when
+   * it cannot give all of them: never a partial history passed off as complete.
    */
   abstract replay(lastEventId: string, audience: Audience): AsyncIterable<readonly BusMessage[]>;
 

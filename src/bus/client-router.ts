@@ -36,7 +36,6 @@ export class ClientRouter {
     private readonly counters: BusCounters,
   ) {}
 
-  /** How many streams are open. */
   get size(): number {
     return this.everyone.size;
   }
@@ -80,7 +79,6 @@ export class ClientRouter {
     }
   }
 
-  /** Open streams of `clientId` on this instance. */
   streamsOf(clientId: string): number {
     const routes = this.byClient.get(clientId);
     return routes === undefined ? 0 : routes instanceof Set ? routes.size : 1;
@@ -131,40 +129,21 @@ export class ClientRouter {
 
   /** Routes `message` to the streams on `topics`; returns how many it reached. */
   private toTopics(message: BusMessage, topics: readonly string[]): number {
-    if (message.spread !== undefined) {
-      // A copy of a message on several shards: the streams that take their copy from another
-      // shard are skipped.
-      let reached = 0;
-      for (const topic of topics) {
-        for (const route of each(this.byTopic.get(topic))) {
+    let reached = 0;
+    for (const topic of topics) {
+      for (const route of each(this.byTopic.get(topic))) {
+        if (topics.length > 1 || message.spread !== undefined) {
           const audience = this.everyone.get(route)!;
-          // Reached through the first of its topics the message is on, so once.
+          // Reached through the first of its topics the message is on, so once; and a copy of a
+          // message on several shards, only by the streams that take their copy from this one.
           if (topics.find((t) => audience.topics!.has(t)) !== topic) continue;
           if (!reaches(message, audience)) continue;
-          route.next(message);
-          reached++;
         }
-      }
-      return reached;
-    }
-    if (topics.length === 1) {
-      let reached = 0;
-      for (const route of each(this.byTopic.get(topics[0]))) {
         route.next(message);
         reached++;
       }
-      return reached;
     }
-    // A stream on several of its topics gets it once.
-    const reached = new Set<Route>();
-    for (const topic of topics) {
-      for (const route of each(this.byTopic.get(topic))) {
-        if (reached.has(route)) continue;
-        reached.add(route);
-        route.next(message);
-      }
-    }
-    return reached.size;
+    return reached;
   }
 }
 

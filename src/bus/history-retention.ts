@@ -5,8 +5,7 @@ import {
   type OnApplicationBootstrap,
 } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
-import { SSE_BUS_OPTIONS } from '../config/sse-bus.constants.js';
-import type { ResolvedSseBusOptions } from '../config/sse-bus.options.js';
+import { type ResolvedSseBusOptions, SSE_BUS_OPTIONS } from '../config/sse-bus.options.js';
 import { IntervalJob } from '../schedule/interval-job.js';
 import { BusTransport } from './bus-transport.js';
 

@@ -66,6 +66,9 @@ export interface SseBusOptions {
   reconnectJitterMs?: number;
 }
 
+/** Injection token of the resolved `SseBusOptions`. */
+export const SSE_BUS_OPTIONS = Symbol('SSE_BUS_OPTIONS');
+
 /** Options with no default: unset means off. */
 type Optional = 'redisUrl' | 'jwtSecret' | 'publishToken' | 'historyMaxAgeMs';
 
@@ -76,7 +79,7 @@ export type NumericOption = {
   [K in keyof SseBusOptions]-?: NonNullable<SseBusOptions[K]> extends number ? K : never;
 }[keyof SseBusOptions];
 
-interface NumericSpec {
+export interface NumericSpec {
   readonly default: number | undefined;
   readonly min: number;
   readonly max?: number;
@@ -100,7 +103,7 @@ export const NUMERIC_OPTIONS: Record<NumericOption, NumericSpec> = {
 };
 
 /** What a numeric option must be, in words: `a whole number from 1 to 8`. */
-export function wholeNumberIn({ min, max }: { min: number; max?: number }): string {
+export function wholeNumberIn({ min, max }: Pick<NumericSpec, 'min' | 'max'>): string {
   return `a whole number ${max === undefined ? `>= ${min}` : `from ${min} to ${max}`}`;
 }
 

@@ -6,7 +6,7 @@ import { BusTransport } from '../bus/bus-transport.js';
 import { StreamRegistry } from '../sse/stream-registry.js';
 import { processMetrics } from './process-metrics.js';
 import { PUBLISH_SECONDS } from './publish-seconds.js';
-import { scrapedCounter, scrapedCounterBy } from './scraped-counter.js';
+import { scrapedCounter } from './scraped-counter.js';
 
 /**
  * The metrics of one app, in a registry of its own: Node's default metrics, and the bus's under
@@ -34,64 +34,53 @@ export class MetricsService implements OnModuleInit, OnModuleDestroy {
         this.set(streams.size);
       },
     });
-    scrapedCounter(
-      registry,
-      'sse_bus_streams_opened_total',
-      'Streams opened.',
-      () => streams.opened,
-    );
-    scrapedCounterBy(
-      registry,
-      'sse_bus_streams_closed_total',
-      'Streams ended, by why: client (left), slow (cut off), expired (token), shutdown, error.',
-      'reason',
-      streams.closed,
-    );
-    scrapedCounterBy(
-      registry,
-      'sse_bus_streams_turned_away_total',
-      'Streams refused, by why: full (maxConnections) or shutdown.',
-      'reason',
-      streams.turnedAway,
-    );
-    scrapedCounterBy(
-      registry,
-      'sse_bus_messages_published_total',
-      'Messages published from this instance, by kind: broadcast, client or topic.',
-      'kind',
-      counters.messagesPublished,
-    );
-    scrapedCounter(
-      registry,
-      'sse_bus_frames_delivered_total',
-      'Live events handed to streams (one per stream an event reached).',
-      () => counters.framesDelivered,
-    );
-    scrapedCounter(
-      registry,
-      'sse_bus_frames_replayed_total',
-      'Messages replayed from the history to resuming streams.',
-      () => counters.framesReplayed,
-    );
-    scrapedCounterBy(
-      registry,
-      'sse_bus_resets_total',
-      'Reset events sent to streams, by why the history could not serve them.',
-      'reason',
-      counters.resets,
-    );
-    scrapedCounter(
-      registry,
-      'sse_bus_redis_reconnects_total',
-      'Connections to Redis established again after one was lost or replaced.',
-      () => counters.redisReconnects,
-    );
-    scrapedCounter(
-      registry,
-      'sse_bus_redis_read_bytes_total',
-      "Bytes read from Redis by the connections that receive the log's live messages.",
-      () => counters.redisBytesRead.total,
-    );
+    const byReason = (counts: Readonly<Record<string, number>>) => ({ label: 'reason', counts });
+    const counted: [string, string, Parameters<typeof scrapedCounter>[3]][] = [
+      ['streams_opened', 'Streams opened.', () => streams.opened],
+      [
+        'streams_closed',
+        'Streams ended, by why: client (left), slow (cut off), expired (token), shutdown, error.',
+        byReason(streams.closed),
+      ],
+      [
+        'streams_turned_away',
+        'Streams refused, by why: full (maxConnections) or shutdown.',
+        byReason(streams.turnedAway),
+      ],
+      [
+        'messages_published',
+        'Messages published from this instance, by kind: broadcast, client or topic.',
+        { label: 'kind', counts: counters.messagesPublished },
+      ],
+      [
+        'frames_delivered',
+        'Live events handed to streams (one per stream an event reached).',
+        () => counters.framesDelivered,
+      ],
+      [
+        'frames_replayed',
+        'Messages replayed from the history to resuming streams.',
+        () => counters.framesReplayed,
+      ],
+      [
+        'resets',
+        'Reset events sent to streams, by why the history could not serve them.',
+        byReason(counters.resets),
+      ],
+      [
+        'redis_reconnects',
+        'Connections to Redis established again after one was lost or replaced.',
+        () => counters.redisReconnects,
+      ],
+      [
+        'redis_read_bytes',
+        "Bytes read from Redis by the connections that receive the log's live messages.",
+        () => counters.redisBytesRead.total,
+      ],
+    ];
+    for (const [name, help, count] of counted) {
+      scrapedCounter(registry, `sse_bus_${name}_total`, help, count);
+    }
     registry.registerMetric(publishSeconds);
     this.lagSeconds = new Histogram({
       name: 'sse_bus_lag_seconds',

@@ -2,41 +2,24 @@ import { Counter, type Registry } from 'prom-client';
 
 /**
  * A counter of `registry` whose value is read from `count` at scrape time, so that whatever
- * counts it adds to a plain number and calls nothing.
+ * counts it adds to a plain number and calls nothing: `count` is one number, or one per value of
+ * `label` (the keys of a record of counts).
  */
 export function scrapedCounter(
   registry: Registry,
   name: string,
   help: string,
-  count: () => number,
+  count: (() => number) | { label: string; counts: Readonly<Record<string, number>> },
 ): void {
   new Counter({
     name,
     help,
+    labelNames: typeof count === 'function' ? [] : [count.label],
     registers: [registry],
     collect() {
       this.reset();
-      this.inc(count());
-    },
-  });
-}
-
-/** A counter of `registry` with one value per key of `counts`, under the label `label`. */
-export function scrapedCounterBy(
-  registry: Registry,
-  name: string,
-  help: string,
-  label: string,
-  counts: Readonly<Record<string, number>>,
-): void {
-  new Counter({
-    name,
-    help,
-    labelNames: [label],
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const [value, count] of Object.entries(counts)) this.inc({ [label]: value }, count);
+      if (typeof count === 'function') return this.inc(count());
+      for (const [value, n] of Object.entries(count.counts)) this.inc({ [count.label]: value }, n);
     },
   });
 }

@@ -17,12 +17,10 @@ export interface ClientPresence {
  * instances otherwise. `Presence` checks what it is asked; a store just answers.
  */
 export abstract class PresenceStore {
-  /** Open streams of `clientId`. */
   abstract streamsOf(clientId: string): Promise<number>;
 
   abstract count(): Promise<PresenceCount>;
 
-  /** Up to `limit` client ids with a stream on `topic`. */
   abstract clientsOn(topic: string, limit: number): Promise<string[]>;
 
   abstract start(): Promise<void>;

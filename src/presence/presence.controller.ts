@@ -1,5 +1,5 @@
 import { Controller, Get, Query, UseFilters, UseGuards } from '@nestjs/common';
-import { PublishTokenGuard } from '../auth/publish-token.guard.js';
+import { PublishTokenGuard } from '../auth/bearer-token.guard.js';
 import { BusErrorFilter } from '../http/bus-error.filter.js';
 import { Presence } from './presence.js';
 import type { ClientPresence, PresenceCount } from './presence-store.js';

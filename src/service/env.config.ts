@@ -2,6 +2,7 @@ import { ConfigError } from '../config/config.error.js';
 import {
   NUMERIC_OPTIONS,
   type NumericOption,
+  type NumericSpec,
   type ResolvedSseBusOptions,
   type SseBusOptions,
   resolveSseBusOptions,
@@ -83,13 +84,10 @@ export function loadEnvConfig(
     return number;
   };
 
-  const options: SseBusOptions = {};
-  for (const [option, name] of Object.entries(OPTION_VARIABLES) as [
-    keyof SseBusOptions,
-    string,
-  ][]) {
-    const spec = NUMERIC_OPTIONS[option as NumericOption] as { min: number } | undefined;
-    (options as Record<string, unknown>)[option] = spec ? whole(name, spec) : value(name);
+  const options: Record<string, unknown> = {};
+  for (const [option, name] of Object.entries(OPTION_VARIABLES)) {
+    const spec = NUMERIC_OPTIONS[option as NumericOption] as NumericSpec | undefined;
+    options[option] = spec ? whole(name, spec) : value(name);
   }
   return {
     port: whole('PORT', { min: 0, max: 65535 }) ?? 3000,

@@ -1,7 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { type Observable, interval, share } from 'rxjs';
-import { SSE_BUS_OPTIONS } from '../config/sse-bus.constants.js';
-import type { ResolvedSseBusOptions } from '../config/sse-bus.options.js';
+import { type ResolvedSseBusOptions, SSE_BUS_OPTIONS } from '../config/sse-bus.options.js';
 
 /**
  * One clock for every stream of the process, rather than a timer per connection. It runs while

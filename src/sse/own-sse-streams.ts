@@ -9,8 +9,8 @@ import {
 import { type Observable, type Subscriber, type TeardownLogic, of } from 'rxjs';
 import { clientIdProblem } from '../bus/message-validation.js';
 import { type StreamRequest, rawRequest } from '../http/platform.js';
+import type { StreamSink } from './bus-stream.js';
 import { MESSAGE_EVENT_ENCODING } from './message-event-encoding.js';
-import { NestEventSink } from './nest-event-sink.js';
 import { LeanObservable } from './rxjs-subclasses.js';
 import { SocketBacklog } from './socket-backlog.js';
 import { StreamRegistry, type StreamSpec } from './stream-registry.js';
@@ -34,11 +34,7 @@ export interface StreamOptions {
 export class OwnSseStreams {
   constructor(private readonly registry: StreamRegistry) {}
 
-  /**
-   * The stream of `request` (the handler's), on Fastify or Express. Without `clientId`, it gets a
-   * random one. Throws 400 for a bad client id or topic, 503 when the instance is full and the
-   * client is not a browser.
-   */
+  /** See `MessageBus.sse()`. */
   events(request: StreamRequest, options: StreamOptions): Observable<MessageEvent> {
     const clientId = options.clientId ?? randomUUID();
     const problem = clientIdProblem(clientId);
@@ -83,4 +79,43 @@ class NestEvents extends LeanObservable<MessageEvent> {
     const sink = new NestEventSink(subscriber, backlog);
     return registry.open(MESSAGE_EVENT_ENCODING, sink, this.spec);
   }
+}
+
+/**
+ * Hands a stream's events to Nest, which writes them; with a `backlog` (HTTP/1, where the socket
+ * is the stream's own), counts what waits for the client.
+ */
+class NestEventSink implements StreamSink<MessageEvent> {
+  constructor(
+    private readonly subscriber: Subscriber<MessageEvent>,
+    private readonly backlog: SocketBacklog | undefined,
+  ) {}
+
+  write(event: MessageEvent): boolean {
+    this.subscriber.next(event);
+    return this.backlog?.add(wireBytesAtLeast(event)) !== true;
+  }
+
+  end(): void {
+    this.subscriber.complete();
+  }
+
+  whenWritable(): Promise<void> | undefined {
+    return this.backlog?.whenWritable();
+  }
+}
+
+/**
+ * Bytes an event takes on the wire, at least: its fields and their names, without the chunk
+ * framing. Counting low never cuts off a client that reads; a stalled one is still cut off.
+ */
+function wireBytesAtLeast(event: MessageEvent): number {
+  const { id, type, data, retry, comment } = event;
+  let bytes = 1;
+  if (id !== undefined) bytes += id.length + 5;
+  if (type !== undefined) bytes += type.length + 8;
+  if (typeof data === 'string') bytes += data.length + 7;
+  if (retry !== undefined) bytes += 8;
+  if (comment !== undefined) bytes += comment.length + 3;
+  return bytes;
 }

@@ -9,8 +9,7 @@ import { HttpAdapterHost } from '@nestjs/core';
 import type { Subscription } from 'rxjs';
 import type { Audience } from '../bus/bus-event.js';
 import { StreamFeeds } from '../bus/stream-feed.js';
-import { SSE_BUS_OPTIONS } from '../config/sse-bus.constants.js';
-import type { ResolvedSseBusOptions } from '../config/sse-bus.options.js';
+import { type ResolvedSseBusOptions, SSE_BUS_OPTIONS } from '../config/sse-bus.options.js';
 import type { RawStreamRequest } from '../http/platform.js';
 import { BusStream, type CloseReason, type StreamHost, type StreamSink } from './bus-stream.js';
 import { Heartbeat } from './heartbeat.js';
@@ -67,7 +66,6 @@ export class StreamRegistry
     @Inject(SSE_BUS_OPTIONS) private readonly options: ResolvedSseBusOptions,
   ) {}
 
-  /** Open streams. */
   get size(): number {
     return this.streams.size;
   }

@@ -5,7 +5,8 @@ import { type NginxServer, startNginx } from '../support/nginx.js';
 import { scrape } from '../support/prometheus.js';
 import { publishTo } from '../support/publish.js';
 import { type ServiceProcess, startService } from '../support/service-process.js';
-import { RawSseClient, type SseEvent } from '../support/sse-client.js';
+import { RawSseClient } from '../support/sse-client.js';
+import type { SseEvent } from '../support/sse-parser.js';
 import { waitFor } from '../support/wait-for.js';
 
 const DEPLOY_DOC = new URL('../../docs/deploy.md', import.meta.url);

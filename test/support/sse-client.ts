@@ -1,16 +1,10 @@
 import { type IncomingHttpHeaders, type IncomingMessage, request } from 'node:http';
+import { type SseEvent, SseParser } from './sse-parser.js';
 import { waitFor } from './wait-for.js';
 
-export interface SseEvent {
-  id?: string;
-  event?: string;
-  data?: string;
-  retry?: number;
-}
-
 /**
- * A raw SSE client: keeps the bytes, parses frames per the WHATWG rules, and lets a test wait
- * for what it expects. Where the bytes on the wire matter, this rather than EventSource.
+ * A raw SSE client: keeps the bytes, parses frames (see `SseParser`), and lets a test wait for
+ * what it expects. Where the bytes on the wire matter, this rather than EventSource.
  */
 export class RawSseClient {
   status = 0;
@@ -19,7 +13,13 @@ export class RawSseClient {
   readonly events: SseEvent[] = [];
   comments = 0;
   ended = false;
-  private buffer = '';
+  private readonly parser = new SseParser(
+    (event) => {
+      if (this.light) delete event.data;
+      this.events.push(event);
+    },
+    () => this.comments++,
+  );
   private response: IncomingMessage | undefined;
   private readonly req;
 
@@ -37,7 +37,10 @@ export class RawSseClient {
         this.status = response.statusCode ?? 0;
         this.headers = response.headers;
         response.setEncoding('utf8');
-        response.on('data', (chunk: string) => this.feed(chunk));
+        response.on('data', (chunk: string) => {
+          if (!this.light) this.raw += chunk;
+          this.parser.feed(chunk);
+        });
         response.on('end', () => (this.ended = true));
         response.on('close', () => (this.ended = true));
       },
@@ -83,37 +86,5 @@ export class RawSseClient {
   close(): void {
     this.req.destroy();
     this.response?.destroy();
-  }
-
-  private feed(chunk: string): void {
-    if (!this.light) this.raw += chunk;
-    this.buffer += chunk;
-    const blocks = this.buffer.split(/\r\n\r\n|\n\n|\r\r/);
-    this.buffer = blocks.pop() ?? '';
-    for (const block of blocks) this.parse(block);
-  }
-
-  private parse(block: string): void {
-    const event: SseEvent = {};
-    let data: string[] | undefined;
-    let fields = 0;
-    for (const line of block.split(/\r\n|\n|\r/)) {
-      if (line === '') continue;
-      if (line.startsWith(':')) {
-        this.comments++;
-        continue;
-      }
-      const colon = line.indexOf(':');
-      const name = colon === -1 ? line : line.slice(0, colon);
-      const value = colon === -1 ? '' : line.slice(colon + 1).replace(/^ /, '');
-      fields++;
-      if (name === 'data') (data ??= []).push(value);
-      else if (name === 'id') event.id = value;
-      else if (name === 'event') event.event = value;
-      else if (name === 'retry') event.retry = Number(value);
-      else throw new Error(`Unexpected field "${name}" in ${JSON.stringify(block)}`);
-    }
-    if (data && !this.light) event.data = data.join('\n');
-    if (fields > 0) this.events.push(event);
   }
 }

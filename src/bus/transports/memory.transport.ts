@@ -1,5 +1,4 @@
-import { Subject } from 'rxjs';
-import type { BusEvent, BusMessage } from '../bus-event.js';
+import type { BusMessage } from '../bus-event.js';
 import {
   HISTORY_PAGE_SIZE,
   HistoryGap,
@@ -15,8 +14,6 @@ import { type LogPosition, START, comparePositions, indexAfter } from '../log-po
  * as the Redis transport. Its history dies with the process, and a new process has a new epoch.
  */
 export class MemoryTransport extends SingleLogTransport {
-  private readonly subject = new Subject<BusEvent>();
-  readonly events$ = this.subject.asObservable();
   private readonly epoch = newEpoch();
   private readonly log: BusMessage[] = [];
   private logBytes = 0;
@@ -51,7 +48,7 @@ export class MemoryTransport extends SingleLogTransport {
     if (this.log.length > this.maxLength + this.slack || this.logBytes > this.maxBytes) {
       this.trim();
     }
-    this.subject.next(stored);
+    this.read$.next(stored);
     return stored.id;
   }
 
@@ -86,7 +83,7 @@ export class MemoryTransport extends SingleLogTransport {
   async start(): Promise<void> {}
 
   async close(): Promise<void> {
-    this.subject.complete();
+    this.read$.complete();
   }
 
   /**

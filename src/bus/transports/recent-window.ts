@@ -33,7 +33,6 @@ export class RecentWindow {
     private readonly maxBytes: number,
   ) {}
 
-  /** Held messages. */
   get size(): number {
     return this.messages.length - this.head;
   }

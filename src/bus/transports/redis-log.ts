@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
+import { BusUnavailableError } from '../../errors/bus-unavailable.error.js';
 import { appendUntil } from '../../redis/append-until.js';
+import { DeadlineExceeded } from '../../redis/deadline.js';
 import type { RedisWatchdog } from '../../redis/redis-watchdog.js';
 import type { BusMessage, BusReset, ResetReason } from '../bus-event.js';
 import type { OutgoingMessage } from '../bus-transport.js';
@@ -95,14 +97,21 @@ export class RedisLog {
     this.keys = { meta: `${tag}:meta`, log: `${tag}:log`, receipts: `${tag}:receipt:` };
   }
 
-  /** The stream's key. */
   get key(): string {
     return this.keys.log;
   }
 
-  /** Appends `write` with the others of this turn; rejects with `DeadlineExceeded` past `deadline`. */
-  append(write: LogWrite, deadline: number): Promise<Appended> {
-    return this.batch.add(write, deadline);
+  /**
+   * Appends `write` with the others of this turn; rejects with `BusUnavailableError` when the log
+   * has not taken it within `timeoutMs`.
+   */
+  async append(write: LogWrite, timeoutMs: number): Promise<Appended> {
+    try {
+      return await this.batch.add(write, Date.now() + timeoutMs);
+    } catch (err) {
+      if (!(err instanceof DeadlineExceeded)) throw err;
+      throw new BusUnavailableError(`Message not published within ${timeoutMs} ms: ${err.message}`);
+    }
   }
 
   /**
@@ -187,17 +196,14 @@ export class RedisLog {
 
   /** The reset of the streams reading this log, which go on from `position`. */
   reset(reason: ResetReason, position: LogPosition): BusReset {
-    const { shard } = this.options;
-    return { kind: 'reset', id: this.idOf(position), position, reason, shard };
+    return { kind: 'reset', id: this.idOf(position), position, reason, shard: this.options.shard };
   }
 
   /** An entry of the log as a message of `epoch`, by its fields' names (older ones lack some). */
   decode([id, fields]: LogEntry, epoch = this.epoch): BusMessage {
-    const { to = '', tp = '', ev = '', d = '', sp = '' } = named(fields);
-    return this.message(id, epoch, to, tp, ev, d, sp);
+    return this.message(id, epoch, named(fields));
   }
 
-  /** The epoch an entry was written in. */
   static epochOf([, fields]: LogEntry): string | undefined {
     return named(fields).e;
   }
@@ -209,54 +215,32 @@ export class RedisLog {
   decodePublished(text: string): { epoch: string; message: BusMessage } | undefined {
     const fields = text.split('\x1f');
     if (fields.length !== 7) return undefined;
-    const [id, epoch, spread, to, topics, event, data] = fields;
-    return { epoch, message: this.message(id, epoch, to, topics, event, data, spread) };
+    const [id, epoch, sp, to, tp, ev, d] = fields;
+    return { epoch, message: this.message(id, epoch, { to, tp, ev, d, sp }) };
   }
 
-  private message(
-    id: string,
-    epoch: string,
-    to: string,
-    topics: string,
-    event: string,
-    data: string,
-    spread: string,
-  ): BusMessage {
+  /** A message from the fields the publish script writes: to, tp, ev, d and sp. */
+  private message(id: string, epoch: string, fields: Fields): BusMessage {
+    const { to, tp, ev, d = '', sp } = fields;
     const position = parseEntryId(id);
-    const recipients = to === '' ? null : to.split('\n');
-    const on = topics === '' ? null : topics.split('\n');
-    const name = event === '' ? undefined : event;
-    const { shard } = this.options;
-    if (shard === undefined) {
-      const eventId = formatEventId(epoch, position);
-      return {
-        kind: 'message',
-        id: eventId,
-        position,
-        to: recipients,
-        topics: on,
-        event: name,
-        data,
-      };
-    }
     return {
       kind: 'message',
-      id: this.idOf(position),
+      id: this.idOf(position, epoch),
       position,
-      to: recipients,
-      topics: on,
-      event: name,
-      data,
-      shard,
-      spread: spread === '' ? undefined : Number(spread),
+      to: to ? to.split('\n') : null,
+      topics: tp ? tp.split('\n') : null,
+      event: ev || undefined,
+      data: d,
+      shard: this.options.shard,
+      spread: sp ? Number(sp) : undefined,
     };
   }
 
-  /** A position's id: `<epoch>.<ms>-<seq>`, or a shard's place in a vector id. */
-  private idOf(position: LogPosition): string {
+  /** A position's id: `<epoch>.<ms>-<seq>`, or its shard's place in a vector id. */
+  private idOf(position: LogPosition, epoch = this.epoch): string {
     const { shard } = this.options;
     return shard === undefined
-      ? formatEventId(this.epoch, position)
+      ? formatEventId(epoch, position)
       : formatVectorId('0', new Map([[shard, position]]));
   }
 
@@ -324,8 +308,10 @@ export class RedisLog {
   }
 }
 
+type Fields = Readonly<Record<string, string | undefined>>;
+
 /** An entry's fields, `[name, value, name, value, …]`, by name. */
-function named(fields: readonly string[]): Record<string, string | undefined> {
+function named(fields: readonly string[]): Fields {
   const byName: Record<string, string | undefined> = {};
   for (let i = 0; i < fields.length; i += 2) byName[fields[i]] = fields[i + 1];
   return byName;

@@ -1,12 +1,11 @@
 import { Logger } from '@nestjs/common';
-import { Subject } from 'rxjs';
 import { BusUnavailableError } from '../../errors/bus-unavailable.error.js';
 import { DeadlineExceeded, delay, withDeadline } from '../../redis/deadline.js';
 import type { Redis } from 'ioredis';
 import { closeRedis, onReconnect, openRedis } from '../../redis/redis-connection.js';
 import { RedisWatchdog } from '../../redis/redis-watchdog.js';
 import type { BusCounters } from '../bus-counters.js';
-import type { BusEvent, BusMessage } from '../bus-event.js';
+import type { BusMessage } from '../bus-event.js';
 import {
   HISTORY_PAGE_SIZE,
   type OutgoingMessage,
@@ -19,20 +18,25 @@ import { RecentWindow } from './recent-window.js';
 import { type LogLink, RedisLog } from './redis-log.js';
 import { LOG_SCRIPTS, type LogEntry, type LogScripts } from './redis-log.scripts.js';
 
-export interface RedisTransportOptions {
+/** What both Redis transports are given. */
+export interface RedisBusOptions {
+  /** `redis://…`, or `redis-cluster://host:port,…` */
   readonly url: string;
   /** Prefix of the keys; each prefix is a separate bus. */
   readonly keyPrefix: string;
-  /** Messages kept for resume (`MAXLEN ~`). */
+  /** Messages a log keeps for resume (`MAXLEN ~`). */
   readonly maxLength: number;
-  /** Bytes of message data kept in memory for resuming clients, at most. */
-  readonly recentMaxBytes: number;
   /** How long a command may take before the connection is treated as dead. */
   readonly commandTimeoutMs: number;
-  /** How long one `XREAD` blocks: a reader that stays silent longer than this is wedged. */
-  readonly blockMs: number;
   /** Where its reconnections and the bytes it reads are counted. */
   readonly counters: BusCounters;
+}
+
+export interface RedisTransportOptions extends RedisBusOptions {
+  /** Bytes of message data kept in memory for resuming clients, at most. */
+  readonly recentMaxBytes: number;
+  /** How long one `XREAD` blocks: a reader that stays silent longer than this is wedged. */
+  readonly blockMs: number;
 }
 
 type ScriptedRedis = Redis & LogScripts;
@@ -45,8 +49,6 @@ type ScriptedRedis = Redis & LogScripts;
  */
 export class RedisTransport extends SingleLogTransport {
   private readonly logger = new Logger(RedisTransport.name);
-  private readonly subject = new Subject<BusEvent>();
-  readonly events$ = this.subject.asObservable();
   /** Publishes and reads history: fails fast while disconnected instead of queueing. */
   private readonly writer: ScriptedRedis;
   /** Only ever blocked in `XREAD`. */
@@ -112,7 +114,7 @@ export class RedisTransport extends SingleLogTransport {
     this.reader.redis.disconnect();
     await this.loop;
     await closeRedis(this.writer, this.options.commandTimeoutMs);
-    this.subject.complete();
+    this.read$.complete();
   }
 
   health(): TransportHealth {
@@ -125,20 +127,11 @@ export class RedisTransport extends SingleLogTransport {
   }
 
   async publish(message: OutgoingMessage, timeoutMs: number): Promise<string> {
-    try {
-      const { epoch, entryId } = await this.log.append(
-        { message, channels: [], spread: '' },
-        Date.now() + timeoutMs,
-      );
-      return `${epoch}.${entryId}`;
-    } catch (err) {
-      if (err instanceof DeadlineExceeded) {
-        throw new BusUnavailableError(
-          `Message not published within ${timeoutMs} ms: ${err.message}`,
-        );
-      }
-      throw err;
-    }
+    const { epoch, entryId } = await this.log.append(
+      { message, channels: [], spread: '' },
+      timeoutMs,
+    );
+    return `${epoch}.${entryId}`;
   }
 
   history(after: LogEventId): AsyncIterable<readonly BusMessage[]> {
@@ -168,7 +161,7 @@ export class RedisTransport extends SingleLogTransport {
     const { lostFrom } = await this.log.sync();
     if (lostFrom) {
       this.logger.warn('The log lost messages read from it: subscribers are reset');
-      this.subject.next(this.log.reset('lost', lostFrom));
+      this.read$.next(this.log.reset('lost', lostFrom));
     }
     return !lostFrom;
   }
@@ -215,7 +208,7 @@ export class RedisTransport extends SingleLogTransport {
       const message = this.log.decode(entry);
       this.log.top = message.position;
       this.recent.add(message);
-      this.subject.next(message);
+      this.read$.next(message);
     }
     return true;
   }

@@ -14,7 +14,6 @@ export interface ShardReaderOptions {
   readonly shard: number;
   /** The shard's hash tag, `{<prefix>:<shard>}`: its channels start with it. */
   readonly hashTag: string;
-  /** The shard's log. */
   readonly log: RedisLog;
   /** The cluster client, which finds the node that serves the shard. */
   readonly client: RedisClient & { call(...args: string[]): Promise<unknown> };

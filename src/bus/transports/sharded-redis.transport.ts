@@ -1,7 +1,6 @@
 import { Logger } from '@nestjs/common';
-import { Subject } from 'rxjs';
 import { BusUnavailableError } from '../../errors/bus-unavailable.error.js';
-import { DeadlineExceeded, withDeadline } from '../../redis/deadline.js';
+import { withDeadline } from '../../redis/deadline.js';
 import {
   type RedisClient,
   closeRedis,
@@ -9,8 +8,7 @@ import {
   openRedis,
 } from '../../redis/redis-connection.js';
 import { RedisWatchdog } from '../../redis/redis-watchdog.js';
-import type { BusCounters } from '../bus-counters.js';
-import type { Audience, BusEvent, BusMessage } from '../bus-event.js';
+import type { Audience, BusMessage } from '../bus-event.js';
 import {
   BusTransport,
   HistoryGap,
@@ -24,22 +22,16 @@ import { type ShardedLog, VectorLease } from '../vector-lease.js';
 import { epochsDigest, formatVectorId, parseVectorId } from '../vector-id.js';
 import { RedisLog } from './redis-log.js';
 import { LOG_SCRIPTS, type LogScripts } from './redis-log.scripts.js';
+import type { RedisBusOptions } from './redis.transport.js';
 import { ShardReader } from './shard-reader.js';
 
-export interface ShardedRedisTransportOptions {
-  /** `redis-cluster://host:port,…` */
-  readonly url: string;
-  readonly keyPrefix: string;
-  /** Messages each shard keeps for resume (`MAXLEN ~`). */
-  readonly maxLength: number;
+export interface ShardedRedisTransportOptions extends RedisBusOptions {
   /** Shards of the log: every instance of the bus must have the same number. */
   readonly shards: number;
   /** Replicas that must have a message before `publish()` resolves (`WAIT`); 0: none. */
   readonly waitReplicas: number;
-  readonly commandTimeoutMs: number;
   /** How often each shard's subscription is pinged. */
   readonly pingMs: number;
-  readonly counters: BusCounters;
 }
 
 type ScriptedCluster = RedisClient & LogScripts & { call(...args: string[]): Promise<unknown> };
@@ -60,8 +52,6 @@ const PASSING = /^(CLUSTERDOWN|TRYAGAIN|MOVED|ASK|LOADING|READONLY|MASTERDOWN|NO
  */
 export class ShardedRedisTransport extends BusTransport implements ShardedLog {
   private readonly logger = new Logger(ShardedRedisTransport.name);
-  private readonly subject = new Subject<BusEvent>();
-  readonly events$ = this.subject.asObservable();
   private readonly client: ScriptedCluster;
   private readonly commands: RedisWatchdog;
   private readonly logs: RedisLog[] = [];
@@ -97,7 +87,7 @@ export class ShardedRedisTransport extends BusTransport implements ShardedLog {
           commandTimeoutMs,
           pingMs: options.pingMs,
           logger: this.logger,
-          emit: (event) => this.subject.next(event),
+          emit: (event) => this.read$.next(event),
           reconnected: () => counters.redisReconnects++,
           epochChanged: () => (this.digest = epochsDigest(this.logs.map((each) => each.epoch))),
           bytesRead: counters.redisBytesRead,
@@ -150,22 +140,16 @@ export class ShardedRedisTransport extends BusTransport implements ShardedLog {
   }
 
   async publish(message: OutgoingMessage, timeoutMs: number): Promise<string> {
-    const deadline = Date.now() + timeoutMs;
     const grouped = this.shardsOf(channelsOf(message));
     const spread = grouped.size > 1 ? String(this.options.shards) : '';
-    try {
-      const [first] = await Promise.all(
-        [...grouped].map(([shard, channels]) =>
-          this.logs[shard]
-            .append({ message, channels, spread }, deadline)
-            .then(({ entryId }) => [shard, parseEntryId(entryId)] as const),
-        ),
-      );
-      return formatVectorId(this.digest, new Map([first]));
-    } catch (err) {
-      if (!(err instanceof DeadlineExceeded)) throw err;
-      throw new BusUnavailableError(`Message not published within ${timeoutMs} ms: ${err.message}`);
-    }
+    const [first] = await Promise.all(
+      [...grouped].map(([shard, channels]) =>
+        this.logs[shard]
+          .append({ message, channels, spread }, timeoutMs)
+          .then(({ entryId }) => [shard, parseEntryId(entryId)] as const),
+      ),
+    );
+    return formatVectorId(this.digest, new Map([first]));
   }
 
   async trimBefore(ms: number): Promise<void> {
@@ -204,7 +188,7 @@ export class ShardedRedisTransport extends BusTransport implements ShardedLog {
   async close(): Promise<void> {
     await Promise.all(this.readers.map((reader) => reader.close()));
     await closeRedis(this.client, this.options.commandTimeoutMs);
-    this.subject.complete();
+    this.read$.complete();
   }
 
   /** Instances that split the log differently would miss each other's messages: refused. */

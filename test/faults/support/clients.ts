@@ -1,5 +1,6 @@
-import { type SseEvent, RawSseClient } from '../../support/sse-client.js';
-import { type Frame, cursorOf } from './ledger.js';
+import { RawSseClient } from '../../support/sse-client.js';
+import type { SseEvent } from '../../support/sse-parser.js';
+import { cursorOf } from './ledger.js';
 import { tokenFor } from './tokens.js';
 
 /** Event ids stay URL- and header-safe and short (a cross-origin EventSource must not preflight). */
@@ -30,7 +31,7 @@ export function connected(client: RawSseClient): Promise<SseEvent> {
 }
 
 /** Frames that carry data (messages, resets, connected), without retry-only frames. */
-export function framesOf(...clients: RawSseClient[]): Frame[] {
+export function framesOf(...clients: RawSseClient[]): SseEvent[] {
   return clients.flatMap((client) => client.events.filter((event) => event.data !== undefined));
 }
 

@@ -1,6 +1,7 @@
 import { type LogEventId, parseEventId } from '../../../src/bus/event-id.js';
 import { comparePositions } from '../../../src/bus/log-position.js';
 import { parseVectorId } from '../../../src/bus/vector-id.js';
+import type { SseEvent } from '../../support/sse-parser.js';
 
 /** One publish attempt, and what became of it. */
 export interface Sent {
@@ -46,13 +47,6 @@ export const CLEAN: Partial<Audit> = {
   unexpected: 0,
   resets: 0,
 };
-
-/** A frame as the SSE clients parse it. */
-export interface Frame {
-  id?: string;
-  event?: string;
-  data?: string;
-}
 
 /**
  * Every message a test publishes, by a unique number in its data, with the id publish() gave or
@@ -116,7 +110,7 @@ export class Ledger {
    * `sharded`: ids are the stream's own positions on a sharded log, which must only move on;
    * every acknowledged message is owed (the caller publishes after the first `connected`).
    */
-  audit(clientId: string, frames: readonly Frame[], since: string, sharded = false): Audit {
+  audit(clientId: string, frames: readonly SseEvent[], since: string, sharded = false): Audit {
     const result: Audit = {
       received: 0,
       lost: 0,

@@ -1,6 +1,6 @@
 import { type ClientRequest, request } from 'node:http';
+import { type SseEvent, SseParser } from '../../support/sse-parser.js';
 import type { Via } from './clients.js';
-import type { Frame } from './ledger.js';
 
 /**
  * One browser tab of a soak: it connects, drops, and comes back (to any instance) with the id of
@@ -9,7 +9,7 @@ import type { Frame } from './ledger.js';
  */
 export class ResumingClient {
   /** Frames with data (messages, resets, connected), over all its connections, in order. */
-  readonly frames: Frame[] = [];
+  readonly frames: SseEvent[] = [];
   /** The id of the first `connected` frame: where what it is owed starts. */
   since: string | undefined;
   lastEventId: string | undefined;
@@ -20,7 +20,6 @@ export class ResumingClient {
   endedByServer = 0;
   private readonly data = new Set<string>();
   private current: ClientRequest | undefined;
-  private buffer = '';
 
   constructor(
     readonly clientId: string,
@@ -44,10 +43,12 @@ export class ResumingClient {
       if (via === 'query') query.set('lastEventId', this.lastEventId);
       else headers['last-event-id'] = this.lastEventId;
     }
+    // A parser per connection: an event cut off half-way by a disconnect was never received.
+    const parser = new SseParser((frame) => this.received(frame));
     const req = request(`${baseUrl}/sse/msg?${query}`, { headers }, (response) => {
       if (response.statusCode !== 200) this.refused++;
       response.setEncoding('utf8');
-      response.on('data', (chunk: string) => this.current === req && this.feed(chunk));
+      response.on('data', (chunk: string) => this.current === req && parser.feed(chunk));
       response.on('error', () => undefined);
       response.on('close', ended);
     });
@@ -66,30 +67,13 @@ export class ResumingClient {
   disconnect(): void {
     this.current?.destroy();
     this.current = undefined;
-    // An event cut off half-way was never received.
-    this.buffer = '';
   }
 
-  private feed(chunk: string): void {
-    this.buffer += chunk;
-    const blocks = this.buffer.split('\n\n');
-    this.buffer = blocks.pop()!;
-    for (const block of blocks) {
-      const frame: Frame = {};
-      for (const line of block.split('\n')) {
-        const colon = line.indexOf(':');
-        if (colon <= 0) continue;
-        const value = line.slice(colon + 2);
-        const field = line.slice(0, colon);
-        if (field === 'id') frame.id = value;
-        else if (field === 'event') frame.event = value;
-        else if (field === 'data') frame.data = value;
-      }
-      if (frame.id !== undefined) this.lastEventId = frame.id;
-      if (frame.data === undefined) continue;
-      if (frame.event === 'connected' && frame.id !== undefined) this.since ??= frame.id;
-      this.frames.push(frame);
-      this.data.add(frame.data);
-    }
+  private received(frame: SseEvent): void {
+    if (frame.id !== undefined) this.lastEventId = frame.id;
+    if (frame.data === undefined) return;
+    if (frame.event === 'connected' && frame.id !== undefined) this.since ??= frame.id;
+    this.frames.push(frame);
+    this.data.add(frame.data);
   }
 }
