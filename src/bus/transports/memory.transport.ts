@@ -1,4 +1,3 @@
-import type { BusMessage } from '../bus-event.js';
 import {
   HISTORY_PAGE_SIZE,
   HistoryGap,
@@ -6,8 +5,10 @@ import {
   SingleLogTransport,
   type TransportHealth,
 } from '../bus-transport.js';
+import type { BusMessage } from '../bus-event.js';
 import { type LogEventId, formatEventId, newEpoch } from '../event-id.js';
-import { type LogPosition, START, comparePositions, indexAfter } from '../log-position.js';
+import { type LogPosition, START, comparePositions } from '../log-position.js';
+import { RecentWindow } from './recent-window.js';
 
 /**
  * The embedded bus: one process, an in-memory log with the same ids, ordering and resume rules
@@ -15,19 +16,14 @@ import { type LogPosition, START, comparePositions, indexAfter } from '../log-po
  */
 export class MemoryTransport extends SingleLogTransport {
   private readonly epoch = newEpoch();
-  private readonly log: BusMessage[] = [];
-  private logBytes = 0;
   private top: LogPosition = START;
-  /** The last message trimmed off the log: a cursor before it has missed messages. */
-  private trimmedTo: LogPosition | undefined;
-  private readonly slack: number;
+  /** The history: the newest messages, by count and bytes of data; the newest always stays. */
+  private readonly log: RecentWindow;
 
-  constructor(
-    private readonly maxLength: number,
-    private readonly maxBytes: number,
-  ) {
+  constructor(maxLength: number, maxBytes: number) {
     super();
-    this.slack = Math.max(1, Math.ceil(maxLength / 10));
+    this.log = new RecentWindow(maxLength, maxBytes, 1);
+    this.log.restart(this.epoch, START);
   }
 
   protected logPosition(): string {
@@ -43,11 +39,7 @@ export class MemoryTransport extends SingleLogTransport {
       position: this.top,
       ...message,
     };
-    this.log.push(stored);
-    this.logBytes += Buffer.byteLength(stored.data);
-    if (this.log.length > this.maxLength + this.slack || this.logBytes > this.maxBytes) {
-      this.trim();
-    }
+    this.log.add(stored);
     this.read$.next(stored);
     return stored.id;
   }
@@ -55,25 +47,18 @@ export class MemoryTransport extends SingleLogTransport {
   async *history(after: LogEventId): AsyncIterable<readonly BusMessage[]> {
     if (after.epoch !== this.epoch) throw new HistoryGap('epoch');
     if (comparePositions(after, this.top) > 0) throw new HistoryGap('ahead');
-    if (this.trimmedTo && comparePositions(after, this.trimmedTo) < 0) {
-      throw new HistoryGap('expired');
-    }
-    let index = indexAfter(this.log, after);
-    while (index < this.log.length) {
-      const page = this.log.slice(index, index + HISTORY_PAGE_SIZE);
-      const last = page[page.length - 1].position;
+    for (let from: LogPosition = after; ;) {
+      // Undefined: from before what it keeps, or trimmed past while the last page was written.
+      const page = this.log.after({ epoch: this.epoch, ...from }, HISTORY_PAGE_SIZE);
+      if (!page) throw new HistoryGap('expired');
+      if (page.length === 0) return;
       yield page;
-      // The log may have been trimmed while the page was written: find where we were again.
-      if (this.trimmedTo && comparePositions(last, this.trimmedTo) < 0) {
-        throw new HistoryGap('expired');
-      }
-      index = indexAfter(this.log, last);
+      from = page[page.length - 1].position;
     }
   }
 
   async trimBefore(ms: number): Promise<void> {
-    const count = indexAfter(this.log, { ms: ms - 1, seq: Number.MAX_SAFE_INTEGER });
-    this.dropFirst(count, this.logBytes - this.dataBytes(count));
+    this.log.dropBefore(ms);
   }
 
   health(): TransportHealth {
@@ -84,35 +69,5 @@ export class MemoryTransport extends SingleLogTransport {
 
   async close(): Promise<void> {
     this.read$.complete();
-  }
-
-  /**
-   * Trims in batches, as Redis trims with `MAXLEN ~`: one splice per message would make every
-   * publish O(history). Down to `maxLength` messages and a tenth under `maxBytes`; the newest
-   * message always stays, so that the log knows where it is.
-   */
-  private trim(): void {
-    const byteTarget = this.maxBytes - Math.ceil(this.maxBytes / 10);
-    let count = Math.max(0, this.log.length - this.maxLength);
-    let bytes = this.logBytes - this.dataBytes(count);
-    while (bytes > byteTarget && count < this.log.length - 1) {
-      bytes -= Buffer.byteLength(this.log[count++].data);
-    }
-    this.dropFirst(count, bytes);
-  }
-
-  /** Bytes of data of the oldest `count` messages. */
-  private dataBytes(count: number): number {
-    let bytes = 0;
-    for (let i = 0; i < count; i++) bytes += Buffer.byteLength(this.log[i].data);
-    return bytes;
-  }
-
-  /** Drops the oldest `count` messages, leaving `bytes` of data. */
-  private dropFirst(count: number, bytes: number): void {
-    if (count === 0) return;
-    this.trimmedTo = this.log[count - 1].position;
-    this.log.splice(0, count);
-    this.logBytes = bytes;
   }
 }

@@ -3,12 +3,13 @@ import type { LogEventId } from '../event-id.js';
 import { type LogPosition, START, comparePositions, indexAfter } from '../log-position.js';
 
 /**
- * The most recent messages this process's reader has read, so that clients resuming from a
- * recent cursor (a reconnect storm: thousands from the same few places) are served from memory
- * instead of one history read from Redis each.
+ * The most recent messages of a log, in memory: the embedded bus's whole history, and, with
+ * Redis, what this process's reader read last, so that clients resuming from a recent cursor (a
+ * reconnect storm: thousands from the same few places) are served without one history read from
+ * Redis each.
  *
- * It holds an unbroken run of the log: every message after `base` up to the last one read, as
- * the reader tails the log in order. It only answers a cursor it can prove that of: one of its
+ * It holds an unbroken run of the log: every message after `base` up to the last one added, as
+ * the log is read (or written) in order. It only answers a cursor it can prove that of: one of its
  * epoch, not before `base` and not after the last message read. Anything else (a cursor older
  * than what it holds, one ahead of this reader, another epoch) is for the log itself to answer,
  * gaps included: the window never hides a message, nor passes a gap off as a history.
@@ -28,9 +29,11 @@ export class RecentWindow {
   private head = 0;
   private bytes = 0;
 
+  /** `keep`: messages it keeps whatever their size (the embedded bus keeps its newest one). */
   constructor(
     private readonly maxLength: number,
     private readonly maxBytes: number,
+    private readonly keep = 0,
   ) {}
 
   get size(): number {
@@ -53,7 +56,7 @@ export class RecentWindow {
   add(message: BusMessage): void {
     this.messages.push(message);
     this.bytes += Buffer.byteLength(message.data);
-    while (this.size > this.maxLength || (this.bytes > this.maxBytes && this.size > 0)) {
+    while (this.size > this.maxLength || (this.bytes > this.maxBytes && this.size > this.keep)) {
       this.dropFirst();
     }
   }
