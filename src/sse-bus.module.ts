@@ -1,14 +1,15 @@
 import { Global, Module } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { ClientIdentityGuard } from './auth/client-identity.guard.js';
+import { BusCounters } from './bus/bus-counters.js';
 import { HistoryRetention } from './bus/history-retention.js';
+import { StreamFeeds } from './bus/stream-feed.js';
 import { MessageBus } from './message-bus.js';
 import { Presence } from './presence/presence.js';
 import { PresenceController } from './presence/presence.controller.js';
 import { PublishController } from './publish.controller.js';
 import { SseBusConfigurableModule } from './sse-bus.module-definition.js';
 import { SSE_BUS_PROVIDERS } from './sse-bus.providers.js';
-import { Heartbeat } from './sse/heartbeat.js';
 import { OwnSseStreams } from './sse/own-sse-streams.js';
 import { SseController } from './sse/sse.controller.js';
 import { StreamRegistry } from './sse/stream-registry.js';
@@ -31,10 +32,11 @@ import { StreamRegistry } from './sse/stream-registry.js';
   controllers: [SseController, PublishController, PresenceController],
   providers: [
     ...SSE_BUS_PROVIDERS,
+    BusCounters,
     SchedulerRegistry,
     HistoryRetention,
+    StreamFeeds,
     Presence,
-    Heartbeat,
     StreamRegistry,
     OwnSseStreams,
     MessageBus,

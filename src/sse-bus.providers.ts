@@ -3,7 +3,6 @@ import { SchedulerRegistry } from '@nestjs/schedule';
 import { BusCounters } from './bus/bus-counters.js';
 import { BusTransport } from './bus/bus-transport.js';
 import { ClientRouter } from './bus/client-router.js';
-import { StreamFeeds } from './bus/stream-feed.js';
 import { MemoryTransport } from './bus/transports/memory.transport.js';
 import { RedisTransport } from './bus/transports/redis.transport.js';
 import { ShardedRedisTransport } from './bus/transports/sharded-redis.transport.js';
@@ -71,19 +70,12 @@ export const SSE_BUS_PROVIDERS: Provider[] = [
     useFactory: (options: SseBusOptions) => resolveSseBusOptions(options),
     inject: [SSE_BUS_MODULE_OPTIONS],
   },
-  BusCounters,
   { provide: BusTransport, useFactory: createTransport, inject: [SSE_BUS_OPTIONS, BusCounters] },
   {
     provide: ClientRouter,
     useFactory: (transport: BusTransport, counters: BusCounters) =>
       new ClientRouter(transport.events$, counters),
     inject: [BusTransport, BusCounters],
-  },
-  {
-    provide: StreamFeeds,
-    useFactory: (transport: BusTransport, router: ClientRouter, counters: BusCounters) =>
-      new StreamFeeds(transport, router, counters),
-    inject: [BusTransport, ClientRouter, BusCounters],
   },
   {
     provide: PresenceStore,

@@ -28,7 +28,6 @@ const host = {
   retryMs: 1_000,
   closingRetryMs: () => 0,
   failed: () => undefined,
-  slow: () => undefined,
   released: () => undefined,
 };
 

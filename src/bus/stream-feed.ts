@@ -1,8 +1,9 @@
-import { Observable, type Subscriber } from 'rxjs';
-import type { BusCounters } from './bus-counters.js';
+import { Injectable } from '@nestjs/common';
+import { Observable } from 'rxjs';
+import { BusCounters } from './bus-counters.js';
 import type { Audience, BusEvent } from './bus-event.js';
-import type { BusTransport } from './bus-transport.js';
-import type { ClientRouter } from './client-router.js';
+import { BusTransport } from './bus-transport.js';
+import { ClientRouter } from './client-router.js';
 import { type Pacer, resume } from './resume.js';
 import type { StreamLease } from './stream-lease.js';
 
@@ -23,6 +24,7 @@ export type FeedEvent = FeedStart | BusEvent;
  * Where every stream's events come from, whichever way it is written: `feed(audience,
  * lastEventId)` is the one call from the bus to a stream.
  */
+@Injectable()
 export class StreamFeeds {
   constructor(
     private readonly transport: BusTransport,
@@ -40,14 +42,20 @@ export class StreamFeeds {
   feed(audience: Audience, lastEventId: string | undefined, pacer: Pacer): Observable<FeedEvent> {
     return new Observable<FeedEvent>((subscriber) => {
       const lease = this.transport.lease(audience, lastEventId);
-      if (lease.ready) {
-        lease.ready.then(
-          () => this.start(subscriber, audience, lease, lastEventId, pacer),
-          (err: unknown) => subscriber.error(err),
-        );
-      } else {
-        this.start(subscriber, audience, lease, lastEventId, pacer);
-      }
+      // The start, then the events, in one turn: nothing comes in between the lease's id being
+      // read and the router being subscribed.
+      const start = () => {
+        if (subscriber.closed) return;
+        subscriber.next({ kind: 'start', lease, resumes: !!lastEventId });
+        const live$ = this.router.view(audience);
+        const { transport, counters } = this;
+        const events$ = lastEventId
+          ? resume(live$, transport, audience, lastEventId, lease, pacer, counters)
+          : live$;
+        events$.subscribe(subscriber);
+      };
+      if (lease.ready) lease.ready.then(start, (err: unknown) => subscriber.error(err));
+      else start();
       // A lease that holds nothing costs the stream no teardown.
       return lease.unsubscribe ? (lease as Required<StreamLease>) : undefined;
     });
@@ -56,26 +64,5 @@ export class StreamFeeds {
   /** The id of the last event this process has read that `audience` may see: where it starts. */
   position(audience?: Audience): string {
     return this.transport.position(audience);
-  }
-
-  /**
-   * The start, then the events: in the same turn, so that nothing comes in between the lease's
-   * id being read and the router being subscribed.
-   */
-  private start(
-    subscriber: Subscriber<FeedEvent>,
-    audience: Audience,
-    lease: StreamLease,
-    lastEventId: string | undefined,
-    pacer: Pacer,
-  ): void {
-    if (subscriber.closed) return;
-    const resumes = !!lastEventId;
-    subscriber.next({ kind: 'start', lease, resumes });
-    const live$ = this.router.view(audience);
-    const events$ = resumes
-      ? resume(live$, this.transport, audience, lastEventId, lease, pacer, this.counters)
-      : live$;
-    events$.subscribe(subscriber);
   }
 }

@@ -108,21 +108,18 @@ export function wholeNumberIn({ min, max }: Pick<NumericSpec, 'min' | 'max'>): s
 }
 
 /** What each string option must look like, and the words that say so. */
-const STRING_OPTIONS = {
+const STRING_OPTIONS: Record<string, [{ test(text: string): boolean }, string]> = {
   redisUrl: [
-    (url: string) => isRedisUrl(url),
+    { test: isRedisUrl },
     'redis://…, rediss://… or redis-cluster://host:port,host:port,…',
   ],
   // Hash tags and key names: nothing that could end or open one.
-  redisKeyPrefix: [(text: string) => /^[\w.:-]{1,64}$/.test(text), '1 to 64 of [A-Za-z0-9_.:-]'],
-  jwtSecret: [() => true, 'a non-empty string'],
-  jwtCookie: [(text: string) => /^[\w!#$%&'*+.^`|~-]+$/.test(text), 'a cookie name'],
-  jwtTopicsClaim: [
-    (text: string) => /^[\x21-\x7e]{1,256}$/.test(text),
-    'a claim name (printable, no spaces)',
-  ],
-  publishToken: [() => true, 'a non-empty string'],
-} as const satisfies Record<string, readonly [(text: string) => boolean, string]>;
+  redisKeyPrefix: [/^[\w.:-]{1,64}$/, '1 to 64 of [A-Za-z0-9_.:-]'],
+  jwtSecret: [/./, 'a non-empty string'],
+  jwtCookie: [/^[\w!#$%&'*+.^`|~-]+$/, 'a cookie name'],
+  jwtTopicsClaim: [/^[\x21-\x7e]{1,256}$/, 'a claim name (printable, no spaces)'],
+  publishToken: [/./, 'a non-empty string'],
+};
 
 /**
  * Applies the defaults and checks every value; a wrong one throws a `ConfigError` naming the
@@ -145,9 +142,9 @@ export function resolveSseBusOptions(options: SseBusOptions = {}): ResolvedSseBu
       `expected at least twice maxMessageBytes (${numbers.maxMessageBytes}), got ${numbers.maxBufferedBytes}`,
     );
   }
-  for (const [key, [valid, expected]] of Object.entries(STRING_OPTIONS)) {
-    const value: unknown = options[key as keyof typeof STRING_OPTIONS];
-    if (value !== undefined && (typeof value !== 'string' || value === '' || !valid(value))) {
+  for (const [key, [pattern, expected]] of Object.entries(STRING_OPTIONS)) {
+    const value: unknown = options[key as keyof SseBusOptions];
+    if (value !== undefined && (typeof value !== 'string' || !pattern.test(value))) {
       throw new ConfigError(key, `expected ${expected}, got ${JSON.stringify(value)}`);
     }
   }

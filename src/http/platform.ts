@@ -1,10 +1,8 @@
 import type { IncomingHttpHeaders, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 
-/**
- * Where Fastify and Express differ for the module's routes. Fastify wraps Node's request and
- * response (`request.raw`, `reply.raw`); Express extends them.
- */
+// Where Fastify and Express differ for the module's routes: Fastify wraps Node's request and
+// response (`request.raw`, `reply.raw`), Express extends them.
 
 /** What a stream reads of Node's request (HTTP/1 or HTTP/2). */
 export interface RawStreamRequest {

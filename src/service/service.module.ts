@@ -1,4 +1,4 @@
-import { type DynamicModule, Module } from '@nestjs/common';
+import { type DynamicModule, Module, RequestMethod } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { LoggerModule } from 'nestjs-pino';
 import type { Logger } from 'pino';
@@ -7,7 +7,6 @@ import { SseBusModule } from '../sse-bus.module.js';
 import { DemoModule } from './demo/demo.module.js';
 import type { ServiceConfig } from './env.config.js';
 import { HealthController } from './health.controller.js';
-import { loggerModuleParams } from './logging/logger-module.params.js';
 
 /**
  * The runnable service: the bus, with health checks, metrics, one logger for everything, and the
@@ -19,7 +18,14 @@ export class ServiceModule {
     return {
       module: ServiceModule,
       imports: [
-        LoggerModule.forRoot(loggerModuleParams(logger)),
+        // Nest logs through `logger`, and what it logs while handling a request carries the
+        // request's id, from the request logger Fastify made of it (`useExisting`). The module's
+        // default routes (`{/*splat}`) match no request on the Fastify adapter.
+        LoggerModule.forRoot({
+          pinoHttp: { logger },
+          useExisting: true,
+          forRoutes: [{ path: '{*path}', method: RequestMethod.ALL }],
+        }),
         SseBusModule.forRoot({ ...config.options, metrics: config.metrics }),
         // The bus logs when it stops and starts reading; a line per failed probe would repeat it.
         TerminusModule.forRoot({ logger: false }),

@@ -29,8 +29,6 @@ export interface StreamHost {
   closingRetryMs(): number;
   /** The stream ended on an error of the bus (it never reaches the client as an `error` event). */
   failed(stream: BusStream<unknown>, err: Error): void;
-  /** The client of the stream was cut off for not reading. */
-  slow(audience: Audience): void;
   /** The stream is over, whichever way it ended. */
   released(stream: BusStream<unknown>): void;
 }
@@ -126,8 +124,6 @@ export class BusStream<T> extends LeanSubscriber<FeedEvent> implements Audience,
   }
 
   private send(item: T): void {
-    if (this.sink.write(item) !== false) return;
-    this.closeReason = 'slow';
-    this.host.slow(this);
+    if (this.sink.write(item) === false) this.closeReason = 'slow';
   }
 }

@@ -32,7 +32,7 @@ export abstract class LeanSubscriber<T> extends Subscriber<T> {
 
   protected abstract finish(): void;
 
-  /** The subscription is over, its teardown run. */
+  /** The subscription is over; a teardown that comes after it is run at once. */
   protected abstract released(): void;
 
   override add(teardown: TeardownLogic): void {

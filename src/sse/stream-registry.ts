@@ -6,22 +6,18 @@ import {
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import type { Subscription } from 'rxjs';
+import { type Subscription, interval } from 'rxjs';
 import type { Audience } from '../bus/bus-event.js';
 import { StreamFeeds } from '../bus/stream-feed.js';
 import { type ResolvedSseBusOptions, SSE_BUS_OPTIONS } from '../config/sse-bus.options.js';
 import type { RawStreamRequest } from '../http/platform.js';
 import { BusStream, type CloseReason, type StreamHost, type StreamSink } from './bus-stream.js';
-import { Heartbeat } from './heartbeat.js';
 import type { StreamEncoding } from './stream-encoding.js';
 
 /** Why a stream was not opened: the instance was full, or shutting down. */
 export type TurnAwayReason = 'full' | 'shutdown';
 
-/**
- * What a stream that may not open gets: browsers a stream that says `busy` (EventSource gives up
- * for good on any status but 200), other clients a 503.
- */
+/** Browsers turned away get a stream that says `busy` (EventSource gives up on any other status). */
 export type Admission = 'open' | 'busy' | 'refused';
 
 /** One stream: whose it is, what it subscribed to, and where it resumes from. */
@@ -61,7 +57,6 @@ export class StreamRegistry
 
   constructor(
     private readonly feeds: StreamFeeds,
-    private readonly heartbeat: Heartbeat,
     private readonly adapterHost: HttpAdapterHost,
     @Inject(SSE_BUS_OPTIONS) private readonly options: ResolvedSseBusOptions,
   ) {}
@@ -118,7 +113,7 @@ export class StreamRegistry
     this.streams.add(stream);
     this.opened++;
     this.logger.debug(`Stream of ${stream.clientId} opened`);
-    this.beats ??= this.heartbeat.beat$.subscribe(() => {
+    this.beats ??= interval(this.options.heartbeatMs).subscribe(() => {
       for (const each of this.streams) each.heartbeat();
     });
     if (spec.expiresAt !== undefined) stream.expireAt(spec.expiresAt);
@@ -155,14 +150,13 @@ export class StreamRegistry
     this.logger.warn(`Stream of ${stream.clientId} ended: ${err.message}`);
   }
 
-  slow(audience: Audience): void {
-    this.logger.warn(`Client ${audience.clientId} is not reading: disconnected`);
-  }
-
   released(stream: BusStream<unknown>): void {
     if (!this.streams.delete(stream)) return;
     this.closed[stream.closeReason]++;
     this.logger.debug(`Stream of ${stream.clientId} closed: ${stream.closeReason}`);
+    if (stream.closeReason === 'slow') {
+      this.logger.warn(`Client ${stream.clientId} is not reading: disconnected`);
+    }
     // The clock runs while a stream listens, and stops with the last one.
     if (this.streams.size === 0) {
       this.beats?.unsubscribe();

@@ -150,18 +150,18 @@ describe('history shared by resuming clients (Redis)', () => {
       commandTimeoutMs: 3000,
     });
     const ids: string[] = [];
-    for (let i = 0; i < 3; i++) ids.push((await admin.xadd(log.key, '*', 'i', String(i)))!);
+    for (let i = 0; i < 3; i++) ids.push((await admin.xadd(log.keys.log, '*', 'i', String(i)))!);
     const holds = (id: string) => {
       log.top = parseEntryId(id);
       return log.holdsEverythingAfterTop();
     };
     expect(await holds(ids[0])).toBe(true);
-    await admin.xtrim(log.key, 'MINID', ids[1]);
+    await admin.xtrim(log.keys.log, 'MINID', ids[1]);
     // Trimming cuts from the oldest: with one at or before it still there, nothing after it went.
     expect(await holds(ids[1])).toBe(true);
     // Its oldest is later: it cannot tell whether entries went in between.
     expect(await holds(ids[0])).toBe(false);
-    await admin.xtrim(log.key, 'MAXLEN', 0);
+    await admin.xtrim(log.keys.log, 'MAXLEN', 0);
     expect(await holds(ids[2])).toBe(false);
   });
 });

@@ -55,13 +55,9 @@ export class ChannelSet {
     return this.all.filter((channel) => !this.subscribed.has(channel));
   }
 
-  /** The connection is lost: nothing is subscribed any more. */
+  /** The connection is lost: nothing is subscribed any more, nor waits for an answer. */
   lost(): void {
     this.subscribed.clear();
-  }
-
-  /** A new connection: no answer to a request sent on another counts. */
-  restart(): void {
     this.generations = new Map();
   }
 

@@ -7,7 +7,7 @@ import {
   formatEntryId,
   parseEntryId,
 } from '../log-position.js';
-import type { HistoryReply, LogEntry } from './redis-log.scripts.js';
+
 /**
  * A page of a log's history as read from Redis, with its messages parsed once for all who share
  * it: a gap, or the messages and where the log stands (its top, and since when it is whole).
@@ -15,15 +15,6 @@ import type { HistoryReply, LogEntry } from './redis-log.scripts.js';
 export type LogPage =
   | { readonly gap: 'epoch' | 'lost' }
   | { readonly top: string; readonly since: string; readonly messages: readonly BusMessage[] };
-
-export function toLogPage(
-  reply: HistoryReply,
-  toMessage: (entry: LogEntry) => BusMessage,
-): LogPage {
-  if (reply[0] === 'gap') return { gap: reply[1] };
-  const [, top, since, entries] = reply;
-  return { top, since, messages: entries.map(toMessage) };
-}
 
 /**
  * The messages of one log after `after`, `HISTORY_PAGE_SIZE` at a time: from `recent` where it

@@ -16,7 +16,7 @@ import {
   parseEntryId,
 } from '../log-position.js';
 import { formatVectorId } from '../vector-id.js';
-import { type LogPage, logHistory, toLogPage } from './log-history.js';
+import { type LogPage, logHistory } from './log-history.js';
 import { PublishBatch } from './publish-batch.js';
 import { type LogEntry, type LogScripts } from './redis-log.scripts.js';
 import { SharedReads } from './shared-reads.js';
@@ -85,20 +85,16 @@ export class RedisLog {
   epoch = '';
   /** The last entry given out: where reading goes on from. */
   top: LogPosition = START;
-  private readonly keys: { meta: string; log: string; receipts: string };
+  readonly keys: { readonly meta: string; readonly log: string; readonly receipts: string };
   private readonly pages = new SharedReads<LogPage>();
   private readonly batch = new PublishBatch<LogWrite, Appended>(
     (writes, until) => this.appendBatch(writes, until),
     BATCH_LIMITS,
   );
 
-  constructor(private readonly options: RedisLogOptions) {
+  constructor(readonly options: RedisLogOptions) {
     const tag = options.hashTag;
     this.keys = { meta: `${tag}:meta`, log: `${tag}:log`, receipts: `${tag}:receipt:` };
-  }
-
-  get key(): string {
-    return this.keys.log;
   }
 
   /**
@@ -167,21 +163,16 @@ export class RedisLog {
   ): AsyncIterable<readonly BusMessage[]> {
     const { redis, commands } = this.options.writer;
     const read = (afterId: string) =>
-      this.pages.read(`${epoch}.${afterId}`, async () =>
-        toLogPage(
-          await commands.ask(
-            redis.sseBusHistory(
-              this.keys.meta,
-              this.keys.log,
-              epoch,
-              afterId,
-              String(HISTORY_PAGE_SIZE),
-            ),
-            this.options.commandTimeoutMs,
-          ),
-          (entry) => this.decode(entry, epoch),
-        ),
-      );
+      this.pages.read(`${epoch}.${afterId}`, async (): Promise<LogPage> => {
+        const { meta, log } = this.keys;
+        const reply = await commands.ask(
+          redis.sseBusHistory(meta, log, epoch, afterId, String(HISTORY_PAGE_SIZE)),
+          this.options.commandTimeoutMs,
+        );
+        if (reply[0] === 'gap') return { gap: reply[1] };
+        const [, top, since, entries] = reply;
+        return { top, since, messages: entries.map((entry) => this.decode(entry, epoch)) };
+      });
     return logHistory(after, read, recent);
   }
 

@@ -184,7 +184,7 @@ export class RedisTransport extends SingleLogTransport {
             'BLOCK',
             this.options.blockMs,
             'STREAMS',
-            this.log.key,
+            this.log.keys.log,
             formatEntryId(this.log.top),
           ),
         )) as [string, LogEntry[]][] | null;

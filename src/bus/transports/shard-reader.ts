@@ -2,7 +2,7 @@ import type { Logger } from '@nestjs/common';
 import { Redis } from 'ioredis';
 import { delay, withDeadline } from '../../redis/deadline.js';
 import type { RedisClient } from '../../redis/redis-connection.js';
-import type { SocketBytes } from '../../redis/socket-bytes.js';
+import type { BusCounters } from '../bus-counters.js';
 import type { BusEvent, BusMessage, ResetReason } from '../bus-event.js';
 import { HistoryGap } from '../bus-transport.js';
 import { channelsOf } from '../channels.js';
@@ -10,25 +10,20 @@ import { type LogPosition, comparePositions } from '../log-position.js';
 import { ChannelSet } from './channel-set.js';
 import type { RedisLog } from './redis-log.js';
 
-export interface ShardReaderOptions {
-  readonly shard: number;
-  /** The shard's hash tag, `{<prefix>:<shard>}`: its channels start with it. */
-  readonly hashTag: string;
-  readonly log: RedisLog;
-  /** The cluster client, which finds the node that serves the shard. */
+/** What the readers of a sharded log share: the transport they read for. */
+export interface ShardHost {
+  /** The cluster client, which finds the node that serves a shard. */
   readonly client: RedisClient & { call(...args: string[]): Promise<unknown> };
   readonly commandTimeoutMs: number;
-  /** How often the subscription is pinged: one that stays silent longer is replaced. */
+  /** How often a subscription is pinged: one that stays silent longer is replaced. */
   readonly pingMs: number;
   readonly logger: Logger;
-  /** Where what it reads goes, in the shard's order. */
+  /** Where reconnections and what the subscriptions read are counted. */
+  readonly counters: BusCounters;
+  /** Where what a reader reads goes, in its shard's order. */
   emit(event: BusEvent): void;
-  /** It lost its subscription and took a new one. */
-  reconnected(): void;
-  /** The epoch of the shard's log is known, or a new one. */
+  /** The epoch of a shard's log is known, or a new one. */
   epochChanged(): void;
-  /** Where what its subscriptions read is counted. */
-  readonly bytesRead: SocketBytes;
 }
 
 /**
@@ -59,17 +54,20 @@ export class ShardReader {
   private closed = false;
   private readonly pinger: NodeJS.Timeout;
 
-  constructor(private readonly options: ShardReaderOptions) {
-    this.pinger = setInterval(() => this.ping(), options.pingMs);
+  constructor(
+    private readonly log: RedisLog,
+    private readonly host: ShardHost,
+  ) {
+    this.pinger = setInterval(() => this.ping(), host.pingMs);
   }
 
   /** The last message of the shard given out: where a new stream starts on this shard. */
   get top(): LogPosition {
-    return this.options.log.top;
+    return this.log.top;
   }
 
   get epoch(): string {
-    return this.options.log.epoch;
+    return this.log.epoch;
   }
 
   start(): Promise<void> {
@@ -100,7 +98,7 @@ export class ShardReader {
     const connection = this.connection!;
     const generations = this.channels.sending(gone);
     connection
-      .sunsubscribe(...gone.map((channel) => this.options.hashTag + channel))
+      .sunsubscribe(...gone.map((channel) => this.log.options.hashTag + channel))
       .then(() => {
         if (connection === this.connection) this.channels.confirmUnsubscribe(gone, generations);
       })
@@ -116,8 +114,8 @@ export class ShardReader {
       } catch (err) {
         this.connection?.disconnect();
         if (this.closed) return;
-        this.options.logger.warn(
-          `Shard ${this.options.shard}: not reading (${(err as Error).message}), retrying`,
+        this.host.logger.warn(
+          `Shard ${this.log.options.shard}: not reading (${(err as Error).message}), retrying`,
         );
         await delay(Math.min(100 * attempt, 1000));
       }
@@ -127,7 +125,6 @@ export class ShardReader {
   private async subscribeAndFill(): Promise<void> {
     this.live = false;
     this.held = [];
-    this.channels.restart();
     const connection = await this.connect();
     const channels = this.channels.all;
     await this.ssubscribe(connection, [ANCHOR, ...channels]);
@@ -145,9 +142,10 @@ export class ShardReader {
 
   /** A connection to the node that serves the shard now, listening. */
   private async connect(): Promise<Redis> {
-    const { client, commandTimeoutMs, hashTag, log } = this.options;
+    const { client, commandTimeoutMs } = this.host;
+    const { hashTag, shard } = this.log.options;
     this.slot ??= (await withDeadline(
-      client.call('CLUSTER', 'KEYSLOT', log.key),
+      client.call('CLUSTER', 'KEYSLOT', this.log.keys.log),
       commandTimeoutMs,
       'CLUSTER KEYSLOT',
     )) as number;
@@ -169,7 +167,7 @@ export class ShardReader {
       autoResubscribe: false,
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,
-      connectionName: `sse-bus:shard-${this.options.shard}`,
+      connectionName: `sse-bus:shard-${shard}`,
     });
     connection.on('error', () => undefined);
     connection.on('smessage', (_channel: string, text: string) => this.heard(text));
@@ -178,16 +176,16 @@ export class ShardReader {
     connection.once('close', () => this.lost(connection));
     this.connection = connection;
     await connection.connect();
-    this.options.bytesRead.watch(connection.stream);
+    this.host.counters.redisBytesRead.watch(connection.stream);
     return connection;
   }
 
   /** Catches up with the log: what it holds after `top` on the wanted channels. */
   private async fill(): Promise<void> {
-    const { log } = this.options;
+    const { log } = this;
     const epoch = log.epoch;
     const { end, lostFrom } = await log.sync();
-    if (log.epoch !== epoch) this.options.epochChanged();
+    if (log.epoch !== epoch) this.host.epochChanged();
     // Read for the first time: a new stream starts here.
     if (epoch === '') return;
     // Messages given out that are no longer in the log: a failover lost them.
@@ -210,7 +208,7 @@ export class ShardReader {
   }
 
   private heard(text: string): void {
-    const published = this.options.log.decodePublished(text);
+    const published = this.log.decodePublished(text);
     if (!published) return;
     if (published.epoch !== this.epoch) {
       // A log of another life: start over, through the log.
@@ -224,15 +222,16 @@ export class ShardReader {
   private deliver(message: BusMessage): void {
     // A message on several of this instance's channels is heard once per channel.
     if (comparePositions(message.position, this.top) <= 0) return;
-    this.options.log.top = message.position;
-    this.options.emit(message);
+    this.log.top = message.position;
+    this.host.emit(message);
   }
 
   private reset(reason: ResetReason, position: LogPosition): void {
-    const { shard, logger, log } = this.options;
-    logger.warn(`Shard ${shard} lost messages (${reason}): its streams are reset`);
-    log.top = position;
-    this.options.emit(log.reset(reason, position));
+    this.host.logger.warn(
+      `Shard ${this.log.options.shard} lost messages (${reason}): its streams are reset`,
+    );
+    this.log.top = position;
+    this.host.emit(this.log.reset(reason, position));
   }
 
   private lost(connection: Redis): void {
@@ -240,7 +239,7 @@ export class ShardReader {
     this.channels.lost();
     if (!this.live) return;
     this.live = false;
-    this.options.reconnected();
+    this.host.counters.redisReconnects++;
     this.running = this.run();
   }
 
@@ -257,7 +256,8 @@ export class ShardReader {
 
   /** Subscribes `connection` to the shard's `channels`; rejects if Redis does not answer in time. */
   private ssubscribe(connection: Redis, channels: readonly string[]): Promise<unknown> {
-    const { hashTag, commandTimeoutMs } = this.options;
+    const { hashTag } = this.log.options;
+    const { commandTimeoutMs } = this.host;
     return withDeadline(
       connection.ssubscribe(...channels.map((channel) => hashTag + channel)),
       commandTimeoutMs,
@@ -268,7 +268,7 @@ export class ShardReader {
   private ping(): void {
     const connection = this.connection;
     if (!this.live || !connection) return;
-    withDeadline(connection.ping(), this.options.commandTimeoutMs, 'PING').catch(() =>
+    withDeadline(connection.ping(), this.host.commandTimeoutMs, 'PING').catch(() =>
       connection.disconnect(),
     );
   }

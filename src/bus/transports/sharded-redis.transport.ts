@@ -23,7 +23,7 @@ import { epochsDigest, formatVectorId, parseVectorId } from '../vector-id.js';
 import { RedisLog } from './redis-log.js';
 import { LOG_SCRIPTS, type LogScripts } from './redis-log.scripts.js';
 import type { RedisBusOptions } from './redis.transport.js';
-import { ShardReader } from './shard-reader.js';
+import { type ShardHost, ShardReader } from './shard-reader.js';
 
 export interface ShardedRedisTransportOptions extends RedisBusOptions {
   /** Shards of the log: every instance of the bus must have the same number. */
@@ -61,16 +61,24 @@ export class ShardedRedisTransport extends BusTransport implements ShardedLog {
 
   constructor(private readonly options: ShardedRedisTransportOptions) {
     super();
-    const { url, keyPrefix, shards, commandTimeoutMs, waitReplicas, counters } = options;
+    const { url, keyPrefix, maxLength, shards, commandTimeoutMs, waitReplicas, counters } = options;
     this.client = openRedis(url, 'cluster', this.logger, LOG_SCRIPTS) as ScriptedCluster;
     this.commands = new RedisWatchdog(this.client, commandTimeoutMs);
     onReconnect(this.client, () => counters.redisReconnects++);
+    const host: ShardHost = {
+      client: this.client,
+      commandTimeoutMs,
+      pingMs: options.pingMs,
+      logger: this.logger,
+      counters,
+      emit: (event) => this.read$.next(event),
+      epochChanged: () => (this.digest = epochsDigest(this.logs.map((log) => log.epoch))),
+    };
     for (let shard = 0; shard < shards; shard++) {
-      const hashTag = `{${keyPrefix}:${shard}}`;
       const log = new RedisLog({
         writer: { redis: this.client, commands: this.commands },
-        hashTag,
-        maxLength: options.maxLength,
+        hashTag: `{${keyPrefix}:${shard}}`,
+        maxLength,
         shard,
         waitReplicas,
         commandTimeoutMs,
@@ -78,21 +86,7 @@ export class ShardedRedisTransport extends BusTransport implements ShardedLog {
         passing: PASSING,
       });
       this.logs.push(log);
-      this.readers.push(
-        new ShardReader({
-          shard,
-          hashTag,
-          log,
-          client: this.client,
-          commandTimeoutMs,
-          pingMs: options.pingMs,
-          logger: this.logger,
-          emit: (event) => this.read$.next(event),
-          reconnected: () => counters.redisReconnects++,
-          epochChanged: () => (this.digest = epochsDigest(this.logs.map((each) => each.epoch))),
-          bytesRead: counters.redisBytesRead,
-        }),
-      );
+      this.readers.push(new ShardReader(log, host));
     }
   }
 
