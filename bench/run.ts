@@ -23,6 +23,10 @@
  *   --cluster-only         only the Redis Cluster steps (docs: add its results with --report)
  *   --report FILE [MORE]   only regenerate the docs from a results file; each MORE (a focused
  *                          run, e.g. of sse-bus,sse-bus-own,nest-floor) adds its own section
+ *   --before DIR           also run sse-bus and sse-bus-own from the build in DIR/dist (a built
+ *                          checkout of an earlier commit), each right after this build's, as
+ *                          `… (before)` systems; the log, the JSON (beforeAfter) and the docs
+ *                          give after/before of heap and RSS per idle connection and CPU per frame
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -34,12 +38,15 @@ import { readText } from './lib/proc.js';
 import { brokenClusterChecks } from './cluster/cluster-checks.js';
 import { clusterStepsConfig, runClusterSteps } from './cluster/cluster-steps.js';
 import { writeReport } from './lib/report.js';
+import { beforeAfter, beforeAfterLine, hasBefore } from './lib/report-before.js';
 import type { BenchResult, Mode, RunResult } from './lib/results.js';
 import { runResumeStorm } from './lib/resume-storm.js';
 import { type BenchConfig, runSystem } from './lib/scenarios.js';
-import { SYSTEMS, type SystemId } from './lib/servers.js';
+import { SYSTEMS, type SystemId, useBeforeBuild } from './lib/servers.js';
 
-const ALL_SYSTEMS = Object.keys(SYSTEMS) as SystemId[];
+const KNOWN = Object.keys(SYSTEMS) as SystemId[];
+/** Every system but the previous build's, which only `--before` adds. */
+const ALL_SYSTEMS = KNOWN.filter((system) => !SYSTEMS[system].beforeOf);
 
 function option(name: string): string | undefined {
   const at = process.argv.indexOf(name);
@@ -63,10 +70,14 @@ function config(smoke: boolean): BenchConfig {
   for (const system of systems) {
     if (!ALL_SYSTEMS.includes(system)) throw new Error(`Unknown system ${system}`);
   }
+  // `--before DIR`: a system the previous build has runs from it too, right after this build's.
+  const twins = (system: SystemId) =>
+    option('--before') ? KNOWN.filter((id) => SYSTEMS[id].beforeOf === system) : [];
   const configs = modes.flatMap((mode) =>
     systems
       // The smoke run takes the Redis path with sse-bus only (naive-nest always uses Redis).
       .filter((system) => !(smoke && mode === 'redis' && system !== 'sse-bus'))
+      .flatMap((system) => [system, ...twins(system)])
       .map((system) => ({ system, mode })),
   );
   const common = {
@@ -150,12 +161,12 @@ function machine(): Record<string, string | number> {
   };
 }
 
-function git(): { commit: string; dirty: boolean } {
+function git(dir = ROOT): { commit: string; dirty: boolean } {
   try {
-    const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT })
+    const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: dir })
       .toString()
       .trim();
-    const status = execFileSync('git', ['status', '--porcelain', '--', 'src'], { cwd: ROOT })
+    const status = execFileSync('git', ['status', '--porcelain', '--', 'src'], { cwd: dir })
       .toString()
       .trim();
     return { commit, dirty: status.length > 0 };
@@ -207,6 +218,9 @@ async function main(): Promise<void> {
   if (only !== undefined && only !== 'publish' && only !== 'systems') {
     throw new Error(`--only publish or --only systems, not ${only}`);
   }
+  const beforeDir = option('--before');
+  // Checked before anything runs: a wrong DIR would fail only once its systems' turn came.
+  const beforeDist = beforeDir === undefined ? undefined : useBeforeBuild(beforeDir);
   const cfg = config(smoke);
   const started = Date.now();
   const stamp = new Date()
@@ -239,12 +253,14 @@ async function main(): Promise<void> {
         ? `servers under test pinned to CPU ${cfg.cpuServers} (both instances in the Redis mode); load generators, publisher, redis-server and the controller on CPU ${cfg.cpuLoad}`
         : 'nothing pinned',
       config: cfg,
+      ...(beforeDist && { before: { dist: beforeDist, git: git(beforeDir) } }),
     },
     runs,
   };
   const save = () => {
     result.meta.finishedAt = new Date().toISOString();
     result.meta.durationS = Math.round((Date.now() - started) / 1000);
+    if (hasBefore(result)) result.beforeAfter = beforeAfter(result);
     mkdirSync(join(out, '..'), { recursive: true });
     writeFileSync(out, `${JSON.stringify(result, null, 1)}\n`);
   };
@@ -283,6 +299,10 @@ async function main(): Promise<void> {
     result.cluster = await runClusterSteps(clusterStepsConfig(smoke), log);
   }
   save();
+  if (result.beforeAfter?.length) {
+    log(`this build against the one in ${beforeDist}:`);
+    for (const row of result.beforeAfter) log(`  ${beforeAfterLine(row)}`);
+  }
   log(`results: ${relative(ROOT, out)}`);
   // A run of one step alone goes into the docs beside a full run's results: --report.
   if (!smoke && !flag('--no-docs') && systems) {

@@ -30,9 +30,13 @@ import type * as Library from '../../dist/index.js';
 import { importBuilt } from '../lib/paths.js';
 import { clientIdOf } from './common.js';
 
+// This checkout's build, or the one $SSE_BUS_DIST names (`--before`). The service's own reading
+// of the environment, which the library does not export, was under config/ before the redesign.
 const { MessageBus, SseBusModule } = (await importBuilt('index.js')) as typeof Library;
-// The service's own reading of the environment, which the library does not export.
-const { loadEnvConfig } = (await importBuilt('service/env.config.js')) as typeof EnvConfig;
+const { loadEnvConfig } = (await importBuilt(
+  'service/env.config.js',
+  'config/env.config.js',
+)) as typeof EnvConfig;
 type Bus = Library.MessageBus;
 
 /** The client id of the request's token, or 401 (the same check as `GET /sse/msg`'s guard). */

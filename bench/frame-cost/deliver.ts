@@ -1,7 +1,7 @@
 /**
  * Delivers `messages` broadcasts to `streams` streams of `GET /sse/msg` on the embedded bus, with
  * the module's own parts loaded from a build (`dist`), and nothing else: what `frame-cost.ts`
- * counts the instructions of. `node deliver.js <dist> <streams> <messages>`
+ * counts the instructions of, after a warm-up. `node deliver.js <dist> <streams> <messages>`
  *
  * A build is taken as it is laid out: with a registry that opens streams on the bus's feeds
  * (`sse/stream-registry.js`), or, in builds from before it, a stream that takes its place from
@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 const [dist, streamCount, messageCount] = process.argv.slice(2);
+const WARM_UP = 200;
 const load = (path: string) => import(pathToFileURL(join(dist, path)).href);
 
 let bytes = 0;
@@ -62,5 +63,8 @@ if (existsSync(join(dist, 'sse/stream-registry.js'))) {
   }
   publish = (data) => transport.publish({ to: null, topics: null, event: undefined, data });
 }
-for (let n = 0; n < Number(messageCount); n++) await publish(`{"n":${n}}`);
+// Both runs (with no messages and with them) first deliver the same warm-up messages: what is
+// counted is then the frames themselves, not V8 compiling their path, which varies by a third
+// from one run to the next with where it inlines.
+for (let n = 0; n < WARM_UP + Number(messageCount); n++) await publish(`{"n":${n}}`);
 console.log(`bytes=${bytes}`);

@@ -25,9 +25,31 @@ export function compiled(path: string): string {
 }
 
 /**
- * A module of the built library, as an app imports it. The compiled bench lives under
- * node_modules/, where Node does not resolve a package's own name, hence the path.
+ * The build the bench loads: $SSE_BUS_DIST when set (`--before DIR` sets it for the previous
+ * build's servers), else this checkout's dist/.
  */
-export function importBuilt(path: string): Promise<unknown> {
-  return import(pathToFileURL(join(ROOT, 'dist', path)).href);
+export function builtDir(): string {
+  return process.env.SSE_BUS_DIST ?? join(ROOT, 'dist');
+}
+
+/**
+ * The first of `paths` that `dist` has: a module the redesign moved (the service's files went
+ * under service/) is found in a build from before it too.
+ */
+export function builtFile(dist: string, ...paths: string[]): string {
+  const found = paths.map((path) => join(dist, path)).find((file) => existsSync(file));
+  if (!found) throw new Error(`${dist} has none of ${paths.join(', ')}`);
+  return found;
+}
+
+/** The service's entry point in `dist`. */
+export const serviceEntry = (dist: string) => builtFile(dist, 'service/main.js', 'main.js');
+
+/**
+ * A module of the built library, as an app imports it, by its path under dist/ or the first of
+ * several. The compiled bench lives under node_modules/, where Node does not resolve a package's
+ * own name, hence the path.
+ */
+export function importBuilt(...paths: string[]): Promise<unknown> {
+  return import(pathToFileURL(builtFile(builtDir(), ...paths)).href);
 }

@@ -6,9 +6,12 @@ import type { BenchResult, BroadcastStep, Mode, RunResult, TargetedStep } from '
 import type { SystemId } from './servers.js';
 import { median, round } from './stats.js';
 
+/** The tables' columns, in order: a system from the previous build (`--before`) beside its own. */
 export const ORDER: SystemId[] = [
   'sse-bus',
+  'sse-bus-before',
   'sse-bus-own',
+  'sse-bus-own-before',
   'nest-floor',
   'bare-http',
   'better-sse',

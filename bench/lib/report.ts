@@ -10,6 +10,7 @@ import { ROOT } from './paths.js';
 import type { BenchResult, Mode, RunResult, TargetedStep } from './results.js';
 import { SYSTEMS, type SystemId } from './servers.js';
 import { median, ratio } from './stats.js';
+import { beforeSection, hasBefore } from './report-before.js';
 import { hasOwnSse, ownSseSection } from './report-own-sse.js';
 import { publishSection } from './report-publish.js';
 import { resumeStormSection } from './report-resume-storm.js';
@@ -514,6 +515,8 @@ export function renderMarkdown({ result, path: source }: Source, more: Source[] 
   out.push(
     ownSse ? ownSseSection(ownSse.result, ownSse.path, true) : ownSseSection(result, source, false),
   );
+  const compared = [{ result, path: source }, ...more].reverse().find((m) => hasBefore(m.result));
+  if (compared) out.push(beforeSection(compared.result, compared.path));
   const publish = [{ result, path: source }, ...more].reverse().find((m) => m.result.publish);
   if (publish) out.push(publishSection(publish.result.publish!, publish.path));
   const cluster = [{ result, path: source }, ...more].reverse().find((m) => m.result.cluster);
@@ -541,6 +544,9 @@ export function renderMarkdown({ result, path: source }: Source, more: Source[] 
 const COLORS: Record<SystemId, string> = {
   'sse-bus': '#d62728',
   'sse-bus-own': '#ff7f0e',
+  // The previous build's in paler shades of its own.
+  'sse-bus-before': '#f4a6a6',
+  'sse-bus-own-before': '#ffc78f',
   'nest-floor': '#8c564b',
   'bare-http': '#1f77b4',
   'better-sse': '#2ca02c',
@@ -652,8 +658,10 @@ export function renderSvg(result: BenchResult): string {
     legend.push(
       `<line x1="${lx}" y1="395" x2="${lx + 26}" y2="395" stroke="${COLORS[system]}" stroke-width="3"/>`,
     );
-    legend.push(`<text x="${lx + 32}" y="399" font-size="12">${SYSTEMS[system].label}</text>`);
-    lx += 150;
+    const { label } = SYSTEMS[system];
+    legend.push(`<text x="${lx + 32}" y="399" font-size="12">${label}</text>`);
+    // Room for the label at ~6.5 px a character: the `… (before)` ones need more than 150 px.
+    lx += Math.max(150, 32 + label.length * 6.5);
   }
   legend.push(
     `<line x1="${lx}" y1="395" x2="${lx + 26}" y2="395" stroke="#333" stroke-width="2"/>`,

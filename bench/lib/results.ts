@@ -220,6 +220,8 @@ export interface BenchResult {
     machine: Record<string, string | number>;
     placement: string;
     config: unknown;
+    /** The previous build the `-before` systems ran (`--before DIR`), when given. */
+    before?: { dist: string; git: { commit: string; dirty: boolean } };
   };
   /** Absent from runs made before the step existed, and with `--only systems`. */
   publish?: PublishThroughput;
@@ -228,4 +230,19 @@ export interface BenchResult {
   resumeStorm?: ResumeStormResult | null;
   /** The Redis Cluster steps (absent from runs before they existed, or with --no-cluster). */
   cluster?: ClusterBenchResult;
+  /** This build against the previous one, with `--before` (`report-before.ts`). */
+  beforeAfter?: BeforeAfter[];
+}
+
+/** A figure of a system from this build and from the previous one, median over the rounds. */
+export interface BeforeAfter {
+  /** This build's system; the previous build's is the one whose `beforeOf` it is. */
+  system: SystemId;
+  mode: Mode;
+  metric: string;
+  unit: string;
+  after: number | null;
+  before: number | null;
+  /** After over before: above 1, the new build takes more. */
+  ratio: number | null;
 }

@@ -2,14 +2,21 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Redis } from 'ioredis';
-import { ROOT, compiled } from './paths.js';
+import { ROOT, builtFile, compiled, serviceEntry } from './paths.js';
 import { JWT_SECRET, PUBLISH_TOKEN } from './tokens.js';
 
 export type SystemId =
-  'sse-bus' | 'sse-bus-own' | 'nest-floor' | 'bare-http' | 'better-sse' | 'naive-nest';
+  | 'sse-bus'
+  | 'sse-bus-own'
+  | 'nest-floor'
+  | 'bare-http'
+  | 'better-sse'
+  | 'naive-nest'
+  | 'sse-bus-before'
+  | 'sse-bus-own-before';
 
 export interface SystemSpec {
   label: string;
@@ -22,12 +29,34 @@ export interface SystemSpec {
    * headers are in, and the system only takes part in the idle levels.
    */
   idleOnly?: boolean;
+  /** Environment of its servers beyond what every system gets. */
+  env?: () => Record<string, string>;
+  /** The system it runs again from the previous build (`--before`), to compare with it. */
+  beforeOf?: SystemId;
+}
+
+/** The previous build's dist/ (`--before DIR`), which the `-before` systems run. */
+let beforeDist: string | undefined;
+
+/** Sets the build the `-before` systems run, `DIR/dist`, once it has what they start. */
+export function useBeforeBuild(dir: string): string {
+  const dist = join(resolve(dir), 'dist');
+  builtFile(dist, 'index.js');
+  serviceEntry(dist);
+  builtFile(dist, 'service/env.config.js', 'config/env.config.js');
+  beforeDist = dist;
+  return dist;
+}
+
+function before(): string {
+  if (!beforeDist) throw new Error('The -before systems need --before DIR');
+  return beforeDist;
 }
 
 export const SYSTEMS: Record<SystemId, SystemSpec> = {
   'sse-bus': {
     label: 'sse-bus',
-    script: () => join(ROOT, 'dist/service/main.js'),
+    script: () => serviceEntry(join(ROOT, 'dist')),
     describe: 'this project: NestJS 12 + Fastify, `node dist/service/main.js`',
   },
   'sse-bus-own': {
@@ -60,6 +89,22 @@ export const SYSTEMS: Record<SystemId, SystemSpec> = {
     script: () => compiled('baselines/naive-nest.js'),
     describe:
       'NestJS + Express, Map<clientId, Response>, JSON.stringify + res.write per client, Redis pub/sub',
+  },
+  // The same two from an earlier build, in the same run: a change to the library is judged
+  // against what came before it on one machine in one state, not against an old results file.
+  'sse-bus-before': {
+    label: 'sse-bus (before)',
+    script: () => serviceEntry(before()),
+    describe: 'sse-bus as above, from the previous build `--before` names',
+    beforeOf: 'sse-bus',
+  },
+  'sse-bus-own-before': {
+    label: 'sse-bus own @Sse() (before)',
+    script: () => compiled('baselines/sse-bus-own-sse.js'),
+    env: () => ({ SSE_BUS_DIST: before() }),
+    path: '/sse/own',
+    describe: 'the own `@Sse()` app as above, on the previous build `--before` names',
+    beforeOf: 'sse-bus-own',
   },
 };
 
@@ -219,7 +264,10 @@ export async function startSystem(
   redisUrl: string | undefined,
   cpu: string | undefined,
 ): Promise<ServerProcess> {
-  const env: Record<string, string> = redisUrl ? { REDIS_URL: redisUrl } : {};
+  const env: Record<string, string> = {
+    ...SYSTEMS[system].env?.(),
+    ...(redisUrl ? { REDIS_URL: redisUrl } : {}),
+  };
   return startNode(`${system}#${index}`, SYSTEMS[system].script(), env, cpu);
 }
 

@@ -1,6 +1,6 @@
 import type { Audience } from '../bus/bus-event.js';
 import type { Pacer } from '../bus/resume.js';
-import type { FeedEvent } from '../bus/stream-feed.js';
+import type { FeedEvent, FeedStart } from '../bus/stream-feed.js';
 import type { StreamLease } from '../bus/stream-lease.js';
 import { LeanSubscriber } from './rxjs-subclasses.js';
 import type { StreamEncoding } from './stream-encoding.js';
@@ -91,20 +91,8 @@ export class BusStream<T> extends LeanSubscriber<FeedEvent> implements Audience,
   }
 
   protected receive(event: FeedEvent): void {
-    if (event.kind !== 'start') {
-      this.send(this.encoding.event(event, this.lease!.advance(event)));
-      return;
-    }
-    this.lease = event.lease;
-    const { retryMs } = this.host;
-    for (const item of this.encoding.opening(
-      retryMs,
-      this.clientId,
-      event.lease.id,
-      event.resumes,
-    )) {
-      this.send(item);
-    }
+    if (event.kind === 'start') this.begin(event);
+    else this.send(this.encoding.event(event, this.lease!.advance(event)));
   }
 
   protected fail(err: Error): void {
@@ -115,6 +103,13 @@ export class BusStream<T> extends LeanSubscriber<FeedEvent> implements Audience,
   /** The bus completes only when the instance shuts down. */
   protected finish(): void {
     this.end('shutdown');
+  }
+
+  private begin({ lease, resumes }: FeedStart): void {
+    this.lease = lease;
+    for (const item of this.encoding.opening(this.host.retryMs, this.clientId, lease.id, resumes)) {
+      this.send(item);
+    }
   }
 
   /** Lets go of everything the stream holds; the response is left as it is. */

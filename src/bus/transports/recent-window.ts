@@ -24,8 +24,11 @@ export class RecentWindow {
   private epoch = '';
   /** Everything after it, up to the last message read, is held. */
   private base: LogPosition = START;
-  /** Held messages from `head` on; the ones before it were dropped and are cleared in batches. */
-  private messages: BusMessage[] = [];
+  /**
+   * Held messages from `head` on. A dropped one is let go at once and its slot cleared in
+   * batches: dropping stays O(1) a message, and nothing dropped is kept alive meanwhile.
+   */
+  private messages: (BusMessage | undefined)[] = [];
   private head = 0;
   private bytes = 0;
 
@@ -63,7 +66,7 @@ export class RecentWindow {
 
   /** Drops the messages from before `ms`, as the age retention does in the log. */
   dropBefore(ms: number): void {
-    while (this.size > 0 && this.messages[this.head].position.ms < ms) this.dropFirst();
+    while (this.size > 0 && this.messages[this.head]!.position.ms < ms) this.dropFirst();
   }
 
   /**
@@ -72,17 +75,18 @@ export class RecentWindow {
    */
   after(cursor: LogEventId, limit: number): readonly BusMessage[] | undefined {
     if (cursor.epoch !== this.epoch || comparePositions(cursor, this.base) < 0) return undefined;
-    const last = this.size > 0 ? this.messages[this.messages.length - 1].position : this.base;
+    const last = this.size > 0 ? this.messages[this.messages.length - 1]!.position : this.base;
     if (comparePositions(cursor, last) > 0) return undefined;
-    const from = indexAfter(this.messages, cursor, this.head);
-    return this.messages.slice(from, from + limit);
+    const held = this.messages as readonly BusMessage[];
+    const from = indexAfter(held, cursor, this.head);
+    return held.slice(from, from + limit);
   }
 
   private dropFirst(): void {
-    const dropped = this.messages[this.head++];
+    const dropped = this.messages[this.head]!;
+    this.messages[this.head++] = undefined;
     this.base = dropped.position;
     this.bytes -= Buffer.byteLength(dropped.data);
-    // One splice per half of the array: dropping stays O(1) a message, amortized.
     if (this.head > 1024 && this.head * 2 > this.messages.length) {
       this.messages.splice(0, this.head);
       this.head = 0;
