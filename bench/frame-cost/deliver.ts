@@ -32,39 +32,38 @@ const host = {
   released: () => undefined,
 };
 
-let publish: (data: string) => Promise<unknown>;
+const { MemoryTransport } = await load('bus/transports/memory.transport.js');
+const { ClientRouter } = await load('bus/client-router.js');
+const { BusStream } = await load('sse/bus-stream.js');
+const transport = new MemoryTransport(1_000, 64 * 1024 * 1024);
+const audience = (i: number) => ({ clientId: `c${i}`, topics: null });
 if (existsSync(join(dist, 'sse/stream-registry.js'))) {
-  const { MemoryTransport } = await load('bus/transports/memory.transport.js');
-  const { ClientRouter } = await load('bus/client-router.js');
   const { BusCounters } = await load('bus/bus-counters.js');
   const { StreamFeeds } = await load('bus/stream-feed.js');
-  const { BusStream } = await load('sse/bus-stream.js');
   const { FRAME_ENCODING } = await load('sse/frame-encoding.js');
-  const transport = new MemoryTransport(1_000, 64 * 1024 * 1024);
   const counters = new BusCounters();
   const feeds = new StreamFeeds(transport, new ClientRouter(transport.events$, counters), counters);
   for (let i = 0; i < Number(streamCount); i++) {
-    const stream = new BusStream(host, FRAME_ENCODING, sink, { clientId: `c${i}`, topics: null });
+    const stream = new BusStream(host, FRAME_ENCODING, sink, audience(i));
     feeds.feed(stream, undefined, stream).subscribe(stream);
   }
-  publish = (data) => transport.publish({ to: null, topics: null, event: undefined, data });
 } else {
-  const { MemoryTransport } = await load('bus/transports/memory.transport.js');
-  const { ClientRouter } = await load('bus/client-router.js');
   const { BusMetrics } = await load('metrics/bus-metrics.js');
-  const { BusStream } = await load('sse/bus-stream.js');
   const { FRAMES } = await load('sse/event-frames.js');
-  const transport = new MemoryTransport(1_000, 64 * 1024 * 1024);
   const router = new ClientRouter(transport.events$, new BusMetrics());
   for (let i = 0; i < Number(streamCount); i++) {
-    const stream = new BusStream(host, FRAMES, sink, { clientId: `c${i}`, topics: null });
+    const stream = new BusStream(host, FRAMES, sink, audience(i));
     stream.open(transport.cursor(stream, undefined));
     stream.start(router.view(stream), 1_000, false, undefined);
   }
-  publish = (data) => transport.publish({ to: null, topics: null, event: undefined, data });
 }
-// Both runs (with no messages and with them) first deliver the same warm-up messages: what is
-// counted is then the frames themselves, not V8 compiling their path, which varies by a third
-// from one run to the next with where it inlines.
-for (let n = 0; n < WARM_UP + Number(messageCount); n++) await publish(`{"n":${n}}`);
+const publish = (n: number) =>
+  transport.publish({ to: null, topics: null, event: undefined, data: `{"n":${n}}` });
+// What is counted is the frames at their pace, not V8 compiling their path on the way (which
+// varies from one build to the next with where it inlines): a warm-up first, then the delivery
+// between two marks that `frame-cost.ts` has callgrind dump its counts at.
+for (let n = 0; n < WARM_UP; n++) await publish(n);
+process.cpuUsage();
+for (let n = 0; n < Number(messageCount); n++) await publish(WARM_UP + n);
+process.cpuUsage();
 console.log(`bytes=${bytes}`);

@@ -7,18 +7,14 @@ import { ClientRouter } from './client-router.js';
 import { type Pacer, resume } from './resume.js';
 import type { StreamLease } from './stream-lease.js';
 
-/**
- * The first thing a feed gives, once the bus delivers everything its audience may see: the
- * stream's lease, whose id is where the stream starts (the client's own `Last-Event-ID` when it
- * `resumes`). Nothing of the bus comes before it.
- */
-export interface FeedStart {
-  readonly kind: 'start';
-  readonly lease: StreamLease;
-  readonly resumes: boolean;
+/** What reads a feed: a stream, told where it starts, and waited for during a replay. */
+export interface FeedReader extends Pacer {
+  /**
+   * The bus delivers everything the stream may see from now on: `lease.id` is where the stream
+   * starts (the client's own `Last-Event-ID` when it `resumes`). No event comes before.
+   */
+  start(lease: StreamLease, resumes: boolean): void;
 }
-
-export type FeedEvent = FeedStart | BusEvent;
 
 /**
  * Where every stream's events come from, whichever way it is written: `feed(audience,
@@ -33,24 +29,28 @@ export class StreamFeeds {
   ) {}
 
   /**
-   * The events of a stream of `audience` from `lastEventId` (or from now): a `start` with the
-   * stream's lease, then what it missed when it resumes, then live events, each once and in
-   * order. A view of the router's one shared stream, not a pipeline of its own: unsubscribing
-   * takes the stream out of the router and releases its lease. `pacer` is the stream's reader,
-   * which a replay waits for.
+   * The events of a stream of `audience` from `lastEventId` (or from now): what it missed when
+   * it resumes, then live events, each once and in order, once `reader` is told the stream's
+   * lease. A view of the router's one shared stream, not a pipeline of its own: unsubscribing
+   * takes the stream out of the router and releases its lease. The lease comes to the reader
+   * rather than down the stream, so that its events are all alike where they are hot.
    */
-  feed(audience: Audience, lastEventId: string | undefined, pacer: Pacer): Observable<FeedEvent> {
-    return new Observable<FeedEvent>((subscriber) => {
+  feed(
+    audience: Audience,
+    lastEventId: string | undefined,
+    reader: FeedReader,
+  ): Observable<BusEvent> {
+    return new Observable<BusEvent>((subscriber) => {
       const lease = this.transport.lease(audience, lastEventId);
       // The start, then the events, in one turn: nothing comes in between the lease's id being
       // read and the router being subscribed.
       const start = () => {
         if (subscriber.closed) return;
-        subscriber.next({ kind: 'start', lease, resumes: !!lastEventId });
+        reader.start(lease, !!lastEventId);
         const live$ = this.router.view(audience);
         const { transport, counters } = this;
         const events$ = lastEventId
-          ? resume(live$, transport, audience, lastEventId, lease, pacer, counters)
+          ? resume(live$, transport, audience, lastEventId, lease, reader, counters)
           : live$;
         events$.subscribe(subscriber);
       };

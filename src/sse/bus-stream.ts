@@ -1,6 +1,5 @@
-import type { Audience } from '../bus/bus-event.js';
-import type { Pacer } from '../bus/resume.js';
-import type { FeedEvent, FeedStart } from '../bus/stream-feed.js';
+import type { Audience, BusEvent } from '../bus/bus-event.js';
+import type { FeedReader } from '../bus/stream-feed.js';
 import type { StreamLease } from '../bus/stream-lease.js';
 import { LeanSubscriber } from './rxjs-subclasses.js';
 import type { StreamEncoding } from './stream-encoding.js';
@@ -12,11 +11,13 @@ import type { StreamEncoding } from './stream-encoding.js';
 export type CloseReason = 'client' | 'slow' | 'expired' | 'shutdown' | 'error';
 
 /** Where a stream's items go: its client's response. */
-export interface StreamSink<T> extends Pacer {
+export interface StreamSink<T> {
   /** Returns false when this cut the client off for not reading what waits for it. */
   write(item: T): boolean | void;
   /** Ends the response; `closing`: the instance is shutting down. */
   end(closing: boolean): void;
+  /** Undefined while the client keeps up; otherwise settles once it has read enough (or left). */
+  whenWritable(): Promise<void> | undefined;
 }
 
 /** What a stream needs from the registry that opens it. */
@@ -40,10 +41,10 @@ function expire(stream: BusStream<unknown>): void {
 /**
  * One open stream, subscribed to its feed from the bus: `retry` and `connected` once the feed
  * starts, then what its client may see, each event with its id on the stream, the heartbeats the
- * registry gives it, and a last `retry` when it ends. It is its own audience and pacer, and holds
+ * registry gives it, and a last `retry` when it ends. It is its own audience and reader, and holds
  * everything in its fields (see `LeanSubscriber`).
  */
-export class BusStream<T> extends LeanSubscriber<FeedEvent> implements Audience, Pacer {
+export class BusStream<T> extends LeanSubscriber<BusEvent> implements Audience, FeedReader {
   readonly clientId: string;
   readonly topics: ReadonlySet<string> | null;
   /** What the stream holds in the bus, which gives each event its id; from the feed's start. */
@@ -90,9 +91,16 @@ export class BusStream<T> extends LeanSubscriber<FeedEvent> implements Audience,
     return this.sink.whenWritable();
   }
 
-  protected receive(event: FeedEvent): void {
-    if (event.kind === 'start') this.begin(event);
-    else this.send(this.encoding.event(event, this.lease!.advance(event)));
+  /** `retry` and `connected`, from where the feed starts. */
+  start(lease: StreamLease, resumes: boolean): void {
+    this.lease = lease;
+    for (const item of this.encoding.opening(this.host.retryMs, this.clientId, lease.id, resumes)) {
+      this.send(item);
+    }
+  }
+
+  protected receive(event: BusEvent): void {
+    this.send(this.encoding.event(event, this.lease!.advance(event)));
   }
 
   protected fail(err: Error): void {
@@ -103,13 +111,6 @@ export class BusStream<T> extends LeanSubscriber<FeedEvent> implements Audience,
   /** The bus completes only when the instance shuts down. */
   protected finish(): void {
     this.end('shutdown');
-  }
-
-  private begin({ lease, resumes }: FeedStart): void {
-    this.lease = lease;
-    for (const item of this.encoding.opening(this.host.retryMs, this.clientId, lease.id, resumes)) {
-      this.send(item);
-    }
   }
 
   /** Lets go of everything the stream holds; the response is left as it is. */

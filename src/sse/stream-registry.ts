@@ -117,7 +117,7 @@ export class StreamRegistry
       for (const each of this.streams) each.heartbeat();
     });
     if (spec.expiresAt !== undefined) stream.expireAt(spec.expiresAt);
-    // The stream is its own audience and pacer: the bus keeps no other object for it.
+    // The stream is its own audience and reader: the bus keeps no other object for it.
     this.feeds.feed(stream, spec.lastEventId, stream).subscribe(stream);
     return stream;
   }
