@@ -21,6 +21,8 @@ import { SSE_BUS_MODULE_OPTIONS } from './sse-bus.module-definition.js';
 /** How long the Redis reader blocks in one `XREAD`, and how long any command may take. */
 const REDIS_BLOCK_MS = 2_000;
 const REDIS_COMMAND_TIMEOUT_MS = 3_000;
+/** How often each shard's subscription is pinged: as often as a single node's reader answers. */
+const SHARD_PING_MS = 2_000;
 
 function createTransport(options: ResolvedSseBusOptions, counters: BusCounters): BusTransport {
   const { redisUrl, redisKeyPrefix: keyPrefix, historyMaxLength: maxLength } = options;
@@ -32,8 +34,7 @@ function createTransport(options: ResolvedSseBusOptions, counters: BusCounters):
       maxLength,
       shards: options.redisShards,
       waitReplicas: options.redisWaitReplicas,
-      // Each shard's subscription is pinged as often as the single node's reader blocks.
-      pingMs: REDIS_BLOCK_MS,
+      pingMs: SHARD_PING_MS,
       commandTimeoutMs: REDIS_COMMAND_TIMEOUT_MS,
       counters,
     });

@@ -93,8 +93,8 @@ export class RedisLog {
   );
 
   constructor(readonly options: RedisLogOptions) {
-    const tag = options.hashTag;
-    this.keys = { meta: `${tag}:meta`, log: `${tag}:log`, receipts: `${tag}:receipt:` };
+    const { hashTag } = options;
+    this.keys = { meta: `${hashTag}:meta`, log: `${hashTag}:log`, receipts: `${hashTag}:receipt:` };
   }
 
   /**
