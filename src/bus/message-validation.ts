@@ -17,7 +17,13 @@ export interface PublishOptions {
 }
 
 /** Event names the stream itself uses: a publisher cannot forge them. */
-export const RESERVED_EVENTS: readonly string[] = ['connected', 'reset', 'busy', 'error'];
+export const RESERVED_EVENTS: readonly string[] = [
+  'connected',
+  'reset',
+  'busy',
+  'closing',
+  'error',
+];
 
 const EVENT_NAME = /^[A-Za-z0-9_.:-]{1,64}$/;
 const MAX_CLIENT_ID_LENGTH = 256;

@@ -5,7 +5,6 @@ import type { StreamEncoding } from './stream-encoding.js';
 const frames = new WeakMap<BusEvent, SseFrame>();
 /** Frames without their id, for streams whose ids are their own. */
 const bodies = new WeakMap<BusEvent, SseFrame>();
-let opening: SseFrame | undefined;
 
 /**
  * The frame of a bus event, built once per process however many clients receive it; `id`
@@ -23,20 +22,25 @@ function frameOf(event: BusEvent, id: string | undefined, cache: typeof frames):
   return frame;
 }
 
-/** `GET /sse/msg`'s stream, as bytes built once per process and written as they are. */
+/**
+ * `GET /sse/msg`'s stream, as bytes built once per process and written as they are. Every block
+ * that ends an event carries data: `retry` rides on `connected` and on `closing`, and the heartbeat
+ * is a comment line that ends nothing, because some parsers hand a block without data to the app
+ * as an empty message, which its `JSON.parse` throws on.
+ */
 export const FRAME_ENCODING: StreamEncoding<SseFrame> = {
   opening(retryMs, clientId, id, resumes) {
-    if (opening?.fields.retry !== retryMs) opening = new SseFrame({ retry: retryMs });
     // A resuming client's own Last-Event-ID stands until the replay moves it on.
-    const connected = { id: resumes ? undefined : id, event: 'connected' };
-    return [opening, new SseFrame({ ...connected, data: JSON.stringify({ clientId }) })];
+    const connected = { retry: retryMs, id: resumes ? undefined : id, event: 'connected' };
+    return [new SseFrame({ ...connected, data: JSON.stringify({ clientId }) })];
   },
   event: (event, id) =>
     id === event.id
       ? frameOf(event, id, frames)
       : SseFrame.withId(frameOf(event, undefined, bodies), id),
-  heartbeat: new SseFrame({ comment: '' }),
-  closing: (retryMs) => new SseFrame({ retry: retryMs }),
+  heartbeat: new SseFrame({}, [Buffer.from(':\n')]),
+  closing: (retryMs) =>
+    new SseFrame({ retry: retryMs, event: 'closing', data: JSON.stringify({ retryMs }) }),
   busy: (retryMs) =>
     new SseFrame({ retry: retryMs, event: 'busy', data: JSON.stringify({ retryMs }) }),
 };

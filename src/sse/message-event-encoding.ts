@@ -32,6 +32,11 @@ export const MESSAGE_EVENT_ENCODING: StreamEncoding<MessageEvent> = {
     return id === message.id ? message : { ...message, id };
   },
   heartbeat: { comment: '' },
-  closing: (retryMs, lastId) => ({ id: lastId, retry: retryMs }),
+  closing: (retryMs, lastId) => ({
+    type: 'closing',
+    id: lastId,
+    retry: retryMs,
+    data: JSON.stringify({ retryMs }),
+  }),
   busy: (retryMs, id) => ({ type: 'busy', id, retry: retryMs, data: JSON.stringify({ retryMs }) }),
 };

@@ -4,7 +4,6 @@ export interface SseFields {
   readonly event?: string;
   readonly data?: string;
   readonly retry?: number;
-  readonly comment?: string;
 }
 
 const CRLF = Buffer.from('\r\n');
@@ -50,12 +49,11 @@ export class SseFrame {
 }
 
 /**
- * Encodes an event per the WHATWG rules. `data` and `comment` get one line per line they hold,
- * so nothing in them can end the event or start a field; `id` and `event` lose any CR, LF or NUL.
+ * Encodes an event per the WHATWG rules. `data` gets one line per line it holds, so nothing in it
+ * can end the event or start a field; `id` and `event` lose any CR, LF or NUL.
  */
-export function encodeSseFields({ id, event, data, retry, comment }: SseFields): string {
-  let text = comment === undefined ? '' : comment === '' ? ':\n' : lines(': ', comment);
-  if (retry !== undefined) text += `retry: ${Math.max(0, Math.floor(retry))}\n`;
+export function encodeSseFields({ id, event, data, retry }: SseFields): string {
+  let text = retry === undefined ? '' : `retry: ${Math.max(0, Math.floor(retry))}\n`;
   if (id !== undefined) text += `id: ${oneLine(id)}\n`;
   if (event !== undefined) text += `event: ${oneLine(event)}\n`;
   if (data !== undefined) text += lines('data: ', data);

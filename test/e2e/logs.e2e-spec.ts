@@ -32,7 +32,7 @@ describe('the service logs, as JSON', () => {
       new RawSseClient(`${service.url}/sse/msg`, { authorization: `Bearer ${inHeader}` }),
       new RawSseClient(`${service.url}/sse/msg`, { cookie: `sse_token=${inCookie}` }),
     ];
-    await Promise.all(streams.map((client) => client.waitForEvents(2)));
+    await Promise.all(streams.map((client) => client.waitForEvents(1)));
     const publish = (token: string) =>
       fetch(`${service.url}/sse/publish`, {
         method: 'POST',
@@ -50,7 +50,7 @@ describe('the service logs, as JSON', () => {
     });
     expect(scrape.status).toBe(200);
     expect((await fetch(`${service.url}/sse/msg?token=${WRONG_TOKEN}`)).status).toBe(401);
-    await Promise.all(streams.map((client) => client.waitForEvents(3)));
+    await Promise.all(streams.map((client) => client.waitForEvents(2)));
     streams.forEach((client) => client.close());
     await waitFor(
       () => service.output().split('closed: client').length > 3,

@@ -230,7 +230,7 @@ describe.each<Platform>(['fastify', 'express'])(
       expect(listeners()).toBe(before.listeners);
     });
 
-    it('ends its streams at shutdown with a jittered retry that carries the last id', async () => {
+    it('ends its streams at shutdown with a closing event: a jittered retry, the last id, data', async () => {
       const c = await startApp({ ...options, redisUrl: redis.url }, { platform });
       const client = track(ownStream(c.url, 'grace'));
       await client.waitForEvents(1);
@@ -242,7 +242,8 @@ describe.each<Platform>(['fastify', 'express'])(
       expect(final.id).toBe(last);
       expect(final.retry).toBeGreaterThanOrEqual(options.retryMs);
       expect(final.retry).toBeLessThanOrEqual(options.retryMs + options.reconnectJitterMs);
-      expect(final.data).toBeUndefined();
+      expect(final.event).toBe('closing');
+      expect(JSON.parse(final.data!)).toEqual({ retryMs: final.retry });
     });
 
     it('turns a browser away with a busy event past maxConnections, others with 503', async () => {

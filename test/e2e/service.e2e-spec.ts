@@ -41,12 +41,16 @@ describe('the service process', () => {
       SSE_SHUTDOWN_MS: '5000',
     });
     const clients = Array.from({ length: 20 }, () => new RawSseClient(`${service.url}/sse/msg`));
-    await Promise.all(clients.map((client) => client.waitForEvents(2)));
+    await Promise.all(clients.map((client) => client.waitForEvents(1)));
     const exit = service.stop('SIGTERM');
     await waitFor(() => clients.every((client) => client.ended), 'every stream to end');
     expect(await exit).toBe(0);
     expect(service.output()).toMatch(/Shut down\b/);
-    const retries = clients.map((client) => client.events[client.events.length - 1].retry!);
+    const last = clients.map((client) => client.events[client.events.length - 1]);
+    expect(last.every((event) => event.event === 'closing')).toBe(true);
+    // The spread travels twice: as the field EventSource reads, and as data for the app.
+    expect(last.every((event) => JSON.parse(event.data!).retryMs === event.retry)).toBe(true);
+    const retries = last.map((event) => event.retry!);
     for (const retry of retries) {
       expect(retry).toBeGreaterThanOrEqual(1000);
       expect(retry).toBeLessThanOrEqual(5000);

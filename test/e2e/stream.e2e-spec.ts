@@ -19,16 +19,16 @@ describe('GET /sse/msg', () => {
     expect(client.status).toBe(200);
     expect(client.headers['content-type']).toMatch(/^text\/event-stream/);
     expect(client.headers['cache-control']).toContain('no-cache');
-    const [retry, connected] = await client.waitForEvents(2);
-    expect(retry).toEqual({ retry: 1500 });
+    const [connected] = await client.waitForEvents(1);
+    expect(connected.retry).toBe(1500);
     expect(connected.event).toBe('connected');
     expect(connected.id).toBe(app.bus.position());
     expect(JSON.parse(connected.data!).clientId).toMatch(/^[0-9a-f-]{36}$/);
 
     const first = await app.bus.publish({ hello: 'world' });
     const second = await app.bus.publish('two', { event: 'greeting' });
-    await client.waitForEvents(4);
-    expect(client.events.slice(2)).toEqual([
+    await client.waitForEvents(3);
+    expect(client.events.slice(1)).toEqual([
       { id: first, data: '{"hello":"world"}' },
       { id: second, event: 'greeting', data: '"two"' },
     ]);
@@ -41,23 +41,25 @@ describe('GET /sse/msg', () => {
   it('sends a heartbeat comment, which carries no id, every heartbeatMs', async () => {
     const client = new RawSseClient(`${app.url}/sse/msg`);
     await waitFor(() => client.comments >= 3, 'three heartbeats');
-    expect(client.raw).toMatch(/\n:\n\n/);
-    expect(client.events).toHaveLength(2);
+    // A comment line that ends no event: a block without data would reach some parsers' handlers.
+    expect(client.raw).toMatch(/\n\n:\n:\n:\n/);
+    expect(client.raw).not.toMatch(/:\n\n/);
+    expect(client.events).toHaveLength(1);
     client.close();
   });
 
   it('gives every connection its own anonymous id and ignores ?clientId=', async () => {
     const one = new RawSseClient(`${app.url}/sse/msg?clientId=alice`);
     const two = new RawSseClient(`${app.url}/sse/msg?clientId=alice`);
-    const [a, b] = await Promise.all([one.waitForEvents(2), two.waitForEvents(2)]);
-    const ids = [a[1], b[1]].map((event) => JSON.parse(event.data!).clientId);
+    const [a, b] = await Promise.all([one.waitForEvents(1), two.waitForEvents(1)]);
+    const ids = [a[0], b[0]].map((event) => JSON.parse(event.data!).clientId);
     expect(ids[0]).not.toBe('alice');
     expect(ids[0]).not.toBe(ids[1]);
     await app.bus.publish('for alice', { clientId: 'alice' });
     const mine = await app.bus.publish('for one', { clientId: ids[0] });
-    await one.waitForEvents(3);
-    expect(one.events[2]).toEqual({ id: mine, data: '"for one"' });
-    expect(two.events).toHaveLength(2);
+    await one.waitForEvents(2);
+    expect(one.events[1]).toEqual({ id: mine, data: '"for one"' });
+    expect(two.events).toHaveLength(1);
     one.close();
     two.close();
   });
@@ -74,13 +76,13 @@ describe('GET /sse/msg', () => {
     socket.destroy();
     const body = bytes.slice(bytes.indexOf('\r\n\r\n') + 4);
     expect(body).toMatch(
-      /^retry: 1500\n\nid: \S+\nevent: connected\ndata: \{"clientId":"[0-9a-f-]{36}"\}\n\n/,
+      /^retry: 1500\nid: \S+\nevent: connected\ndata: \{"clientId":"[0-9a-f-]{36}"\}\n\n/,
     );
   });
 
   it('releases the subscription when the client goes away', async () => {
     const client = new RawSseClient(`${app.url}/sse/msg`);
-    await client.waitForEvents(2);
+    await client.waitForEvents(1);
     expect(app.bus.subscriberCount).toBe(1);
     client.close();
     await waitFor(() => app.bus.subscriberCount === 0, 'the subscription to be released');
@@ -135,7 +137,7 @@ describe('GET /sse/msg over HTTP/2', () => {
     await waitFor(() => body.includes('event: connected'), 'the connected frame');
     const id = await app.bus.publish('over h2');
     await waitFor(() => body.includes(`id: ${id}\ndata: "over h2"\n\n`), 'the message');
-    expect(body).toMatch(/^retry: 1500\n\nid: \S+\nevent: connected\n/);
+    expect(body).toMatch(/^retry: 1500\nid: \S+\nevent: connected\n/);
     // The browser cancels the stream; the connection stays.
     stream.close(constants.NGHTTP2_CANCEL);
     await waitFor(() => app.bus.subscriberCount === 0, 'the subscription to be released');

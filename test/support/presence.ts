@@ -30,6 +30,6 @@ export async function streamOf(
   });
   topics.forEach((topic) => query.append('topic', topic));
   const client = new RawSseClient(`${baseUrl}/sse/msg?${query}`);
-  await client.waitForEvents(2);
+  await client.waitForEvents(1);
   return client;
 }

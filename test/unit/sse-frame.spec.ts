@@ -19,10 +19,10 @@ describe('encodeSseFields', () => {
     );
   });
 
-  it('writes comments, an empty one as a bare colon, and retry as a whole number', () => {
-    expect(encodeSseFields({ comment: '' })).toBe(':\n\n');
-    expect(encodeSseFields({ comment: 'hi\nthere' })).toBe(': hi\n: there\n\n');
-    expect(encodeSseFields({ retry: 1500.7 })).toBe('retry: 1500\n\n');
+  it('writes retry as a whole number, first in its block', () => {
+    expect(encodeSseFields({ retry: 1500.7, event: 'connected', data: '1' })).toBe(
+      'retry: 1500\nevent: connected\ndata: 1\n\n',
+    );
   });
 });
 

@@ -30,9 +30,11 @@ export function connected(client: RawSseClient): Promise<SseEvent> {
   return client.waitForEvent((event) => event.event === 'connected', 'the connected frame');
 }
 
-/** Frames that carry data (messages, resets, connected), without retry-only frames. */
+/** Frames that carry data (messages, resets, connected), without the `closing` that ends one. */
 export function framesOf(...clients: RawSseClient[]): SseEvent[] {
-  return clients.flatMap((client) => client.events.filter((event) => event.data !== undefined));
+  return clients.flatMap((client) =>
+    client.events.filter((event) => event.data !== undefined && event.event !== 'closing'),
+  );
 }
 
 /** The data of the message frames of `clients`, in order. */
