@@ -1,13 +1,4 @@
-import {
-  Body,
-  Controller,
-  HttpCode,
-  HttpStatus,
-  Post,
-  UseFilters,
-  UseGuards,
-} from '@nestjs/common';
-import { PublishTokenGuard } from './auth/bearer-token.guard.js';
+import { Body, Controller, HttpCode, HttpStatus, Post, UseFilters } from '@nestjs/common';
 import { BusErrorFilter } from './http/bus-error.filter.js';
 import { MessageBus } from './message-bus.js';
 import { parsePublishRequest } from './publish-request.js';
@@ -17,10 +8,12 @@ import { parsePublishRequest } from './publish-request.js';
 export class PublishController {
   constructor(private readonly bus: MessageBus) {}
 
-  /** `POST /sse/publish`: `MessageBus.publish()` for services that are not in this process. */
+  /**
+   * `POST /sse/publish`: `MessageBus.publish()` for services that are not in this process. The
+   * token and the media type are checked before the body is read (see `SseBusModule.configure`).
+   */
   @Post('publish')
   @HttpCode(HttpStatus.ACCEPTED)
-  @UseGuards(PublishTokenGuard)
   async publish(@Body() body: unknown): Promise<{ id: string }> {
     const { data, ...options } = parsePublishRequest(body);
     return { id: await this.bus.publish(data, options) };

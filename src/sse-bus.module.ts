@@ -1,9 +1,11 @@
-import { Global, Module } from '@nestjs/common';
+import { Global, type MiddlewareConsumer, Module, type NestModule } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
+import { PublishTokenGuard } from './auth/bearer-token.guard.js';
 import { ClientIdentityGuard } from './auth/client-identity.guard.js';
 import { BusCounters } from './bus/bus-counters.js';
 import { HistoryRetention } from './bus/history-retention.js';
 import { StreamFeeds } from './bus/stream-feed.js';
+import { JsonBodyMiddleware } from './http/json-body.middleware.js';
 import { MessageBus } from './message-bus.js';
 import { Presence } from './presence/presence.js';
 import { PresenceController } from './presence/presence.controller.js';
@@ -44,4 +46,9 @@ import { StreamRegistry } from './sse/stream-registry.js';
   ],
   exports: [MessageBus, Presence],
 })
-export class SseBusModule extends SseBusConfigurableModule {}
+export class SseBusModule extends SseBusConfigurableModule implements NestModule {
+  /** The publish route's checks, in order: the token, then the media type, both before the body. */
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(PublishTokenGuard, JsonBodyMiddleware).forRoutes(PublishController);
+  }
+}

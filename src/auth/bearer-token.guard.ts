@@ -5,6 +5,7 @@ import {
   Inject,
   Injectable,
   type InjectionToken,
+  type NestMiddleware,
   NotFoundException,
   type Type,
   UnauthorizedException,
@@ -17,10 +18,21 @@ import { SecretToken } from './secret-token.js';
 /** What a route behind a token does when none is configured: it is not there (404), or open. */
 export type WithoutToken = 'not-found' | 'open';
 
+/** What the check reads of a request: Node's own (a middleware's) or the framework's (a guard's). */
+interface TokenRequest {
+  readonly headers: IncomingHttpHeaders;
+  readonly method?: string;
+  readonly url?: string;
+}
+
 /**
  * A guard that lets through the requests whose `Authorization: Bearer` is the token that
  * `tokenOf` reads from the options under `optionsToken`, compared in constant time, and answers
  * 401 to others. `name` says which token in the answer: `publish`, `metrics`.
+ *
+ * It is a middleware too, for routes with a body: guards run once the body has been read and
+ * parsed, a middleware (on Fastify, an `onRequest` hook) before, so that a stranger's body costs
+ * nothing.
  */
 export function BearerTokenGuard<Options>(
   optionsToken: InjectionToken,
@@ -29,7 +41,7 @@ export function BearerTokenGuard<Options>(
   name: string,
 ): Type<CanActivate> {
   @Injectable()
-  class Guard implements CanActivate {
+  class Guard implements CanActivate, NestMiddleware {
     private readonly expected: SecretToken | undefined;
 
     constructor(@Inject(optionsToken) options: Options) {
@@ -38,12 +50,19 @@ export function BearerTokenGuard<Options>(
     }
 
     canActivate(context: ExecutionContext): boolean {
-      const request = context
-        .switchToHttp()
-        .getRequest<{ headers: IncomingHttpHeaders; method: string; url: string }>();
+      return this.check(context.switchToHttp().getRequest<TokenRequest>());
+    }
+
+    use(request: TokenRequest, _response: unknown, next: () => void): void {
+      this.check(request);
+      next();
+    }
+
+    private check(request: TokenRequest): boolean {
       if (!this.expected) {
         if (withoutToken === 'open') return true;
-        throw new NotFoundException(`Cannot ${request.method} ${request.url}`);
+        // The path alone: a query may hold a secret, and an answer never echoes one.
+        throw new NotFoundException(`Cannot ${request.method} ${request.url?.split('?')[0]}`);
       }
       if (!this.expected.matches(bearerToken(request.headers))) {
         throw new UnauthorizedException(

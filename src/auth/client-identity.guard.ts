@@ -39,9 +39,15 @@ export class ClientIdentityGuard implements CanActivate {
       );
     }
     // Only HS256: a token that names another algorithm, "none" included, is refused.
-    const payload = await jwtVerify(token, this.secret, { algorithms: ['HS256'] }).then(
+    const payload = await jwtVerify(token, this.secret, {
+      algorithms: ['HS256'],
+      requiredClaims: this.options.jwtRequireExp ? ['exp'] : [],
+    }).then(
       (verified) => verified.payload,
-      () => {
+      (err: { claim?: string; reason?: string }) => {
+        if (err.claim === 'exp' && err.reason === 'missing') {
+          throw new UnauthorizedException('The token has no exp claim: tokens must expire');
+        }
         throw new UnauthorizedException('The token is invalid or expired');
       },
     );

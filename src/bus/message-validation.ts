@@ -27,8 +27,11 @@ export const RESERVED_EVENTS: readonly string[] = [
 
 const EVENT_NAME = /^[A-Za-z0-9_.:-]{1,64}$/;
 const MAX_CLIENT_ID_LENGTH = 256;
-// C0 and C1 controls and DEL: a client id must not end a frame, a header or a log line.
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/; // eslint-disable-line no-control-regex
+// C0 and C1 controls (U+0085 among them), DEL and the Unicode line and paragraph separators:
+// a client id must not end a frame, a header or a log line, for any parser that splits on them.
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/; // eslint-disable-line no-control-regex
+/** Line ends that JSON.stringify leaves raw: the SSE spec keeps them in a field, some parsers split there. */
+const RAW_LINE_END = /[\u0085\u2028\u2029]/;
 
 /** Why `clientId` cannot be a client id, or undefined when it can. */
 export function clientIdProblem(clientId: unknown): string | undefined {
@@ -36,7 +39,9 @@ export function clientIdProblem(clientId: unknown): string | undefined {
   if (clientId.length === 0 || clientId.length > MAX_CLIENT_ID_LENGTH) {
     return `a client id must be 1 to ${MAX_CLIENT_ID_LENGTH} characters long`;
   }
-  if (CONTROL.test(clientId)) return 'a client id must not contain control characters';
+  if (CONTROL.test(clientId)) {
+    return 'a client id must not contain control characters or line separators';
+  }
   return undefined;
 }
 
@@ -72,7 +77,13 @@ export function toOutgoingMessage(
     throw new InvalidMessageError(`data is not JSON-serializable: ${(err as Error).message}`);
   }
   if (json === undefined) throw new InvalidMessageError('data must be a JSON value');
+  // Escaped, the JSON value stays the same for every client; the quick test keeps the usual path free.
+  if (RAW_LINE_END.test(json)) json = json.replace(/[\u0085\u2028\u2029]/g, escapeCharacter);
   const bytes = Buffer.byteLength(json);
   if (bytes > maxMessageBytes) throw new MessageTooLargeError(bytes, maxMessageBytes);
   return { to: to && [...new Set(to)], topics, event, data: json };
+}
+
+function escapeCharacter(character: string): string {
+  return `\\u${character.charCodeAt(0).toString(16).padStart(4, '0')}`;
 }

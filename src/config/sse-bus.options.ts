@@ -33,6 +33,8 @@ export interface SseBusOptions {
   jwtCookie?: string;
   /** The token claim that lists the topics it may subscribe to. @default 'topics' */
   jwtTopicsClaim?: string;
+  /** Whether a token must have an `exp` claim: one without it would be good forever. @default true */
+  jwtRequireExp?: boolean;
   /** Bearer token of `POST /sse/publish`. Unset: the route is off (404). */
   publishToken?: string;
   /** Messages kept for clients that resume with `Last-Event-ID`. @default 10000 */
@@ -60,6 +62,11 @@ export interface SseBusOptions {
   maxBufferedBytes?: number;
   /** Open streams per instance; more are asked to come back later. @default 10000 */
   maxConnections?: number;
+  /**
+   * Open streams of one client id on this instance; more are refused with 429. 0: no limit.
+   * @default 100
+   */
+  maxStreamsPerClient?: number;
   /** Largest `data`, in bytes of JSON. @default 64 KiB */
   maxMessageBytes?: number;
   /** Spread of the `retry:` sent to streams ended by a shutdown or turned away. @default 5000 */
@@ -98,6 +105,7 @@ export const NUMERIC_OPTIONS: Record<NumericOption, NumericSpec> = {
   publishTimeoutMs: { default: 5_000, min: 1 },
   maxBufferedBytes: { default: 1024 * 1024, min: 1024 },
   maxConnections: { default: 10_000, min: 1 },
+  maxStreamsPerClient: { default: 100, min: 0 },
   maxMessageBytes: { default: 64 * 1024, min: 1 },
   reconnectJitterMs: { default: 5_000, min: 0 },
 };
@@ -106,6 +114,11 @@ export const NUMERIC_OPTIONS: Record<NumericOption, NumericSpec> = {
 export function wholeNumberIn({ min, max }: Pick<NumericSpec, 'min' | 'max'>): string {
   return `a whole number ${max === undefined ? `>= ${min}` : `from ${min} to ${max}`}`;
 }
+
+/** The options that are true or false. */
+export const BOOLEAN_OPTIONS = [
+  'jwtRequireExp',
+] as const satisfies readonly (keyof SseBusOptions)[];
 
 /** What each string option must look like, and the words that say so. */
 const STRING_OPTIONS: Record<string, [{ test(text: string): boolean }, string]> = {
@@ -148,6 +161,12 @@ export function resolveSseBusOptions(options: SseBusOptions = {}): ResolvedSseBu
       throw new ConfigError(key, `expected ${expected}, got ${JSON.stringify(value)}`);
     }
   }
+  for (const key of BOOLEAN_OPTIONS) {
+    const value = options[key];
+    if (value !== undefined && typeof value !== 'boolean') {
+      throw new ConfigError(key, `expected true or false, got ${JSON.stringify(value)}`);
+    }
+  }
   return {
     ...numbers,
     redisUrl: options.redisUrl,
@@ -155,6 +174,7 @@ export function resolveSseBusOptions(options: SseBusOptions = {}): ResolvedSseBu
     jwtSecret: options.jwtSecret,
     jwtCookie: options.jwtCookie ?? 'sse_token',
     jwtTopicsClaim: options.jwtTopicsClaim ?? 'topics',
+    jwtRequireExp: options.jwtRequireExp ?? true,
     publishToken: options.publishToken,
   };
 }

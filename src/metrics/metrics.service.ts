@@ -44,7 +44,7 @@ export class MetricsService implements OnModuleInit, OnModuleDestroy {
       ],
       [
         'streams_turned_away',
-        'Streams refused, by why: full (maxConnections) or shutdown.',
+        'Streams refused, by why: full (maxConnections), shutdown or client (maxStreamsPerClient).',
         byReason(streams.turnedAway),
       ],
       [

@@ -1,5 +1,6 @@
 import { ConfigError } from '../config/config.error.js';
 import {
+  BOOLEAN_OPTIONS,
   NUMERIC_OPTIONS,
   type NumericOption,
   type NumericSpec,
@@ -26,6 +27,7 @@ const OPTION_VARIABLES: Record<keyof SseBusOptions, string> = {
   jwtSecret: 'SSE_JWT_SECRET',
   jwtCookie: 'SSE_JWT_COOKIE',
   jwtTopicsClaim: 'SSE_JWT_TOPICS_CLAIM',
+  jwtRequireExp: 'SSE_JWT_REQUIRE_EXP',
   publishToken: 'SSE_PUBLISH_TOKEN',
   historyMaxLength: 'SSE_HISTORY_MAXLEN',
   historyMaxBytes: 'SSE_HISTORY_MAX_BYTES',
@@ -34,6 +36,7 @@ const OPTION_VARIABLES: Record<keyof SseBusOptions, string> = {
   publishTimeoutMs: 'SSE_PUBLISH_TIMEOUT_MS',
   maxBufferedBytes: 'SSE_MAX_BUFFERED_BYTES',
   maxConnections: 'SSE_MAX_CONNECTIONS',
+  maxStreamsPerClient: 'SSE_MAX_STREAMS_PER_CLIENT',
   maxMessageBytes: 'SSE_MAX_MESSAGE_BYTES',
   reconnectJitterMs: 'SSE_RECONNECT_JITTER_MS',
 };
@@ -74,6 +77,7 @@ export function loadEnvConfig(
     return text as T;
   };
   const flag = (name: string) => oneOf(name, ['true', 'false'], 'true') === 'true';
+  const optionalFlag = (name: string) => (value(name) === undefined ? undefined : flag(name));
   const whole = (name: string, spec: { min: number; max?: number }) => {
     const text = value(name);
     if (text === undefined) return undefined;
@@ -87,7 +91,8 @@ export function loadEnvConfig(
   const options: Record<string, unknown> = {};
   for (const [option, name] of Object.entries(OPTION_VARIABLES)) {
     const spec = NUMERIC_OPTIONS[option as NumericOption] as NumericSpec | undefined;
-    options[option] = spec ? whole(name, spec) : value(name);
+    const isFlag = (BOOLEAN_OPTIONS as readonly string[]).includes(option);
+    options[option] = spec ? whole(name, spec) : isFlag ? optionalFlag(name) : value(name);
   }
   return {
     port: whole('PORT', { min: 0, max: 65535 }) ?? 3000,

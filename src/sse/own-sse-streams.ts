@@ -46,7 +46,7 @@ export class OwnSseStreams {
       lastEventId: options.lastEventId ?? lastEventIdOf(request),
     };
     const raw = rawRequest(request);
-    const admission = this.registry.admit(raw);
+    const admission = this.registry.admit(raw, clientId);
     if (admission === 'refused') {
       throw new ServiceUnavailableException('Too many streams on this instance; retry later');
     }

@@ -43,7 +43,7 @@ export class SseController {
     const topics = queryTopics(request);
     const denied = client.topics && topics?.find((topic) => !grants(client.topics!, topic));
     if (denied) throw new ForbiddenException(`The token does not grant topic "${denied}"`);
-    const admission = this.streams.admit(rawRequest(request));
+    const admission = this.streams.admit(rawRequest(request), client.clientId);
     if (admission === 'refused') {
       const retryAfter = String(Math.ceil(this.streams.busyRetryMs() / 1000));
       rawResponse(reply).setHeader('Retry-After', retryAfter);

@@ -1,5 +1,7 @@
 import {
   type BeforeApplicationShutdown,
+  HttpException,
+  HttpStatus,
   Inject,
   Injectable,
   Logger,
@@ -14,8 +16,8 @@ import type { RawStreamRequest } from '../http/platform.js';
 import { BusStream, type CloseReason, type StreamHost, type StreamSink } from './bus-stream.js';
 import type { StreamEncoding } from './stream-encoding.js';
 
-/** Why a stream was not opened: the instance was full, or shutting down. */
-export type TurnAwayReason = 'full' | 'shutdown';
+/** Why a stream was not opened: the instance was full, or shutting down, or its client had too many. */
+export type TurnAwayReason = 'full' | 'shutdown' | 'client';
 
 /** Browsers turned away get a stream that says `busy` (EventSource gives up on any other status). */
 export type Admission = 'open' | 'busy' | 'refused';
@@ -42,6 +44,11 @@ export class StreamRegistry
 {
   private readonly logger = new Logger(StreamRegistry.name);
   private readonly streams = new Set<BusStream<unknown>>();
+  /**
+   * Open streams by client id, counted from when a stream opens rather than from when it joins
+   * the bus (after an asynchronous lease on a cluster), so that a burst cannot pass the limit.
+   */
+  private readonly perClient = new Map<string, number>();
   opened = 0;
   readonly closed: Record<CloseReason, number> = {
     client: 0,
@@ -50,7 +57,7 @@ export class StreamRegistry
     shutdown: 0,
     error: 0,
   };
-  readonly turnedAway: Record<TurnAwayReason, number> = { full: 0, shutdown: 0 };
+  readonly turnedAway: Record<TurnAwayReason, number> = { full: 0, shutdown: 0, client: 0 };
   private beats: Subscription | undefined;
   private closing = false;
   private idleSweep: NodeJS.Timeout | undefined;
@@ -79,10 +86,20 @@ export class StreamRegistry
   }
 
   /**
-   * Whether a stream of `request` may open now: not while shutting down, nor past
-   * `maxConnections`. One that may not is counted as turned away.
+   * Whether a stream of `request` for `clientId` may open now: not while shutting down, nor past
+   * `maxConnections`. One that may not is counted as turned away. Throws 429 when the client has
+   * `maxStreamsPerClient` open already: coming back later would not help it, unlike a full
+   * instance, so even a browser gets the status (and its EventSource stops).
    */
-  admit(request: RawStreamRequest): Admission {
+  admit(request: RawStreamRequest, clientId: string): Admission {
+    const { maxStreamsPerClient } = this.options;
+    if (maxStreamsPerClient > 0 && (this.perClient.get(clientId) ?? 0) >= maxStreamsPerClient) {
+      this.turnedAway.client++;
+      throw new HttpException(
+        `This client has ${maxStreamsPerClient} streams open, the most it may have`,
+        HttpStatus.TOO_MANY_REQUESTS,
+      );
+    }
     const refused: TurnAwayReason | undefined = this.closing
       ? 'shutdown'
       : this.streams.size >= this.options.maxConnections
@@ -111,6 +128,7 @@ export class StreamRegistry
   open<T>(encoding: StreamEncoding<T>, sink: StreamSink<T>, spec: StreamSpec): BusStream<T> {
     const stream = new BusStream(this, encoding, sink, spec);
     this.streams.add(stream);
+    this.perClient.set(spec.clientId, (this.perClient.get(spec.clientId) ?? 0) + 1);
     this.opened++;
     this.logger.debug(`Stream of ${stream.clientId} opened`);
     this.beats ??= interval(this.options.heartbeatMs).subscribe(() => {
@@ -152,6 +170,9 @@ export class StreamRegistry
 
   released(stream: BusStream<unknown>): void {
     if (!this.streams.delete(stream)) return;
+    const left = this.perClient.get(stream.clientId)! - 1;
+    if (left === 0) this.perClient.delete(stream.clientId);
+    else this.perClient.set(stream.clientId, left);
     this.closed[stream.closeReason]++;
     this.logger.debug(`Stream of ${stream.clientId} closed: ${stream.closeReason}`);
     if (stream.closeReason === 'slow') {

@@ -1,18 +1,21 @@
 import { SignJWT } from 'jose';
 
-/** An HS256 token for `sub`, valid for `seconds` (negative: already expired), with `claims`. */
+/**
+ * An HS256 token for `sub`, valid for `seconds` (negative: already expired; null: no `exp` at
+ * all), with `claims`.
+ */
 export function signToken(
   secret: string,
   sub: string,
-  seconds = 600,
+  seconds: number | null = 600,
   claims: Record<string, unknown> = {},
 ): Promise<string> {
-  return new SignJWT(claims)
+  const token = new SignJWT(claims)
     .setProtectedHeader({ alg: 'HS256' })
     .setSubject(sub)
-    .setIssuedAt()
-    .setExpirationTime(Math.floor(Date.now() / 1000) + seconds)
-    .sign(new TextEncoder().encode(secret));
+    .setIssuedAt();
+  if (seconds !== null) token.setExpirationTime(Math.floor(Date.now() / 1000) + seconds);
+  return token.sign(new TextEncoder().encode(secret));
 }
 
 /** A token that claims no signature at all. */

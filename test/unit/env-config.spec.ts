@@ -21,6 +21,8 @@ describe('loadEnvConfig', () => {
       maxMessageBytes: 64 * 1024,
       jwtCookie: 'sse_token',
       jwtTopicsClaim: 'topics',
+      jwtRequireExp: true,
+      maxStreamsPerClient: 100,
     });
   });
 
@@ -39,6 +41,8 @@ describe('loadEnvConfig', () => {
       SSE_JWT_TOPICS_CLAIM: 'https://example.com/topics',
       SSE_PRESENCE_TTL_MS: '5000',
       SSE_HISTORY_MAX_AGE_MS: '3600000',
+      SSE_JWT_REQUIRE_EXP: 'false',
+      SSE_MAX_STREAMS_PER_CLIENT: '0',
     });
     expect(config.port).toBe(8080);
     expect(config.corsOrigins).toEqual(['https://a.example', 'http://localhost:5173']);
@@ -53,6 +57,8 @@ describe('loadEnvConfig', () => {
       jwtTopicsClaim: 'https://example.com/topics',
       presenceTtlMs: 5000,
       historyMaxAgeMs: 3600000,
+      jwtRequireExp: false,
+      maxStreamsPerClient: 0,
     });
   });
 
@@ -120,6 +126,8 @@ describe('loadEnvConfig', () => {
     ['REDIS_URL', 'redis-cluster://'],
     ['REDIS_URL', 'redis-cluster://a:1,b'],
     ['REDIS_URL', 'http://a:1'],
+    ['SSE_JWT_REQUIRE_EXP', 'no'],
+    ['SSE_MAX_STREAMS_PER_CLIENT', '-1'],
   ])('names %s when it is %p', (name, value) => {
     expect(() => loadEnvConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadEnvConfig({ [name]: value })).toThrow(new RegExp(`^${name}: expected`));
