@@ -1,13 +1,11 @@
 import { Logger as NestLogger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import type { FastifyReply } from 'fastify';
 import { Logger } from 'nestjs-pino';
 import { closeOnSignals } from './close-on-signals.js';
 import type { ServiceConfig } from './env.config.js';
-import { redactSecrets } from './logging/redact-secrets.js';
-import { requestId } from './logging/request-id.js';
-import { SecretFreeErrorsFilter } from './secret-free-errors.filter.js';
+import { fastifyOptions } from './fastify-options.js';
+import { ServiceErrorsFilter } from './service-errors.filter.js';
 import { createServiceLogger } from './logging/service-logger.js';
 import { ServiceModule } from './service.module.js';
 
@@ -16,19 +14,11 @@ export async function bootstrap(config: ServiceConfig): Promise<void> {
   const logger = createServiceLogger(config.logLevel, config.logFormat);
   const app = await NestFactory.create<NestFastifyApplication>(
     ServiceModule.forRoot(config, logger),
-    new FastifyAdapter({
-      loggerInstance: logger,
-      genReqId: requestId,
-      // The router's answer to a malformed URL quotes it, secrets and all.
-      frameworkErrors: (error: Error, _request: unknown, reply: FastifyReply) => {
-        error.message = redactSecrets(error.message);
-        void reply.send(error);
-      },
-    }),
+    new FastifyAdapter(fastifyOptions(config, logger)),
     { bufferLogs: true, abortOnError: false },
   );
   app.useLogger(app.get(Logger));
-  app.useGlobalFilters(new SecretFreeErrorsFilter(app.getHttpAdapter()));
+  app.useGlobalFilters(new ServiceErrorsFilter(app.getHttpAdapter()));
   const { corsOrigins, shutdownMs } = config;
   if (corsOrigins.length > 0) {
     app.enableCors({

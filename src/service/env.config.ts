@@ -56,6 +56,8 @@ export interface ServiceConfig {
   readonly corsOrigins: readonly string[];
   /** Longest a shutdown may take before the process exits anyway. */
   readonly shutdownMs: number;
+  /** Longest a request's headers and body may take to come in (a stream's, its headers). */
+  readonly requestTimeoutMs: number;
   readonly options: ResolvedSseBusOptions;
 }
 
@@ -103,6 +105,7 @@ export function loadEnvConfig(
     demo: flag('SSE_DEMO'),
     corsOrigins: origins(value('SSE_CORS_ORIGINS')),
     shutdownMs: whole('SSE_SHUTDOWN_MS', { min: 1 }) ?? 10_000,
+    requestTimeoutMs: whole('SSE_REQUEST_TIMEOUT_MS', { min: 100 }) ?? 10_000,
     options: byVariable(() => resolveSseBusOptions(options)),
   };
 }
