@@ -1,6 +1,7 @@
 import {
   Body,
   Controller,
+  Headers,
   HttpCode,
   HttpStatus,
   Post,
@@ -17,12 +18,18 @@ import { parsePublishRequest } from './publish-request.js';
 export class PublishController {
   constructor(private readonly bus: MessageBus) {}
 
-  /** `POST /sse/publish`: `MessageBus.publish()` for services that are not in this process. */
+  /**
+   * `POST /sse/publish`: `MessageBus.publish()` for services that are not in this process. The
+   * `Idempotency-Key` header is its `idempotencyKey`.
+   */
   @Post('publish')
   @HttpCode(HttpStatus.ACCEPTED)
   @UseGuards(PublishTokenGuard)
-  async publish(@Body() body: unknown): Promise<{ id: string }> {
+  async publish(
+    @Body() body: unknown,
+    @Headers('idempotency-key') idempotencyKey: string | undefined,
+  ): Promise<{ id: string }> {
     const { data, ...options } = parsePublishRequest(body);
-    return { id: await this.bus.publish(data, options) };
+    return { id: await this.bus.publish(data, { ...options, idempotencyKey }) };
   }
 }

@@ -35,6 +35,9 @@ const OPTION_VARIABLES: Record<keyof SseBusOptions, string> = {
   maxBufferedBytes: 'SSE_MAX_BUFFERED_BYTES',
   maxConnections: 'SSE_MAX_CONNECTIONS',
   maxMessageBytes: 'SSE_MAX_MESSAGE_BYTES',
+  maxRecipients: 'SSE_MAX_RECIPIENTS',
+  idempotencyWindowMs: 'SSE_IDEMPOTENCY_WINDOW_MS',
+  idempotencyMaxKeys: 'SSE_IDEMPOTENCY_MAX_KEYS',
   reconnectJitterMs: 'SSE_RECONNECT_JITTER_MS',
 };
 
