@@ -40,7 +40,8 @@ function answer(err: SseBusError): HttpException {
   if (err instanceof MessageTooLargeError || err instanceof TooManyRecipientsError) {
     return new PayloadTooLargeException(err.message);
   }
-  if (err instanceof IdempotencyKeyReusedError)
-    {return new UnprocessableEntityException(err.message);}
+  if (err instanceof IdempotencyKeyReusedError) {
+    return new UnprocessableEntityException(err.message);
+  }
   return new BadRequestException(err.message);
 }
