@@ -38,9 +38,9 @@ export interface SseBusOptions {
   /** Messages kept for clients that resume with `Last-Event-ID`. @default 10000 */
   historyMaxLength?: number;
   /**
-   * Bytes of message data the embedded bus keeps in its history, at most; with Redis, each
-   * instance keeps that much of the latest in memory too, to serve resuming clients from.
-   * @default 64 MiB
+   * Bytes of messages the embedded bus keeps in its history, at most, each counted whole (data,
+   * client ids, topics, event name and an estimate of the rest); with Redis, each instance keeps
+   * that much of the latest in memory too, to serve resuming clients from. @default 64 MiB
    */
   historyMaxBytes?: number;
   /**
