@@ -15,6 +15,8 @@ export { BusUnavailableError } from './errors/bus-unavailable.error.js';
 export { InvalidMessageError } from './errors/invalid-message.error.js';
 export { InvalidQueryError } from './errors/invalid-query.error.js';
 export { MessageTooLargeError } from './errors/message-too-large.error.js';
+export { TooManyRecipientsError } from './errors/too-many-recipients.error.js';
+export { IdempotencyKeyReusedError } from './errors/idempotency-key-reused.error.js';
 export type { SseBusOptions, ResolvedSseBusOptions } from './config/sse-bus.options.js';
 // forRoot() and forRootAsync() throw it for a wrong option: an app meets it at start-up.
 export { ConfigError } from './config/config.error.js';

@@ -48,12 +48,15 @@ export class MessageBus implements OnModuleInit, OnApplicationShutdown {
 
   /**
    * Sends `data` (any JSON value) to the clients `options.clientId` names, to the streams on
-   * `options.topic`, or to all. Resolves to the event id once the message is on the bus; rejects
-   * with `InvalidMessageError` or `MessageTooLargeError` for what cannot be sent, and with
+   * `options.topic`, or to all. Resolves to the event id once the message is on the bus (with an
+   * `idempotencyKey` seen within the window, to the first one's, sending nothing); rejects with
+   * `InvalidMessageError`, `MessageTooLargeError` or `TooManyRecipientsError` for what cannot be
+   * sent, `IdempotencyKeyReusedError` for a key seen with another message, and
    * `BusUnavailableError` when the bus cannot take it within `publishTimeoutMs`.
    */
   async publish(data: unknown, options: PublishOptions = {}): Promise<string> {
-    const message = toOutgoingMessage(data, options, this.options.maxMessageBytes);
+    const { maxMessageBytes, maxRecipients } = this.options;
+    const message = toOutgoingMessage(data, options, maxMessageBytes, maxRecipients);
     const stopTimer = this.publishSeconds?.startTimer();
     const publishing = this.transport.publish(message, this.options.publishTimeoutMs);
     this.publishing.add(publishing);

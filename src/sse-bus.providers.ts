@@ -26,12 +26,17 @@ const SHARD_PING_MS = 2_000;
 
 function createTransport(options: ResolvedSseBusOptions, counters: BusCounters): BusTransport {
   const { redisUrl, redisKeyPrefix: keyPrefix, historyMaxLength: maxLength } = options;
-  if (!redisUrl) return new MemoryTransport(maxLength, options.historyMaxBytes);
+  const idempotency = {
+    windowMs: options.idempotencyWindowMs,
+    maxKeys: options.idempotencyMaxKeys,
+  };
+  if (!redisUrl) return new MemoryTransport(maxLength, options.historyMaxBytes, idempotency);
   if (clusterNodes(redisUrl)) {
     return new ShardedRedisTransport({
       url: redisUrl,
       keyPrefix,
       maxLength,
+      idempotency,
       shards: options.redisShards,
       waitReplicas: options.redisWaitReplicas,
       pingMs: SHARD_PING_MS,
@@ -43,6 +48,7 @@ function createTransport(options: ResolvedSseBusOptions, counters: BusCounters):
     url: redisUrl,
     keyPrefix,
     maxLength,
+    idempotency,
     recentMaxBytes: options.historyMaxBytes,
     blockMs: REDIS_BLOCK_MS,
     commandTimeoutMs: REDIS_COMMAND_TIMEOUT_MS,

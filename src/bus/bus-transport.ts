@@ -1,6 +1,7 @@
 import { type Observable, Subject } from 'rxjs';
 import type { Audience, BusEvent, BusMessage, ResetReason } from './bus-event.js';
 import { type LogEventId, parseEventId } from './event-id.js';
+import type { Idempotency } from './idempotency.js';
 import { LogLease, type StreamLease } from './stream-lease.js';
 
 /** A message on its way to the log: `data` is already JSON text. */
@@ -9,6 +10,8 @@ export interface OutgoingMessage {
   readonly topics: readonly string[] | null;
   readonly event: string | undefined;
   readonly data: string;
+  /** Set: a message with the same key seen within the window is not appended again. */
+  readonly idempotency?: Idempotency;
 }
 
 export interface TransportHealth {
@@ -56,7 +59,12 @@ export abstract class BusTransport {
    */
   abstract lease(audience: Audience, lastEventId: string | undefined): StreamLease;
 
-  /** Appends a message to the log; resolves to its id once the log has it. */
+  /**
+   * Appends a message to the log; resolves to its id once the log has it. With an idempotency
+   * key the log has seen within its window, appends nothing and resolves to the first one's id,
+   * or rejects with `IdempotencyKeyReusedError` when that was given for another message: checked
+   * in the same atomic step as the append.
+   */
   abstract publish(message: OutgoingMessage, timeoutMs: number): Promise<string>;
 
   /**

@@ -1,6 +1,9 @@
 import { InvalidMessageError } from '../errors/invalid-message.error.js';
 import { MessageTooLargeError } from '../errors/message-too-large.error.js';
+import { TooManyRecipientsError } from '../errors/too-many-recipients.error.js';
 import type { OutgoingMessage } from './bus-transport.js';
+import { idempotencyOf } from './idempotency.js';
+import { contentBytes } from './message-size.js';
 import { checkTopics } from './topics.js';
 
 /** Options of `MessageBus.publish()`. */
@@ -14,6 +17,12 @@ export interface PublishOptions {
    * them (with `clientId` too, only those clients' streams). Omitted: no topic.
    */
   topic?: string | readonly string[];
+  /**
+   * Names the publish so that a retry lands once: a publish with a key the bus has seen within
+   * `idempotencyWindowMs` resolves to the first one's id and delivers nothing. 1 to 255
+   * printable ASCII characters, without spaces.
+   */
+  idempotencyKey?: string;
 }
 
 /** Event names the stream itself uses: a publisher cannot forge them. */
@@ -45,13 +54,17 @@ export function clientIdProblem(clientId: unknown): string | undefined {
   return undefined;
 }
 
-/** Checks and serializes what `publish()` was given; throws a precise error when it cannot. */
+/**
+ * Checks and serializes what `publish()` was given; throws a precise error when it cannot.
+ * `maxRecipients`: client ids it may name (no limit by default).
+ */
 export function toOutgoingMessage(
   data: unknown,
   options: PublishOptions,
   maxMessageBytes: number,
+  maxRecipients = Infinity,
 ): OutgoingMessage {
-  const { clientId, event, topic } = options;
+  const { clientId, event, topic, idempotencyKey } = options;
   if (event !== undefined) {
     if (typeof event !== 'string' || !EVENT_NAME.test(event)) {
       throw new InvalidMessageError('event must be 1 to 64 of [A-Za-z0-9_.:-]');
@@ -63,6 +76,7 @@ export function toOutgoingMessage(
   const to = clientId === undefined ? null : Array.isArray(clientId) ? clientId : [clientId];
   if (to !== null) {
     if (to.length === 0) throw new InvalidMessageError('clientId must not be an empty list');
+    if (to.length > maxRecipients) throw new TooManyRecipientsError(to.length, maxRecipients);
     const problem = to.map(clientIdProblem).find((each) => each !== undefined);
     if (problem) throw new InvalidMessageError(`clientId: ${problem}`);
   }
@@ -79,9 +93,11 @@ export function toOutgoingMessage(
   if (json === undefined) throw new InvalidMessageError('data must be a JSON value');
   // Escaped, the JSON value stays the same for every client; the quick test keeps the usual path free.
   if (RAW_LINE_END.test(json)) json = json.replace(/[\u0085\u2028\u2029]/g, escapeCharacter);
-  const bytes = Buffer.byteLength(json);
+  const message = { to: to && [...new Set(to)], topics, event, data: json };
+  const bytes = contentBytes(message);
   if (bytes > maxMessageBytes) throw new MessageTooLargeError(bytes, maxMessageBytes);
-  return { to: to && [...new Set(to)], topics, event, data: json };
+  if (idempotencyKey === undefined) return message;
+  return { ...message, idempotency: idempotencyOf(idempotencyKey, message) };
 }
 
 function escapeCharacter(character: string): string {

@@ -40,9 +40,9 @@ export interface SseBusOptions {
   /** Messages kept for clients that resume with `Last-Event-ID`. @default 10000 */
   historyMaxLength?: number;
   /**
-   * Bytes of message data the embedded bus keeps in its history, at most; with Redis, each
-   * instance keeps that much of the latest in memory too, to serve resuming clients from.
-   * @default 64 MiB
+   * Bytes of messages the embedded bus keeps in its history, at most, each counted whole (data,
+   * client ids, topics, event name and an estimate of the rest); with Redis, each instance keeps
+   * that much of the latest in memory too, to serve resuming clients from. @default 64 MiB
    */
   historyMaxBytes?: number;
   /**
@@ -67,8 +67,23 @@ export interface SseBusOptions {
    * @default 100
    */
   maxStreamsPerClient?: number;
-  /** Largest `data`, in bytes of JSON. @default 64 KiB */
+  /**
+   * Largest message: bytes of its `data` as JSON, its client ids, topics and event name together.
+   * @default 64 KiB
+   */
   maxMessageBytes?: number;
+  /** Client ids one message may name. @default 1000 */
+  maxRecipients?: number;
+  /**
+   * How long a publish's idempotency key is remembered (ms): a publish with a key seen within it
+   * answers the first one's id and delivers nothing. @default 600000 (10 min)
+   */
+  idempotencyWindowMs?: number;
+  /**
+   * Idempotency keys remembered per log (per shard on a Redis Cluster), at most; past it the
+   * oldest is forgotten first. @default 100000
+   */
+  idempotencyMaxKeys?: number;
   /** Spread of the `retry:` sent to streams ended by a shutdown or turned away. @default 5000 */
   reconnectJitterMs?: number;
 }
@@ -107,6 +122,9 @@ export const NUMERIC_OPTIONS: Record<NumericOption, NumericSpec> = {
   maxConnections: { default: 10_000, min: 1 },
   maxStreamsPerClient: { default: 100, min: 0 },
   maxMessageBytes: { default: 64 * 1024, min: 1 },
+  maxRecipients: { default: 1_000, min: 1 },
+  idempotencyWindowMs: { default: 10 * 60_000, min: 1 },
+  idempotencyMaxKeys: { default: 100_000, min: 1 },
   reconnectJitterMs: { default: 5_000, min: 0 },
 };
 

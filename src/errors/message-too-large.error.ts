@@ -1,11 +1,13 @@
 import { SseBusError } from './sse-bus.error.js';
 
-/** The serialized message is over `maxMessageBytes`. */
+/** The message (its data as JSON, client ids, topics and event name) is over `maxMessageBytes`. */
 export class MessageTooLargeError extends SseBusError {
   constructor(
     readonly bytes: number,
     readonly maxBytes: number,
   ) {
-    super(`The message is ${bytes} bytes of JSON, over the limit of ${maxBytes}`);
+    super(
+      `The message is ${bytes} bytes (data as JSON, client ids, topics and event name), over the limit of ${maxBytes}`,
+    );
   }
 }

@@ -38,6 +38,9 @@ const OPTION_VARIABLES: Record<keyof SseBusOptions, string> = {
   maxConnections: 'SSE_MAX_CONNECTIONS',
   maxStreamsPerClient: 'SSE_MAX_STREAMS_PER_CLIENT',
   maxMessageBytes: 'SSE_MAX_MESSAGE_BYTES',
+  maxRecipients: 'SSE_MAX_RECIPIENTS',
+  idempotencyWindowMs: 'SSE_IDEMPOTENCY_WINDOW_MS',
+  idempotencyMaxKeys: 'SSE_IDEMPOTENCY_MAX_KEYS',
   reconnectJitterMs: 'SSE_RECONNECT_JITTER_MS',
 };
 

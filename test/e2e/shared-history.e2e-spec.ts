@@ -146,6 +146,7 @@ describe('history shared by resuming clients (Redis)', () => {
       writer: { redis: admin as never, commands: new RedisWatchdog(admin, 3000) },
       hashTag: '{continuity}',
       maxLength: 100,
+      idempotency: { windowMs: 60_000, maxKeys: 100 },
       waitReplicas: 0,
       commandTimeoutMs: 3000,
     });

@@ -1,4 +1,8 @@
-import { InvalidMessageError, MessageTooLargeError } from '../../src/index.js';
+import {
+  InvalidMessageError,
+  MessageTooLargeError,
+  TooManyRecipientsError,
+} from '../../src/index.js';
 import { toOutgoingMessage } from '../../src/bus/message-validation.js';
 
 describe('toOutgoingMessage', () => {
@@ -57,5 +61,49 @@ describe('toOutgoingMessage', () => {
   it('counts the size in bytes of JSON, not characters', () => {
     expect(() => toOutgoingMessage('é'.repeat(5), {}, 11)).toThrow(MessageTooLargeError);
     expect(toOutgoingMessage('é'.repeat(5), {}, 12).data).toBe('"ééééé"');
+  });
+
+  it('counts client ids, topics and the event name toward the size, with the data', () => {
+    const options = { clientId: ['ab', 'cd'], topic: 'ef', event: 'gh' };
+    // 3 bytes of data and 8 of names.
+    expect(() => toOutgoingMessage('x', options, 10)).toThrow(/11 bytes.*limit of 10/);
+    expect(toOutgoingMessage('x', options, 11).data).toBe('"x"');
+    const many = Array.from({ length: 4000 }, (_, n) => `client-${n}`.padEnd(250, '.'));
+    expect(() => toOutgoingMessage(1, { clientId: many }, 64 * 1024)).toThrow(MessageTooLargeError);
+  });
+
+  it('refuses more client ids than maxRecipients', () => {
+    const ids = (count: number) => Array.from({ length: count }, (_, n) => `c${n}`);
+    expect(toOutgoingMessage(1, { clientId: ids(1000) }, 64 * 1024, 1000).to).toHaveLength(1000);
+    expect(() => toOutgoingMessage(1, { clientId: ids(1001) }, 64 * 1024, 1000)).toThrow(
+      TooManyRecipientsError,
+    );
+    expect(() => toOutgoingMessage(1, { clientId: ids(1001) }, 64 * 1024, 1000)).toThrow(
+      /1001 client ids, over the limit of 1000/,
+    );
+  });
+
+  it('fingerprints a message with an idempotency key: the same message, the same print', () => {
+    const keyed = (data: unknown, options = {}) =>
+      toOutgoingMessage(data, { idempotencyKey: 'k-1', ...options }, 100).idempotency;
+    expect(keyed(1)).toEqual({ key: 'k-1', fingerprint: expect.any(String) });
+    expect(keyed(1)).toEqual(keyed(1));
+    expect(keyed(1)).not.toEqual(keyed(2));
+    expect(keyed(1)).not.toEqual(keyed(1, { event: 'e' }));
+    expect(keyed(1, { clientId: 'a' })).not.toEqual(keyed(1, { topic: 'a' }));
+    expect(toOutgoingMessage(1, {}, 100).idempotency).toBeUndefined();
+  });
+
+  it.each([
+    ['an empty key', ''],
+    ['a key of 256 characters', 'k'.repeat(256)],
+    ['a key with a space', 'a b'],
+    ['a key with a newline', 'a\nb'],
+    ['a key with non-ASCII', 'clé'],
+    ['a key that is not a string', 7],
+  ])('refuses %s as an idempotency key', (_, idempotencyKey) => {
+    expect(() => toOutgoingMessage(1, { idempotencyKey } as never, 100)).toThrow(
+      /idempotencyKey must be 1 to 255 printable ASCII/,
+    );
   });
 });

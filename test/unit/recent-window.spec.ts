@@ -1,17 +1,18 @@
 import type { BusMessage } from '../../src/bus/bus-event.js';
 import { formatEventId } from '../../src/bus/event-id.js';
 import type { LogPosition } from '../../src/bus/log-position.js';
+import { heldBytes } from '../../src/bus/message-size.js';
 import { RecentWindow } from '../../src/bus/transports/recent-window.js';
 
 const EPOCH = 'e1';
 
-function message(ms: number, seq = 0, data = '"x"'): BusMessage {
+function message(ms: number, seq = 0, data = '"x"', to: string[] | null = null): BusMessage {
   const position = { ms, seq };
   return {
     kind: 'message',
     id: formatEventId(EPOCH, position),
     position,
-    to: null,
+    to,
     topics: null,
     event: undefined,
     data,
@@ -80,8 +81,8 @@ describe('RecentWindow', () => {
     expect(ms(window.after(at({ ms: 16, seq: 0 }), 100))).toEqual([17, 18, 19, 20]);
   });
 
-  it('keeps at most maxBytes of data, and may drop everything', () => {
-    const window = new RecentWindow(100, 12);
+  it('keeps at most maxBytes of messages, and may drop everything', () => {
+    const window = new RecentWindow(100, 2 * heldBytes(message(11, 0, '"1234"')));
     window.restart(EPOCH, { ms: 10, seq: 0 });
     window.add(message(11, 0, '"1234"'));
     window.add(message(12, 0, '"1234"'));
@@ -89,10 +90,23 @@ describe('RecentWindow', () => {
     window.add(message(13, 0, '"1234"'));
     expect(window.after(at({ ms: 10, seq: 0 }), 100)).toBeUndefined();
     expect(ms(window.after(at({ ms: 11, seq: 0 }), 100))).toEqual([12, 13]);
-    window.add(message(14, 0, '"more than twelve bytes"'));
+    window.add(message(14, 0, JSON.stringify('more than the bound'.repeat(30))));
     expect(window.size).toBe(0);
     expect(window.after(at({ ms: 13, seq: 0 }), 100)).toBeUndefined();
     expect(window.after(at({ ms: 14, seq: 0 }), 100)).toEqual([]);
+  });
+
+  it('counts the whole of a message: its client ids, not only its data', () => {
+    const window = new RecentWindow(100, 64 * 1024);
+    window.restart(EPOCH, { ms: 10, seq: 0 });
+    const ids = Array.from({ length: 1000 }, (_, i) => `client-${i}`.padEnd(64, '.'));
+    window.add(message(11, 0, '1', ids));
+    window.add(message(12, 0, '1', ids));
+    // 64 KB of ids each, one byte of data: only the newest fits.
+    expect(window.size).toBe(0);
+    window.add(message(13, 0, '1', ids.slice(0, 10)));
+    window.add(message(14, 0, '1', ids.slice(0, 10)));
+    expect(window.size).toBe(2);
   });
 
   it('drops what the age retention cut: a cursor on the last one cut missed nothing', () => {

@@ -7,8 +7,10 @@ import {
 } from '../bus-transport.js';
 import type { BusMessage } from '../bus-event.js';
 import { type LogEventId, formatEventId, newEpoch } from '../event-id.js';
+import type { IdempotencyLimits } from '../idempotency.js';
 import { type LogPosition, START, comparePositions } from '../log-position.js';
 import { RecentWindow } from './recent-window.js';
+import { SeenKeys } from './seen-keys.js';
 
 /**
  * The embedded bus: one process, an in-memory log with the same ids, ordering and resume rules
@@ -17,12 +19,14 @@ import { RecentWindow } from './recent-window.js';
 export class MemoryTransport extends SingleLogTransport {
   private readonly epoch = newEpoch();
   private top: LogPosition = START;
-  /** The history: the newest messages, by count and bytes of data; the newest always stays. */
+  /** The history: the newest messages, by count and bytes; the newest always stays. */
   private readonly log: RecentWindow;
+  private readonly seen: SeenKeys;
 
-  constructor(maxLength: number, maxBytes: number) {
+  constructor(maxLength: number, maxBytes: number, idempotency: IdempotencyLimits) {
     super();
     this.log = new RecentWindow(maxLength, maxBytes, 1);
+    this.seen = new SeenKeys(idempotency);
     this.log.restart(this.epoch, START);
   }
 
@@ -30,8 +34,11 @@ export class MemoryTransport extends SingleLogTransport {
     return formatEventId(this.epoch, this.top);
   }
 
-  async publish(message: OutgoingMessage): Promise<string> {
-    const ms = Math.max(Date.now(), this.top.ms);
+  async publish({ idempotency, ...message }: OutgoingMessage): Promise<string> {
+    const now = Date.now();
+    const seen = idempotency && this.seen.idOf(idempotency, now);
+    if (seen) return seen;
+    const ms = Math.max(now, this.top.ms);
     this.top = { ms, seq: ms === this.top.ms ? this.top.seq + 1 : 0 };
     const stored: BusMessage = {
       kind: 'message',
@@ -39,6 +46,7 @@ export class MemoryTransport extends SingleLogTransport {
       position: this.top,
       ...message,
     };
+    if (idempotency) this.seen.remember(idempotency, stored.id, now);
     this.log.add(stored);
     this.read$.next(stored);
     return stored.id;

@@ -1,6 +1,7 @@
 import type { BusMessage } from '../bus-event.js';
 import type { LogEventId } from '../event-id.js';
 import { type LogPosition, START, comparePositions, indexAfter } from '../log-position.js';
+import { heldBytes } from '../message-size.js';
 
 /**
  * The most recent messages of a log, in memory: the embedded bus's whole history, and, with
@@ -14,7 +15,8 @@ import { type LogPosition, START, comparePositions, indexAfter } from '../log-po
  * than what it holds, one ahead of this reader, another epoch) is for the log itself to answer,
  * gaps included: the window never hides a message, nor passes a gap off as a history.
  *
- * Bounded by count and by bytes of data, as the embedded history is; by count at most the log's
+ * Bounded by count and by bytes (each message's whole: data, client ids, topics, event name and
+ * an estimate of the rest, `heldBytes`), as the embedded history is; by count at most the log's
  * own `MAXLEN ~` bound, which never trims below it, so it holds nothing the log has trimmed by
  * length. The age cut is applied here by this instance's retention: another instance's may have
  * cut a little earlier, in which case the window still serves what the log would call expired.
@@ -29,6 +31,8 @@ export class RecentWindow {
    * batches: dropping stays O(1) a message, and nothing dropped is kept alive meanwhile.
    */
   private messages: (BusMessage | undefined)[] = [];
+  /** What each of `messages` counts for, at the same index. */
+  private sizes: number[] = [];
   private head = 0;
   private bytes = 0;
 
@@ -51,14 +55,17 @@ export class RecentWindow {
     this.epoch = epoch;
     this.base = position;
     this.messages = [];
+    this.sizes = [];
     this.head = 0;
     this.bytes = 0;
   }
 
   /** The message the reader read next: it follows the last one held (or the restart position). */
   add(message: BusMessage): void {
+    const bytes = heldBytes(message);
     this.messages.push(message);
-    this.bytes += Buffer.byteLength(message.data);
+    this.sizes.push(bytes);
+    this.bytes += bytes;
     while (this.size > this.maxLength || (this.bytes > this.maxBytes && this.size > this.keep)) {
       this.dropFirst();
     }
@@ -86,9 +93,10 @@ export class RecentWindow {
     const dropped = this.messages[this.head]!;
     this.messages[this.head++] = undefined;
     this.base = dropped.position;
-    this.bytes -= Buffer.byteLength(dropped.data);
+    this.bytes -= this.sizes[this.head - 1];
     if (this.head > 1024 && this.head * 2 > this.messages.length) {
       this.messages.splice(0, this.head);
+      this.sizes.splice(0, this.head);
       this.head = 0;
     }
   }

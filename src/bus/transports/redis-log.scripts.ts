@@ -31,14 +31,28 @@ if ARGV[2] then
 end
 return { epoch, redis.call('HGET', KEYS[1], 'top') or '0-0', hole }`;
 
-/** Arguments per message of `PUBLISH_SCRIPT`: to, event, data, topics, spread, channels. */
-export const ARGS_PER_MESSAGE = 6;
+/**
+ * Arguments per message of `PUBLISH_SCRIPT`: to, event, data, topics, spread, channels,
+ * idempotency key and fingerprint ('' and '' without one).
+ */
+export const ARGS_PER_MESSAGE = 8;
+
+/** What `PUBLISH_SCRIPT` answers in place of an id for a key seen with another message. */
+export const KEY_REUSED = '!';
 
 /**
- * KEYS: meta, log, receipt. ARGV: candidate epoch, max length, receipt ttl ms, channel prefix,
- * then `ARGS_PER_MESSAGE` per message. Appends the messages in order and returns
- * `<epoch> <id> <id>…`, their ids. The receipt (one per batch) makes a retried batch (after a
- * lost reply) a no-op that returns the first ids, instead of appending the messages again.
+ * KEYS: meta, log, receipt, keys. ARGV: candidate epoch, max length, receipt ttl ms, channel
+ * prefix, key window ms, max keys, then `ARGS_PER_MESSAGE` per message. Appends the messages in
+ * order and returns `<epoch> <id> <id>…`, their ids. The receipt (one per batch) makes a retried
+ * batch (after a lost reply) a no-op that returns the first ids, instead of appending the
+ * messages again.
+ *
+ * A message with an idempotency key is appended only if the key is unseen: `<keys>:<key>` holds
+ * `<epoch> <id> <fingerprint>` of its first publish for the window (PX); one of another epoch
+ * was of a log that is gone, and counts as unseen. A seen key answers the id it was given, or
+ * `KEY_REUSED` when it was given for another message. The keys remembered are indexed by time
+ * in the `keys` sorted set: each call that remembers one drops up to 100 expired ones from it,
+ * then, past the max, forgets the oldest.
  *
  * On a sharded log a message is also published, with `SPUBLISH`, on the channels of its
  * recipients that are on the shard: an instance hears only the channels its clients listen on,
@@ -50,19 +64,50 @@ export const PUBLISH_SCRIPT = `
 local receipt = redis.call('GET', KEYS[3])
 if receipt then return receipt end
 ${ENSURE_EPOCH}
-local ids = {}
-for b = 5, #ARGV, ${ARGS_PER_MESSAGE} do
+local now = redis.call('TIME')
+now = now[1] * 1000 + math.floor(now[2] / 1000)
+local ids, top, remembered = {}, nil, false
+for b = 7, #ARGV, ${ARGS_PER_MESSAGE} do
   local to, ev, d, tp, sp, channels = ARGV[b], ARGV[b + 1], ARGV[b + 2], ARGV[b + 3], ARGV[b + 4], ARGV[b + 5]
-  local id = redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], '*', 'e', epoch, 'to', to, 'ev', ev, 'd', d, 'tp', tp, 'sp', sp)
-  ids[#ids + 1] = id
-  if channels ~= '' then
-    local heard = table.concat({ id, epoch, sp, to, tp, ev, d }, '\\31')
-    for channel in string.gmatch(channels, '[^\\n]+') do
-      redis.call('SPUBLISH', ARGV[4] .. channel, heard)
+  local key, print = ARGV[b + 6], ARGV[b + 7]
+  local id
+  if key ~= '' then
+    key = KEYS[4] .. ':' .. key
+    local seen = redis.call('GET', key)
+    if seen then
+      local e, first, p = string.match(seen, '^(%S+) (%S+) (%S+)$')
+      if e == epoch then
+        if p == print then id = first else id = '${KEY_REUSED}' end
+      end
     end
   end
+  if not id then
+    id = redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], '*', 'e', epoch, 'to', to, 'ev', ev, 'd', d, 'tp', tp, 'sp', sp)
+    top = id
+    if channels ~= '' then
+      local heard = table.concat({ id, epoch, sp, to, tp, ev, d }, '\\31')
+      for channel in string.gmatch(channels, '[^\\n]+') do
+        redis.call('SPUBLISH', ARGV[4] .. channel, heard)
+      end
+    end
+    if key ~= '' then
+      redis.call('SET', key, epoch .. ' ' .. id .. ' ' .. print, 'PX', ARGV[5])
+      redis.call('ZADD', KEYS[4], now, key)
+      remembered = true
+    end
+  end
+  ids[#ids + 1] = id
 end
-redis.call('HSET', KEYS[1], 'top', ids[#ids])
+if top then redis.call('HSET', KEYS[1], 'top', top) end
+if remembered then
+  local expired = redis.call('ZRANGEBYSCORE', KEYS[4], '-inf', now - ARGV[5], 'LIMIT', 0, 100)
+  if #expired > 0 then redis.call('ZREM', KEYS[4], unpack(expired)) end
+  local over = redis.call('ZCARD', KEYS[4]) - tonumber(ARGV[6])
+  if over > 0 then
+    local oldest = redis.call('ZPOPMIN', KEYS[4], over)
+    for i = 1, #oldest, 2 do redis.call('DEL', oldest[i]) end
+  end
+end
 receipt = epoch .. ' ' .. table.concat(ids, ' ')
 redis.call('SET', KEYS[3], receipt, 'PX', ARGV[3])
 return receipt`;
@@ -117,7 +162,7 @@ return trimmed`;
 /** The scripts as commands of a connection (see `openRedis`). */
 export const LOG_SCRIPTS = {
   sseBusSync: { numberOfKeys: 2, lua: SYNC_SCRIPT },
-  sseBusPublish: { numberOfKeys: 3, lua: PUBLISH_SCRIPT },
+  sseBusPublish: { numberOfKeys: 4, lua: PUBLISH_SCRIPT },
   sseBusHistory: { numberOfKeys: 2, lua: HISTORY_SCRIPT },
   sseBusTrimBefore: { numberOfKeys: 2, lua: TRIM_BEFORE_SCRIPT },
 };
@@ -133,7 +178,13 @@ export type HistoryReply = ['gap', 'epoch' | 'lost'] | ['ok', string, string, Lo
 /** The commands `LOG_SCRIPTS` define. */
 export interface LogScripts {
   sseBusSync(meta: string, log: string, epoch: string, given: string): Promise<SyncReply>;
-  sseBusPublish(meta: string, log: string, receipt: string, ...args: string[]): Promise<string>;
+  sseBusPublish(
+    meta: string,
+    log: string,
+    receipt: string,
+    keys: string,
+    ...args: string[]
+  ): Promise<string>;
   sseBusHistory(meta: string, log: string, ...args: string[]): Promise<HistoryReply>;
   sseBusTrimBefore(meta: string, log: string, ms: string): Promise<number>;
 }

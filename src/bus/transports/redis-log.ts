@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
 import { BusUnavailableError } from '../../errors/bus-unavailable.error.js';
+import { IdempotencyKeyReusedError } from '../../errors/idempotency-key-reused.error.js';
 import { appendUntil } from '../../redis/append-until.js';
 import { DeadlineExceeded } from '../../redis/deadline.js';
 import type { RedisWatchdog } from '../../redis/redis-watchdog.js';
@@ -8,6 +9,7 @@ import type { BusMessage, BusReset, ResetReason } from '../bus-event.js';
 import type { OutgoingMessage } from '../bus-transport.js';
 import { HISTORY_PAGE_SIZE } from '../bus-transport.js';
 import { formatEventId, newEpoch } from '../event-id.js';
+import type { IdempotencyLimits } from '../idempotency.js';
 import {
   type LogPosition,
   START,
@@ -15,10 +17,11 @@ import {
   formatEntryId,
   parseEntryId,
 } from '../log-position.js';
+import { contentBytes } from '../message-size.js';
 import { formatVectorId } from '../vector-id.js';
 import { type LogPage, logHistory } from './log-history.js';
 import { PublishBatch } from './publish-batch.js';
-import { type LogEntry, type LogScripts } from './redis-log.scripts.js';
+import { KEY_REUSED, type LogEntry, type LogScripts } from './redis-log.scripts.js';
 import { SharedReads } from './shared-reads.js';
 
 /** A connection (or a Cluster client) with `LOG_SCRIPTS` defined, and its watchdog. */
@@ -51,6 +54,8 @@ export interface RedisLogOptions {
   readonly hashTag: string;
   /** Entries kept for resume (`MAXLEN ~`). */
   readonly maxLength: number;
+  /** Idempotency keys it remembers: for how long, and how many. */
+  readonly idempotency: IdempotencyLimits;
   /** The shard it is, on a sharded log: its messages say so, and carry vector ids. */
   readonly shard?: number;
   /** Replicas that must have an append before it counts (`WAIT`); 0: none. */
@@ -63,13 +68,13 @@ export interface RedisLogOptions {
 }
 
 /**
- * Messages per script call, and bytes of data: enough to take a turn's publishes in one call,
+ * Messages per script call, and bytes of them: enough to take a turn's publishes in one call,
  * few enough that one call never holds Redis up for long (~1 ms).
  */
 const BATCH_LIMITS = {
   maxItems: 512,
   maxBytes: 1024 * 1024,
-  bytesOf: (write: LogWrite) => write.message.data.length,
+  bytesOf: (write: LogWrite) => contentBytes(write.message),
 };
 
 /**
@@ -85,7 +90,13 @@ export class RedisLog {
   epoch = '';
   /** The last entry given out: where reading goes on from. */
   top: LogPosition = START;
-  readonly keys: { readonly meta: string; readonly log: string; readonly receipts: string };
+  readonly keys: {
+    readonly meta: string;
+    readonly log: string;
+    readonly receipts: string;
+    /** The idempotency keys' index; `<seen>:<key>` each key. */
+    readonly seen: string;
+  };
   private readonly pages = new SharedReads<LogPage>();
   private readonly batch = new PublishBatch<LogWrite, Appended>(
     (writes, until) => this.appendBatch(writes, until),
@@ -94,20 +105,29 @@ export class RedisLog {
 
   constructor(readonly options: RedisLogOptions) {
     const { hashTag } = options;
-    this.keys = { meta: `${hashTag}:meta`, log: `${hashTag}:log`, receipts: `${hashTag}:receipt:` };
+    this.keys = {
+      meta: `${hashTag}:meta`,
+      log: `${hashTag}:log`,
+      receipts: `${hashTag}:receipt:`,
+      seen: `${hashTag}:idem`,
+    };
   }
 
   /**
    * Appends `write` with the others of this turn; rejects with `BusUnavailableError` when the log
-   * has not taken it within `timeoutMs`.
+   * has not taken it within `timeoutMs`. With an idempotency key the log has seen, resolves to
+   * where the first one is (or rejects with `IdempotencyKeyReusedError`) and appends nothing.
    */
   async append(write: LogWrite, timeoutMs: number): Promise<Appended> {
+    let appended: Appended;
     try {
-      return await this.batch.add(write, Date.now() + timeoutMs);
+      appended = await this.batch.add(write, Date.now() + timeoutMs);
     } catch (err) {
       if (!(err instanceof DeadlineExceeded)) throw err;
       throw new BusUnavailableError(`Message not published within ${timeoutMs} ms: ${err.message}`);
     }
+    if (appended.entryId === KEY_REUSED) throw new IdempotencyKeyReusedError();
+    return appended;
   }
 
   /**
@@ -241,7 +261,7 @@ export class RedisLog {
    * land return its first ids.
    */
   private async appendBatch(writes: readonly LogWrite[], deadline: number): Promise<Appended[]> {
-    const { writer, hashTag, maxLength, passing, whenWritable } = this.options;
+    const { writer, hashTag, maxLength, idempotency, passing, whenWritable } = this.options;
     const receipt = this.keys.receipts + randomUUID();
     const args = [
       newEpoch(),
@@ -249,6 +269,8 @@ export class RedisLog {
       // Long enough to outlive every retry of this batch.
       String(deadline - Date.now() + 10_000),
       hashTag,
+      String(idempotency.windowMs),
+      String(idempotency.maxKeys),
     ];
     for (const { message, channels, spread } of writes) {
       args.push(
@@ -258,6 +280,8 @@ export class RedisLog {
         message.topics === null ? '' : message.topics.join('\n'),
         spread,
         channels.join('\n'),
+        message.idempotency?.key ?? '',
+        message.idempotency?.fingerprint ?? '',
       );
     }
     const reply = await appendUntil(
@@ -275,15 +299,15 @@ export class RedisLog {
   /** The script; with replicas to wait for, then `WAIT` on the same connection. */
   private async send(receipt: string, args: string[]): Promise<string> {
     const { writer, waitReplicas, commandTimeoutMs } = this.options;
-    const { meta, log } = this.keys;
-    if (waitReplicas === 0) return writer.redis.sseBusPublish(meta, log, receipt, ...args);
+    const { meta, log, seen } = this.keys;
+    if (waitReplicas === 0) return writer.redis.sseBusPublish(meta, log, receipt, seen, ...args);
     const pipeline = writer.redis.pipeline() as unknown as {
       sseBusPublish(...keysAndArgs: string[]): {
         wait(n: number, ms: number): { exec(): Promise<[Error | null, unknown][] | null> };
       };
     };
     const replies = await pipeline
-      .sseBusPublish(meta, log, receipt, ...args)
+      .sseBusPublish(meta, log, receipt, seen, ...args)
       // Half the watchdog's deadline: a WAIT that waits its whole time (no replica yet, after a
       // failover) is an answer, not a dead connection to be dropped with every command on it.
       .wait(waitReplicas, Math.floor(commandTimeoutMs / 2))

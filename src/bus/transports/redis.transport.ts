@@ -13,6 +13,7 @@ import {
   type TransportHealth,
 } from '../bus-transport.js';
 import { type LogEventId, formatEventId } from '../event-id.js';
+import type { IdempotencyLimits } from '../idempotency.js';
 import { formatEntryId } from '../log-position.js';
 import { RecentWindow } from './recent-window.js';
 import { type LogLink, RedisLog } from './redis-log.js';
@@ -26,6 +27,8 @@ export interface RedisBusOptions {
   readonly keyPrefix: string;
   /** Messages a log keeps for resume (`MAXLEN ~`). */
   readonly maxLength: number;
+  /** Idempotency keys each log remembers: for how long, and how many. */
+  readonly idempotency: IdempotencyLimits;
   /** How long a command may take before the connection is treated as dead. */
   readonly commandTimeoutMs: number;
   /** Where its reconnections and the bytes it reads are counted. */
@@ -33,7 +36,7 @@ export interface RedisBusOptions {
 }
 
 export interface RedisTransportOptions extends RedisBusOptions {
-  /** Bytes of message data kept in memory for resuming clients, at most. */
+  /** Bytes of messages kept in memory for resuming clients, at most (see `RecentWindow`). */
   readonly recentMaxBytes: number;
   /** How long one `XREAD` blocks: a reader that stays silent longer than this is wedged. */
   readonly blockMs: number;
@@ -78,6 +81,7 @@ export class RedisTransport extends SingleLogTransport {
       reader: this.reader,
       hashTag: `{${options.keyPrefix}}`,
       maxLength: options.maxLength,
+      idempotency: options.idempotency,
       waitReplicas: 0,
       commandTimeoutMs,
       whenWritable: (ms) => this.whenWriterReady(ms),

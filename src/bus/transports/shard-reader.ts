@@ -7,6 +7,7 @@ import type { BusEvent, BusMessage, ResetReason } from '../bus-event.js';
 import { HistoryGap } from '../bus-transport.js';
 import { channelsOf } from '../channels.js';
 import { type LogPosition, comparePositions } from '../log-position.js';
+import { heldBytes } from '../message-size.js';
 import { ChannelSet } from './channel-set.js';
 import type { RedisLog } from './redis-log.js';
 
@@ -34,6 +35,13 @@ export interface ShardHost {
 const ANCHOR = '_';
 
 /**
+ * Bytes of messages heard while the gap is filled that a reader holds back, at most (see
+ * `heldBytes`). Past it, it lets them go and reads them from the log instead: every message
+ * heard is in the log, which the script appends to before it publishes.
+ */
+const MAX_HELD_BYTES = 8 * 1024 * 1024;
+
+/**
  * Reads one shard of the log for this instance: the messages on the channels its streams listen
  * on, and no others. They come by sharded pub/sub (`SSUBSCRIBE`, on a connection to the node
  * that serves the shard). Whenever that subscription is (re)taken, which is what a dropped
@@ -49,6 +57,8 @@ export class ShardReader {
   private connection: Redis | undefined;
   /** Heard while the gap is filled: given out after it, if still new. */
   private held: BusMessage[] | undefined = [];
+  /** What `held` counts for; undefined once past `MAX_HELD_BYTES`, until the gap is filled again. */
+  private heldSize: number | undefined = 0;
   private slot: number | undefined;
   private running: Promise<void> | undefined;
   private closed = false;
@@ -124,14 +134,19 @@ export class ShardReader {
 
   private async subscribeAndFill(): Promise<void> {
     this.live = false;
-    this.held = [];
+    this.holdFromScratch();
     const connection = await this.connect();
     const channels = this.channels.all;
     await this.ssubscribe(connection, [ANCHOR, ...channels]);
     await this.fill();
+    // Heard more than it may hold meanwhile: what it let go is in the log, after what it read.
+    while (this.heldSize === undefined) {
+      this.holdFromScratch();
+      await this.fill();
+    }
     if (connection.status !== 'ready') throw new Error('Connection to Redis lost');
     this.channels.taken(channels);
-    const held = this.held;
+    const held = this.held!;
     this.held = undefined;
     held.forEach((message) => this.deliver(message));
     this.live = true;
@@ -215,8 +230,16 @@ export class ShardReader {
       if (this.live) this.connection?.disconnect();
       return;
     }
-    if (this.held) this.held.push(published.message);
-    else this.deliver(published.message);
+    if (!this.held) return this.deliver(published.message);
+    if (this.heldSize === undefined) return;
+    this.heldSize += heldBytes(published.message);
+    if (this.heldSize <= MAX_HELD_BYTES) this.held.push(published.message);
+    else [this.held, this.heldSize] = [[], undefined];
+  }
+
+  private holdFromScratch(): void {
+    this.held = [];
+    this.heldSize = 0;
   }
 
   private deliver(message: BusMessage): void {

@@ -61,7 +61,16 @@ export class ShardedRedisTransport extends BusTransport implements ShardedLog {
 
   constructor(private readonly options: ShardedRedisTransportOptions) {
     super();
-    const { url, keyPrefix, maxLength, shards, commandTimeoutMs, waitReplicas, counters } = options;
+    const {
+      url,
+      keyPrefix,
+      maxLength,
+      idempotency,
+      shards,
+      commandTimeoutMs,
+      waitReplicas,
+      counters,
+    } = options;
     this.client = openRedis(url, 'cluster', this.logger, LOG_SCRIPTS) as ScriptedCluster;
     this.commands = new RedisWatchdog(this.client, commandTimeoutMs);
     onReconnect(this.client, () => counters.redisReconnects++);
@@ -79,6 +88,7 @@ export class ShardedRedisTransport extends BusTransport implements ShardedLog {
         writer: { redis: this.client, commands: this.commands },
         hashTag: `{${keyPrefix}:${shard}}`,
         maxLength,
+        idempotency,
         shard,
         waitReplicas,
         commandTimeoutMs,
