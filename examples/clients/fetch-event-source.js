@@ -19,6 +19,10 @@ export function listen(url, token, onMessage) {
       throw new Error(`${response.status}`);
     },
     onmessage: onMessage,
+    // A stream the server ends (an instance shutting down) would stop it for good: come back.
+    onclose() {
+      throw new Error('stream ended');
+    },
     // Returning retries (after the server's `retry`); only a throw stops it.
     onerror(err) {
       if (err instanceof FatalError) throw err;

@@ -51,6 +51,7 @@ describe('SSE clients, each driven as the README shows it', () => {
   let relay: TcpRelay;
   let browser: Browser;
   let witness: RawSseClient;
+  let env: Record<string, string>;
   const clients: InteropClient[] = [];
 
   const sent: Sent[] = [];
@@ -69,15 +70,16 @@ describe('SSE clients, each driven as the README shows it', () => {
   beforeAll(async () => {
     assertBuildIsFresh();
     redis = await startRedis();
-    const env = {
+    env = {
       REDIS_URL: redis.url,
       SSE_REDIS_PREFIX: 'interop',
       SSE_JWT_SECRET: JWT_SECRET,
       SSE_PUBLISH_TOKEN: PUBLISH_TOKEN,
       SSE_HEARTBEAT_MS: String(HEARTBEAT_MS),
-      // Clients come back soon after losing their stream, and presence shows them within a second.
+      // Clients come back soon after losing their stream or being sent away, and presence shows them within a second.
       SSE_RETRY_MS: '500',
       SSE_PRESENCE_TTL_MS: '3000',
+      SSE_RECONNECT_JITTER_MS: '500',
       LOG_LEVEL: 'warn',
     };
     a = await startService(env);
@@ -118,9 +120,11 @@ describe('SSE clients, each driven as the README shows it', () => {
     await redis?.stop();
   });
   afterEach(() => {
-    for (const client of clients) {
-      expect({ [client.name]: client.unparsed }).toEqual({ [client.name]: [] });
-    }
+    const unparsed = (client: InteropClient) => [client.name, client.unparsed];
+    const none = (client: InteropClient) => [client.name, []];
+    expect(Object.fromEntries(clients.map(unparsed))).toEqual(
+      Object.fromEntries(clients.map(none)),
+    );
   });
 
   it('gives each client its own targeted message and the broadcast, and no other client’s', async () => {
@@ -156,37 +160,59 @@ describe('SSE clients, each driven as the README shows it', () => {
     }
   });
 
-  it('gives a resuming client what was published while its instance was killed, once each, in order', async () => {
+  /**
+   * Stops `from` with `signal` while the relay holds the clients' new connections, publishes
+   * through `to` meanwhile, then lets them through to `to`: what each resuming client got of it.
+   */
+  async function moveClients(
+    phase: string,
+    from: ServiceProcess,
+    to: ServiceProcess,
+    signal: NodeJS.Signals,
+  ) {
     const resuming = clients.filter((client) => !NOT_RESUMING.includes(client.name));
     relay.hold();
-    expect(await a.stop('SIGKILL')).toBeNull();
+    await from.stop(signal);
     // Published while no instance answers the clients: they can only get it by resuming.
-    await publish('resume', undefined, b);
-    for (const { name } of resuming) await publish('resume', name, b);
-    await publish('resume', undefined, b);
-    relay.sendTo(Number(new URL(b.url).port));
-    const last = await publish('resume', undefined, b);
+    await publish(phase, undefined, to);
+    for (const { name } of resuming) await publish(phase, name, to);
+    await publish(phase, undefined, to);
+    relay.sendTo(Number(new URL(to.url).port));
+    const last = await publish(phase, undefined, to);
     await Promise.all(
       resuming.map((client) =>
         waitFor(
-          () => got(client, 'resume').some((data) => data.n === last.n),
+          () => got(client, phase).some((data) => data.n === last.n),
           `${client.name}: the last message`,
           WAIT_MS,
         ),
       ),
     );
     for (const client of resuming) {
-      expect({ [client.name]: got(client, 'resume') }).toEqual({
-        [client.name]: meant(client, 'resume'),
+      expect({ [client.name]: got(client, phase) }).toEqual({
+        [client.name]: meant(client, phase),
       });
     }
+  }
+
+  it('gives a resuming client what was published while its instance was killed, once each, in order', async () => {
+    await moveClients('killed', a, b, 'SIGKILL');
+  });
+
+  it('gives a resuming client what was published while its instance shut down, once each, in order', async () => {
+    a = await startService({ ...env, PORT: new URL(a.url).port });
+    await moveClients('shutdown', b, a, 'SIGTERM');
   });
 
   it('shows in the README the code it runs for each client', () => {
     const readme = readFileSync(README, 'utf8');
-    for (const name of [...IN_CHROMIUM, ...IN_NODE]) {
-      expect(readme).toContain(`\`\`\`js\n${snippetText(`${name}.js`)}\`\`\`\n`);
-    }
-    expect(readme).toContain(`\`\`\`sh\n${snippetText('curl.sh')}\`\`\`\n`);
+    const blocks = [
+      ...[...IN_CHROMIUM, ...IN_NODE].map((name) => ['js', `${name}.js`]),
+      ['sh', 'curl.sh'],
+    ];
+    const missing = blocks.filter(
+      ([lang, file]) => !readme.includes(`\`\`\`${lang}\n${snippetText(file)}\`\`\`\n`),
+    );
+    expect(missing).toEqual([]);
   });
 });
