@@ -26,7 +26,7 @@ const HEARTBEAT_MS = 1_000;
 const HEARTBEATS_WINDOW_MS = 10_000;
 const WAIT_MS = 20_000;
 
-/** Each client by the name of its snippet in examples/clients/, and whether it resumes. */
+/** Each client by the name of its snippet in examples/clients/; those with no reconnect of their own. */
 const IN_CHROMIUM = ['native-eventsource', 'fetch-event-source', 'event-source-polyfill', 'sse-js'];
 const IN_NODE = ['eventsource', 'eventsource-client', 'eventsource-parser'];
 const NOT_RESUMING = ['eventsource-parser', 'curl'];
@@ -47,7 +47,7 @@ describe('SSE clients, each driven as the README shows it', () => {
   let redis: RedisServer;
   let a: ServiceProcess;
   let b: ServiceProcess;
-  /** Where the clients connect: instance A, then B once A is killed. */
+  /** Where the clients connect: instance A; B once A is killed; A again once B shuts down. */
   let relay: TcpRelay;
   let browser: Browser;
   let witness: RawSseClient;
@@ -76,7 +76,8 @@ describe('SSE clients, each driven as the README shows it', () => {
       SSE_JWT_SECRET: JWT_SECRET,
       SSE_PUBLISH_TOKEN: PUBLISH_TOKEN,
       SSE_HEARTBEAT_MS: String(HEARTBEAT_MS),
-      // Clients come back soon after losing their stream or being sent away, and presence shows them within a second.
+      // Clients come back soon after losing their stream or being sent away at a shutdown, and
+      // presence shows each stream within a second.
       SSE_RETRY_MS: '500',
       SSE_PRESENCE_TTL_MS: '3000',
       SSE_RECONNECT_JITTER_MS: '500',
@@ -162,7 +163,8 @@ describe('SSE clients, each driven as the README shows it', () => {
 
   /**
    * Stops `from` with `signal` while the relay holds the clients' new connections, publishes
-   * through `to` meanwhile, then lets them through to `to`: what each resuming client got of it.
+   * through `to` meanwhile, lets them through to `to`, and checks that each client that resumes
+   * got what was meant for it, once each, in order.
    */
   async function moveClients(
     phase: string,
