@@ -8,6 +8,18 @@ export default tseslint.config(
   ...tseslint.configs.recommended,
   prettier,
   {
+    // The client snippets of the README, plain JavaScript for a page or for Node.
+    files: ['examples/clients/**/*.js'],
+    languageOptions: {
+      globals: Object.fromEntries(
+        ['AbortController', 'document', 'EventSource', 'fetch', 'TextDecoderStream'].map((name) => [
+          name,
+          'readonly',
+        ]),
+      ),
+    },
+  },
+  {
     languageOptions: {
       // Constructor parameter types are read at run time by Nest's injector: not type-only.
       parserOptions: { emitDecoratorMetadata: true, experimentalDecorators: true },

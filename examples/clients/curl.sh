@@ -1,0 +1,1 @@
+curl -N -H "Authorization: Bearer $TOKEN" "$URL"
