@@ -44,9 +44,9 @@ export async function shareAcrossTabs(
       const { state, error, status } = data;
       stream.setState(state, error ? Object.assign(new Error(error), { status }) : undefined);
     } else if (data.to === tab) {
-      // The client id of a stream that opened before this tab came.
-      if (data.connected) stream.deliver({ ...data.connected, id: undefined });
       stream.lastId ??= data.lastId;
+      // The client id of a stream that opened before this tab came (its id is no message's).
+      if (data.connected) stream.deliver({ ...data.connected, id: undefined });
       stream.setState(data.state);
     }
   };
