@@ -4,6 +4,7 @@ import { launchChromium } from '../support/chromium.js';
 import { ClientTab, type TabOptions } from '../support/client-tab.js';
 import { getPresence } from '../support/presence.js';
 import { publishTo } from '../support/publish.js';
+import { type RedisServer, startRedis } from '../support/redis-server.js';
 import { type ServiceProcess, startService } from '../support/service-process.js';
 import { signToken } from '../support/tokens.js';
 import { waitFor } from '../support/wait-for.js';
@@ -168,5 +169,73 @@ describe('sse-bus/client, in Chromium, on one embedded instance', () => {
       await tab.waitForMessages(1);
       expect(await tab.data()).toEqual(['to both']);
     }
+  });
+});
+
+describe('sse-bus/client, in Chromium, through an instance killed and started again', () => {
+  let redis: RedisServer;
+  let a: ServiceProcess | undefined;
+  let b: ServiceProcess;
+  let browser: Browser;
+  let env: Record<string, string>;
+  beforeAll(async () => {
+    assertBuildIsFresh();
+    redis = await startRedis();
+    env = {
+      REDIS_URL: redis.url,
+      SSE_REDIS_PREFIX: 'client-resume',
+      SSE_JWT_SECRET: JWT_SECRET,
+      SSE_PUBLISH_TOKEN: PUBLISH_TOKEN,
+      SSE_RETRY_MS: '100',
+      LOG_LEVEL: 'warn',
+    };
+    a = await startService(env);
+    b = await startService(env);
+    browser = await launchChromium();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await Promise.all([a?.stop('SIGKILL'), b?.stop('SIGKILL')]);
+    await redis?.stop();
+  });
+
+  it('resumes from the last id it saw, in a hidden tab, asking for the token again: what was published meanwhile arrives once and in order', async () => {
+    const token = await signToken(JWT_SECRET, 'frank');
+    const context = await browser.newContext();
+    const tab = await ClientTab.open(context, a!.url, '/sse/msg', { tokenFunction: token });
+    await tab.waitForState('open');
+    const lastBefore = await publishTo(b.url, PUBLISH_TOKEN, { data: 0, clientId: 'frank' });
+    await tab.waitForMessages(1);
+    // What a tab put in the background is told; fetch-event-source closes its stream on it.
+    await tab.page.evaluate(`
+      Object.defineProperty(document, 'visibilityState', { value: 'hidden' });
+      Object.defineProperty(document, 'hidden', { value: true });
+      document.dispatchEvent(new Event('visibilitychange'));
+    `);
+
+    const port = new URL(a!.url).port;
+    expect(await a!.stop('SIGKILL')).toBeNull();
+    a = undefined;
+    await tab.waitForState('reconnecting');
+    const missed = [1, 2, 3, 4, 5];
+    for (const n of missed) await publishTo(b.url, PUBLISH_TOKEN, { data: n, clientId: 'frank' });
+    a = await startService({ ...env, PORT: port });
+    await tab.waitForState('open');
+    await publishTo(b.url, PUBLISH_TOKEN, { data: 6, clientId: 'frank' });
+    await tab.waitForMessages(7);
+
+    const seen = await tab.seen();
+    expect(seen.messages.map((message) => message.data)).toEqual([0, ...missed, 6]);
+    expect(seen.states).toEqual(['connecting', 'open', 'reconnecting', 'open']);
+    const [first, ...again] = tab.streamRequests;
+    expect(await first.headerValue('last-event-id')).toBeNull();
+    expect(again.length).toBeGreaterThan(0);
+    for (const request of again) {
+      expect(await request.headerValue('last-event-id')).toBe(lastBefore);
+      expect(await request.headerValue('authorization')).toBe(`Bearer ${token}`);
+    }
+    // Once for each request, and once more to name the stream the tabs share.
+    expect(seen.tokenCalls).toBe(tab.streamRequests.length + 1);
+    await context.close();
   });
 });
