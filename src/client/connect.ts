@@ -8,7 +8,7 @@ import type { ConnectOptions, EventMap, SseBusStream } from './types.js';
  * last id seen, and by default shared by the tabs of this origin that connect to the same URL with
  * the same token. Each tab connects on its own without Web Locks or BroadcastChannel.
  */
-export function connect<Events extends EventMap = EventMap>(
+export function connect<Events extends object = EventMap>(
   url: string,
   options: ConnectOptions = {},
 ): SseBusStream<Events> {

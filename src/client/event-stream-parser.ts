@@ -20,8 +20,8 @@ export function eventStreamParser(
   let event: Partial<ServerEvent> = {};
   const take = (line: string) => {
     if (line === '') {
-      if (event.data !== undefined)
-        onEvent({ ...event, event: event.event || 'message' } as ServerEvent);
+      const { id, event: name, data } = event;
+      if (data !== undefined) onEvent({ id, event: name || 'message', data });
       event = {};
       return;
     }

@@ -1,7 +1,10 @@
 /** Where a stream stands: `closed` is for good (`close()`, HTTP 204, or the server refused it). */
 export type StreamState = 'connecting' | 'open' | 'reconnecting' | 'closed';
 
-/** The data of each event name; `connect<Events>()` types what `on(name)` hands a listener. */
+/**
+ * The data of each event name, as `connect<Events>()` takes it (an interface or a type) to type
+ * what `on(name)` hands a listener. This, the default, lets any name through with `unknown` data.
+ */
 export type EventMap = Record<string, unknown>;
 
 /** The events the server itself sends, whatever the app publishes. */
@@ -48,9 +51,9 @@ export interface ConnectOptions {
 export type Unsubscribe = () => void;
 
 /** `Events` beside the server's own: what the app publishes, by event name. */
-export type AllEvents<Events extends EventMap> = Omit<ControlEvents, keyof Events> & Events;
+export type AllEvents<Events extends object> = Omit<ControlEvents, keyof Events> & Events;
 
-export interface SseBusStream<Events extends EventMap = EventMap> {
+export interface SseBusStream<Events extends object = EventMap> {
   readonly state: StreamState;
   on(name: 'state', listener: (state: StreamState) => void): Unsubscribe;
   on(name: 'error', listener: (error: StreamError) => void): Unsubscribe;
