@@ -19,6 +19,8 @@ export class LocalStream extends Listeners {
   private readonly seen = new Set<string>();
 
   deliver({ id, event, data }: ServerEvent): void {
+    // Closed by a listener, with more of the same chunk still to read.
+    if (this.state === 'closed') return;
     if (id) {
       if (this.seen.has(id)) return;
       this.seen.add(id);

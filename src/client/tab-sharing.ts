@@ -28,6 +28,7 @@ export async function shareAcrossTabs(
   signal: AbortSignal,
 ): Promise<void> {
   const token = typeof options.token === 'function' ? await options.token() : options.token;
+  if (signal.aborted) return;
   const name = streamIdentity(url, token);
   const channel = new BroadcastChannel(name);
   signal.addEventListener('abort', () => channel.close());

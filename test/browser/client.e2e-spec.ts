@@ -118,6 +118,26 @@ describe('sse-bus/client, in Chromium, on one embedded instance', () => {
     await waitFor(async () => (await streamsOf('bob')) === 1, 'one stream again');
   });
 
+  it('hands the stream on when the tab that holds it calls close(), and gives that tab nothing more', async () => {
+    const tabs = await tabsOf('grace', 2);
+    const [holder, other] = tabs[0].streamRequests.length > 0 ? tabs : [...tabs].reverse();
+    await holder.close();
+    await holder.waitForState('closed');
+    await waitFor(
+      async () => (await other.seen()).states.join() === 'connecting,open,reconnecting,open',
+      'the other tab open on a stream of its own',
+    );
+    await publishTo(service.url, PUBLISH_TOKEN, { data: 'after', clientId: 'grace' });
+    await other.waitForMessages(1);
+    expect(await other.data()).toEqual(['after']);
+    expect(other.streamRequests).toHaveLength(1);
+    expect(await holder.seen()).toMatchObject({
+      states: ['connecting', 'open', 'closed'],
+      messages: [],
+    });
+    await waitFor(async () => (await streamsOf('grace')) === 1, 'one stream again');
+  });
+
   it('sends the token in the Authorization header, never in a URL', async () => {
     const token = await signToken(JWT_SECRET, 'carol');
     const tab = await ClientTab.open(context, service.url, '/sse/msg', { tokenFunction: token });

@@ -19,7 +19,7 @@ const HARNESS = `<!doctype html>
     const token = tokenFunction
       ? async () => (seen.tokenCalls++, tokenFunction)
       : options.token;
-    const stream = connect(url, { ...options, token });
+    const stream = (window.stream = connect(url, { ...options, token }));
     seen.states.push(stream.state);
     stream.on('state', (state) => seen.states.push(state));
     stream.on('error', ({ message, status }) => seen.errors.push({ message, status }));
@@ -95,6 +95,11 @@ export class ClientTab {
     );
   }
 
+  /** Calls the stream's `close()`. */
+  close(): Promise<void> {
+    return this.page.evaluate(() => (globalThis as unknown as Harness).stream.close());
+  }
+
   /** Waits until the stream's last state is `state`. */
   async waitForState(state: string): Promise<void> {
     await waitFor(async () => (await this.seen()).states.at(-1) === state, `state ${state}`);
@@ -104,4 +109,5 @@ export class ClientTab {
 interface Harness {
   start(url: string, options: TabOptions): void;
   seen: Seen;
+  stream: { close(): void };
 }
