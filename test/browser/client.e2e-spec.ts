@@ -2,9 +2,9 @@ import type { Browser, BrowserContext } from 'playwright-core';
 import { assertBuildIsFresh } from '../faults/support/built.js';
 import { launchChromium } from '../support/chromium.js';
 import { ClientTab, type TabOptions } from '../support/client-tab.js';
+import { InstancePair } from '../support/instance-pair.js';
 import { getPresence } from '../support/presence.js';
 import { publishTo } from '../support/publish.js';
-import { type RedisServer, startRedis } from '../support/redis-server.js';
 import { type ServiceProcess, startService } from '../support/service-process.js';
 import { signToken } from '../support/tokens.js';
 import { waitFor } from '../support/wait-for.js';
@@ -193,36 +193,28 @@ describe('sse-bus/client, in Chromium, on one embedded instance', () => {
 });
 
 describe('sse-bus/client, in Chromium, through an instance killed and started again', () => {
-  let redis: RedisServer;
-  let a: ServiceProcess | undefined;
-  let b: ServiceProcess;
+  let instances: InstancePair;
   let browser: Browser;
-  let env: Record<string, string>;
   beforeAll(async () => {
     assertBuildIsFresh();
-    redis = await startRedis();
-    env = {
-      REDIS_URL: redis.url,
-      SSE_REDIS_PREFIX: 'client-resume',
+    instances = await InstancePair.start('client-resume', {
       SSE_JWT_SECRET: JWT_SECRET,
       SSE_PUBLISH_TOKEN: PUBLISH_TOKEN,
-      SSE_RETRY_MS: '100',
-      LOG_LEVEL: 'warn',
-    };
-    a = await startService(env);
-    b = await startService(env);
+    });
     browser = await launchChromium();
   });
   afterAll(async () => {
     await browser?.close();
-    await Promise.all([a?.stop('SIGKILL'), b?.stop('SIGKILL')]);
-    await redis?.stop();
+    await instances?.stop();
   });
 
   it('resumes from the last id it saw, in a hidden tab, asking for the token again: what was published meanwhile arrives once and in order', async () => {
     const token = await signToken(JWT_SECRET, 'frank');
     const context = await browser.newContext();
-    const tab = await ClientTab.open(context, a!.url, '/sse/msg', { tokenFunction: token });
+    const { b } = instances;
+    const tab = await ClientTab.open(context, instances.aUrl, '/sse/msg', {
+      tokenFunction: token,
+    });
     await tab.waitForState('open');
     const lastBefore = await publishTo(b.url, PUBLISH_TOKEN, { data: 0, clientId: 'frank' });
     await tab.waitForMessages(1);
@@ -233,13 +225,11 @@ describe('sse-bus/client, in Chromium, through an instance killed and started ag
       document.dispatchEvent(new Event('visibilitychange'));
     `);
 
-    const port = new URL(a!.url).port;
-    expect(await a!.stop('SIGKILL')).toBeNull();
-    a = undefined;
+    expect(await instances.killA()).toBeNull();
     await tab.waitForState('reconnecting');
     const missed = [1, 2, 3, 4, 5];
     for (const n of missed) await publishTo(b.url, PUBLISH_TOKEN, { data: n, clientId: 'frank' });
-    a = await startService({ ...env, PORT: port });
+    await instances.restartA();
     await tab.waitForState('open');
     await publishTo(b.url, PUBLISH_TOKEN, { data: 6, clientId: 'frank' });
     await tab.waitForMessages(7);
