@@ -1,6 +1,7 @@
 /**
  * The layers of src/, bottom to top: a folder (or, for `.`, the files at the top of src/: the
  * public facade) imports only from its own layer and those below it. `npm run lint` checks it.
+ * The browser client (src/client/) is none of them: it stands alone.
  */
 const LAYERS = [
   'errors',
@@ -52,6 +53,22 @@ export default {
       severity: 'error',
       from: { path: '^src/sse/' },
       to: { path: ['^src/redis/', '^src/bus/transports/', 'node_modules/ioredis/'] },
+    },
+    {
+      name: 'client-stands-alone',
+      comment:
+        'The browser client (sse-bus/client) ships as one bundle with no dependencies: it imports only its own files.',
+      severity: 'error',
+      from: { path: '^src/client/' },
+      to: { pathNot: '^src/client/' },
+    },
+    {
+      name: 'nothing-imports-the-client',
+      comment:
+        'The browser client runs in the browser: the rest of src/ imports none of it (the demo serves its built bundle as a file).',
+      severity: 'error',
+      from: { path: '^src/', pathNot: '^src/client/' },
+      to: { path: '^src/client/' },
     },
     {
       name: 'library-knows-no-service',

@@ -36,6 +36,7 @@ import { ROOT } from './lib/paths.js';
 import { runPublishStep } from './publish/publish-step.js';
 import { readText } from './lib/proc.js';
 import { brokenClusterChecks } from './cluster/cluster-checks.js';
+import { clientSizeLine, measureClientSize } from './lib/client-size.js';
 import { clusterStepsConfig, runClusterSteps } from './cluster/cluster-steps.js';
 import { writeReport } from './lib/report.js';
 import { beforeAfter, beforeAfterLine, hasBefore } from './lib/report-before.js';
@@ -264,6 +265,8 @@ async function main(): Promise<void> {
     mkdirSync(join(out, '..'), { recursive: true });
     writeFileSync(out, `${JSON.stringify(result, null, 1)}\n`);
   };
+  result.clientSize = await measureClientSize();
+  log(clientSizeLine(result.clientSize));
   const resumeStormOnly = flag('--resume-storm-only');
   const clusterOnly = flag('--cluster-only');
   if (only !== 'systems' && !resumeStormOnly && !clusterOnly) {

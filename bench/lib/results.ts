@@ -1,4 +1,5 @@
 import type { ClusterBenchResult } from '../cluster/results.js';
+import type { ClientSize } from './client-size.js';
 import type { LatencySummary } from './stats.js';
 import type { SystemId } from './servers.js';
 
@@ -230,6 +231,8 @@ export interface BenchResult {
   resumeStorm?: ResumeStormResult | null;
   /** The Redis Cluster steps (absent from runs before they existed, or with --no-cluster). */
   cluster?: ClusterBenchResult;
+  /** The browser client's download size (absent from runs before it existed). */
+  clientSize?: ClientSize;
   /** This build against the previous one, with `--before` (`report-before.ts`). */
   beforeAfter?: BeforeAfter[];
 }

@@ -1,8 +1,8 @@
 import type { Browser, Page } from 'playwright-core';
 import { assertBuildIsFresh } from '../faults/support/built.js';
 import { launchChromium } from '../support/chromium.js';
+import { InstancePair } from '../support/instance-pair.js';
 import { publishTo } from '../support/publish.js';
-import { type RedisServer, startRedis } from '../support/redis-server.js';
 import { type ServiceProcess, startService } from '../support/service-process.js';
 import { waitFor } from '../support/wait-for.js';
 
@@ -23,30 +23,18 @@ async function shown(page: Page) {
 }
 
 describe('the demo page, in Chromium', () => {
-  let redis: RedisServer;
-  let a: ServiceProcess | undefined;
+  let instances: InstancePair;
   let b: ServiceProcess;
   let browser: Browser;
-  let env: Record<string, string>;
   beforeAll(async () => {
     assertBuildIsFresh();
-    redis = await startRedis();
-    env = {
-      REDIS_URL: redis.url,
-      SSE_REDIS_PREFIX: 'demo-page',
-      SSE_PUBLISH_TOKEN: PUBLISH_TOKEN,
-      // The browser comes back this soon after losing its stream.
-      SSE_RETRY_MS: '100',
-      LOG_LEVEL: 'warn',
-    };
-    a = await startService(env);
-    b = await startService(env);
+    instances = await InstancePair.start('demo-page', { SSE_PUBLISH_TOKEN: PUBLISH_TOKEN });
+    b = instances.b;
     browser = await launchChromium();
   });
   afterAll(async () => {
     await browser?.close();
-    await Promise.all([a?.stop('SIGKILL'), b?.stop('SIGKILL')]);
-    await redis?.stop();
+    await instances?.stop();
   });
 
   /** Opens the page of `url`, once its stream is open; `refused` gets what CSP refused. */
@@ -78,7 +66,7 @@ describe('the demo page, in Chromium', () => {
 
   it('publishes from its form, and through a killed and restarted instance shows what was published meanwhile, once each, in order', async () => {
     const refused: string[] = [];
-    const page = await openPage(a!.url, refused);
+    const page = await openPage(instances.aUrl, refused);
 
     // Markup in the data stays text.
     const first = { n: 0, text: '<img src=x onerror=alert(1)> from the form' };
@@ -92,9 +80,7 @@ describe('the demo page, in Chromium', () => {
     const idBeforeKill = (await shown(page)).lastEventId;
     expect(idBeforeKill).toMatch(/^\S+\.\d+-\d+$/);
 
-    const port = new URL(a!.url).port;
-    expect(await a!.stop('SIGKILL')).toBeNull();
-    a = undefined;
+    expect(await instances.killA()).toBeNull();
     let published = 0;
     let publishing = true;
     // Through B, on Redis, the whole time A is away and until the page is back.
@@ -110,7 +96,7 @@ describe('the demo page, in Chromium', () => {
     })();
     try {
       await page.waitForSelector('#state[data-state="reconnecting"]', { timeout: WAIT_MS });
-      a = await startService({ ...env, PORT: port });
+      await instances.restartA();
       await page.waitForSelector('#state[data-state="open"]', { timeout: WAIT_MS });
     } finally {
       publishing = false;

@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { type ServiceProcess, startService } from '../support/service-process.js';
 
 describe('GET / (the demo page)', () => {
@@ -13,9 +14,21 @@ describe('GET / (the demo page)', () => {
     expect(response.headers.get('x-content-type-options')).toBe('nosniff');
     const policy = response.headers.get('content-security-policy')!;
     expect(policy).toMatch(/^default-src 'none';/);
-    expect(policy).toMatch(/script-src 'sha256-[A-Za-z0-9+/]{43}=';/);
+    expect(policy).toMatch(/script-src 'self' 'sha256-[A-Za-z0-9+/]{43}=';/);
     expect(policy).not.toMatch(/unsafe-inline|unsafe-eval/);
-    expect(await response.text()).toMatch(/^<!doctype html>[\s\S]*new EventSource\(url\)/);
+    expect(await response.text()).toMatch(
+      /^<!doctype html>[\s\S]*import \{ connect \} from '\/sse-bus-client.js'[\s\S]*connect\(url\)/,
+    );
+  });
+
+  it('serves the browser client it imports, as the build bundled it', async () => {
+    const service = await startService();
+    services.push(service);
+    const response = await fetch(`${service.url}/sse-bus-client.js`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
+    const built = new URL('../../dist/client/sse-bus-client.js', import.meta.url);
+    expect(await response.text()).toBe(await readFile(built, 'utf8'));
   });
 
   it('answers 404 with SSE_DEMO=false', async () => {

@@ -79,6 +79,24 @@ describe('the layers, as npm run lint checks them', () => {
       'transports-behind-their-interface',
     ],
     ['a file cycle', 'bus/channels.ts', "import './visibility.js';", 'no-circular'],
+    [
+      'the browser client importing the library',
+      'client/connect.ts',
+      "import '../bus/topics.js';",
+      'client-stands-alone',
+    ],
+    [
+      'the browser client importing a package',
+      'client/connect.ts',
+      "import 'rxjs';",
+      'client-stands-alone',
+    ],
+    [
+      'the service importing the browser client',
+      'service/demo/demo-page.ts',
+      "import '../../client/connect.js';",
+      'nothing-imports-the-client',
+    ],
   ])('fail on %s', async (_, file, line, rule) => {
     const { failed, output } = await lintWith(file, line);
     expect(failed).toBe(true);

@@ -16,4 +16,12 @@ export class DemoController {
     reply.header('Content-Security-Policy', this.page.contentSecurityPolicy);
     return this.page.html;
   }
+
+  /** `GET /sse-bus-client.js`: the browser client (`sse-bus/client`) the page imports. */
+  @Get('sse-bus-client.js')
+  @Header('Content-Type', 'text/javascript; charset=utf-8')
+  @Header('X-Content-Type-Options', 'nosniff')
+  client(): string {
+    return this.page.client;
+  }
 }
