@@ -25,13 +25,17 @@ export interface PublishOptions {
   idempotencyKey?: string;
 }
 
-/** Event names the stream itself uses: a publisher cannot forge them. */
+/**
+ * Event names the stream itself uses, and those the browser client (`sse-bus/client`) gives its
+ * own meaning (`state`): a publisher cannot forge them.
+ */
 export const RESERVED_EVENTS: readonly string[] = [
   'connected',
   'reset',
   'busy',
   'closing',
   'error',
+  'state',
 ];
 
 const EVENT_NAME = /^[A-Za-z0-9_.:-]{1,64}$/;

@@ -27,6 +27,7 @@ describe('toOutgoingMessage', () => {
     [1, { event: '' }, /event must be/],
     [1, { event: 'connected' }, /reserved/],
     [1, { event: 'closing' }, /reserved/],
+    [1, { event: 'state' }, /reserved/],
     [1, { event: 'has space' }, /event must be/],
     [1, { clientId: [] }, /empty list/],
     [1, { clientId: '' }, /1 to 256/],
