@@ -23,6 +23,8 @@ interface TokenRequest {
   readonly headers: IncomingHttpHeaders;
   readonly method?: string;
   readonly url?: string;
+  /** A middleware's request URL is relative to where it is mounted; this is the whole one. */
+  readonly originalUrl?: string;
 }
 
 /**
@@ -62,7 +64,8 @@ export function BearerTokenGuard<Options>(
       if (!this.expected) {
         if (withoutToken === 'open') return true;
         // The path alone: a query may hold a secret, and an answer never echoes one.
-        throw new NotFoundException(`Cannot ${request.method} ${request.url?.split('?')[0]}`);
+        const path = (request.originalUrl ?? request.url)?.split('?')[0];
+        throw new NotFoundException(`Cannot ${request.method} ${path}`);
       }
       if (!this.expected.matches(bearerToken(request.headers))) {
         throw new UnauthorizedException(

@@ -26,7 +26,7 @@ describe('POST /sse/publish', () => {
     it('is off: 404', async () => {
       const { status, body } = await post(app.url, { data: 1 }, 'anything');
       expect(status).toBe(404);
-      expect(body.statusCode).toBe(404);
+      expect(body).toMatchObject({ statusCode: 404, message: 'Cannot POST /sse/publish' });
     });
   });
 

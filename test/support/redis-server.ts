@@ -30,21 +30,34 @@ export async function startRedis(options: { persistent?: boolean } = {}): Promis
       : ['--appendonly', 'no']),
   );
   let child: ChildProcess;
+  let exited: Promise<unknown>;
   const launch = async () => {
-    child = spawn('redis-server', args, { stdio: 'ignore' });
-    await waitFor(() => ping(port), `redis-server on port ${port}`);
+    // Started again until one holds the port: a loaded machine may take a moment to free it.
+    const start = () => {
+      child = spawn('redis-server', args, { stdio: 'ignore' });
+      exited = new Promise((resolve) => child.once('exit', resolve));
+    };
+    start();
+    await waitFor(async () => {
+      if (child.exitCode !== null) start();
+      return ping(port);
+    }, `redis-server on port ${port}`);
   };
   await launch();
   return {
     url: `redis://127.0.0.1:${port}`,
     port,
     signal: (signal) => child.kill(signal),
-    restart: launch,
+    // The killed server's port is free only once it has exited.
+    restart: async () => {
+      await exited;
+      await launch();
+    },
     async stop() {
       if (child.exitCode === null && child.signalCode === null) {
         child.kill('SIGCONT');
         child.kill('SIGKILL');
-        await new Promise((resolve) => child.once('exit', resolve));
+        await exited;
       }
       rmSync(dir, { recursive: true, force: true });
     },
