@@ -29,7 +29,7 @@ export class ServiceModule {
         SseBusModule.forRoot({ ...config.options, metrics: config.metrics }),
         // The bus logs when it stops and starts reading; a line per failed probe would repeat it.
         TerminusModule.forRoot({ logger: false }),
-        ...(config.demo ? [DemoModule] : []),
+        ...(config.demo ? [DemoModule.forRoot(config.options.publishToken !== undefined)] : []),
       ],
       controllers: [HealthController],
       providers: [SseBusHealthIndicator],

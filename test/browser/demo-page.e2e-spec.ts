@@ -67,6 +67,8 @@ describe('the demo page, in Chromium', () => {
   it('publishes from its form, and through a killed and restarted instance shows what was published meanwhile, once each, in order', async () => {
     const refused: string[] = [];
     const page = await openPage(instances.aUrl, refused);
+    // Its service has a publish token: nothing to say before Publish.
+    expect(await page.locator('#publish-result').textContent()).toBe('');
 
     // Markup in the data stays text.
     const first = { n: 0, text: '<img src=x onerror=alert(1)> from the form' };
@@ -159,10 +161,37 @@ describe('the demo page, in Chromium', () => {
     });
     expect(await publishFrom(page, { data: '1', token: 'wrong' })).toEqual({
       ok: false,
-      text: expect.stringMatching(/^401: /),
+      text: '401: A valid publish token is required: Authorization: Bearer <token>',
     });
     await page.reload();
     expect(await page.inputValue('#token')).toBe('wrong');
+  });
+
+  it('started without a publish token, says how to set one, on opening and on Publish', async () => {
+    const tokenless = await startService({ SSE_PUBLISH_TOKEN: '', LOG_LEVEL: 'warn' });
+    try {
+      const page = await openPage(tokenless.url);
+      const instruction = expect.stringMatching(
+        /^Publishing is off: .*SSE_PUBLISH_TOKEN=\S+ npm start, then type the same token into Publish token/,
+      );
+      const result = page.locator('#publish-result');
+      expect({
+        kind: await result.getAttribute('class'),
+        text: await result.textContent(),
+      }).toEqual({ kind: 'error', text: instruction });
+
+      // Something else in its place first, so that the instruction below is Publish's own.
+      expect((await publishFrom(page, { data: '{oops' })).text).toMatch(/^Data is not JSON: /);
+      const answer = page.waitForResponse('**/sse/publish');
+      expect(await publishFrom(page, { data: '{"first": true}', token: 'a guess' })).toEqual({
+        ok: false,
+        text: instruction,
+      });
+      expect((await answer).status()).toBe(404);
+      expect((await shown(page)).messages).toEqual([]);
+    } finally {
+      await tokenless.stop();
+    }
   });
 
   it('shows busy when its instance is full', async () => {

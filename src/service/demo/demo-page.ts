@@ -6,7 +6,8 @@ import { readFile } from 'node:fs/promises';
  * Content-Security-Policy that lets its own inline script and style and the browser client run
  * and nothing else: a message that made its way into the page as markup could not run a script.
  * The client is the bundle the build makes of `src/client/` (`dist/client/`), which the page
- * imports from this origin.
+ * imports from this origin. Its `<body>` says whether the service has a publish token
+ * (`data-publishing`), so that the page can say how to set one before anybody presses Publish.
  */
 export class DemoPage {
   private constructor(
@@ -15,12 +16,13 @@ export class DemoPage {
     readonly client: string,
   ) {}
 
-  static async load(): Promise<DemoPage> {
-    const [html, client] = await Promise.all(
+  static async load(publishing: boolean): Promise<DemoPage> {
+    const [page, client] = await Promise.all(
       ['./index.html', '../../client/sse-bus-client.js'].map((path) =>
         readFile(new URL(path, import.meta.url), 'utf8'),
       ),
     );
+    const html = page.replace('<body>', `<body data-publishing="${publishing}">`);
     const policy = [
       "default-src 'none'",
       `script-src 'self' ${hashesOf(html, 'script')}`,
