@@ -10,9 +10,17 @@ import type { Histogram } from 'prom-client';
 import type { Observable } from 'rxjs';
 import { BusCounters, messageKind } from './bus/bus-counters.js';
 import type { BusEvent } from './bus/bus-event.js';
-import { BusTransport, type TransportHealth } from './bus/bus-transport.js';
+import { BusTransport, type OutgoingMessage, type TransportHealth } from './bus/bus-transport.js';
+import { ClientGate } from './bus/client-gate.js';
 import { ClientRouter } from './bus/client-router.js';
-import { type PublishOptions, toOutgoingMessage } from './bus/message-validation.js';
+import { disconnectEntry } from './bus/disconnect.js';
+import { type DisconnectOptions, checkDisconnect } from './bus/disconnect-options.js';
+import {
+  type PublishOptions,
+  clientIdProblem,
+  toOutgoingMessage,
+} from './bus/message-validation.js';
+import { InvalidMessageError } from './errors/invalid-message.error.js';
 import { type ResolvedSseBusOptions, SSE_BUS_OPTIONS } from './config/sse-bus.options.js';
 import type { StreamRequest } from './http/platform.js';
 import { PUBLISH_SECONDS } from './metrics/publish-seconds.js';
@@ -32,6 +40,7 @@ export class MessageBus implements OnModuleInit, OnApplicationShutdown {
     private readonly router: ClientRouter,
     private readonly ownStreams: OwnSseStreams,
     private readonly counters: BusCounters,
+    private readonly gate: ClientGate,
     @Inject(SSE_BUS_OPTIONS) private readonly options: ResolvedSseBusOptions,
     @Optional() @Inject(PUBLISH_SECONDS) private readonly publishSeconds?: Histogram,
   ) {}
@@ -56,7 +65,35 @@ export class MessageBus implements OnModuleInit, OnApplicationShutdown {
    */
   async publish(data: unknown, options: PublishOptions = {}): Promise<string> {
     const { maxMessageBytes, maxRecipients } = this.options;
-    const message = toOutgoingMessage(data, options, maxMessageBytes, maxRecipients);
+    return this.append(toOutgoingMessage(data, options, maxMessageBytes, maxRecipients));
+  }
+
+  /**
+   * Ends every open stream of `clientId` on every instance, within a second, with a `disconnect`
+   * event carrying `{"reason": …}`; a stream that opens later, or resumes from before it, is not
+   * ended by it. With `blockMs`, the client's new streams and reconnects are refused meanwhile
+   * (`204`); with `revokeTokens`, its tokens issued until now (`401`). Resolves once it is on the
+   * bus, which every instance reads within a second and ends its streams as it does; rejects with `InvalidMessageError` for bad options and `BusUnavailableError` when
+   * the bus cannot take it in time.
+   */
+  async disconnect(clientId: string, options: DisconnectOptions = {}): Promise<void> {
+    const { blockMs, reason, revokeTokens } = checkDisconnect(clientId, options);
+    // Before the streams end: their reconnects must find the block.
+    await Promise.all([
+      blockMs > 0 && this.gate.block(clientId, blockMs),
+      revokeTokens && this.gate.revoke(clientId, Date.now(), this.options.revocationTtlMs),
+    ]);
+    await this.append(disconnectEntry(clientId, reason));
+  }
+
+  /** Lifts the block of `clientId` (see `disconnect`), on every instance. */
+  async unblock(clientId: string): Promise<void> {
+    const problem = clientIdProblem(clientId);
+    if (problem) throw new InvalidMessageError(problem);
+    await this.gate.unblock(clientId);
+  }
+
+  private async append(message: OutgoingMessage): Promise<string> {
     const stopTimer = this.publishSeconds?.startTimer();
     const publishing = this.transport.publish(message, this.options.publishTimeoutMs);
     this.publishing.add(publishing);
