@@ -15,24 +15,32 @@ import { ClientGate } from './bus/client-gate.js';
 import { ClientRouter } from './bus/client-router.js';
 import { disconnectEntry } from './bus/disconnect.js';
 import { type DisconnectOptions, checkDisconnect } from './bus/disconnect-options.js';
-import {
-  type PublishOptions,
-  clientIdProblem,
-  toOutgoingMessage,
-} from './bus/message-validation.js';
+import { clientIdProblem, toOutgoingMessage } from './bus/message-validation.js';
 import { InvalidMessageError } from './errors/invalid-message.error.js';
 import { type ResolvedSseBusOptions, SSE_BUS_OPTIONS } from './config/sse-bus.options.js';
 import type { StreamRequest } from './http/platform.js';
 import { PUBLISH_SECONDS } from './metrics/publish-seconds.js';
-import { OwnSseStreams, type StreamOptions } from './sse/own-sse-streams.js';
+import { OwnSseStreams } from './sse/own-sse-streams.js';
+import type {
+  EventData,
+  EventMap,
+  TypedPublishOptions,
+  TypedStreamOptions,
+} from './typed-events.js';
 
 /**
  * Publishes messages to clients on every instance, and gives each client its stream of them.
  * Inject it anywhere: `await bus.publish({ hello: 'world' }, { clientId: 'alice' })`, and
  * `return bus.sse(request, { clientId })` from an `@Sse()` handler.
+ *
+ * `MessageBus<Events, Topic>` checks at compile time what is published: `Events` maps each event
+ * name to its data (`message` for none), as the browser client's `connect<Events>()` takes it,
+ * and `Topic` names the topics. Nest injects the same bus whatever the types say.
  */
 @Injectable()
-export class MessageBus implements OnModuleInit, OnApplicationShutdown {
+export class MessageBus<Events extends object = EventMap, Topic extends string = string>
+  implements OnModuleInit, OnApplicationShutdown
+{
   private readonly publishing = new Set<Promise<string>>();
 
   constructor(
@@ -63,7 +71,10 @@ export class MessageBus implements OnModuleInit, OnApplicationShutdown {
    * sent, `IdempotencyKeyReusedError` for a key seen with another message, and
    * `BusUnavailableError` when the bus cannot take it within `publishTimeoutMs`.
    */
-  async publish(data: unknown, options: PublishOptions = {}): Promise<string> {
+  async publish<Name extends (keyof Events & string) | 'message' = 'message'>(
+    data: EventData<Events, Name>,
+    options: TypedPublishOptions<Name, Topic> = {},
+  ): Promise<string> {
     const { maxMessageBytes, maxRecipients } = this.options;
     return this.append(toOutgoingMessage(data, options, maxMessageBytes, maxRecipients));
   }
@@ -115,7 +126,7 @@ export class MessageBus implements OnModuleInit, OnApplicationShutdown {
    * Fastify or Express. Without `clientId`, the stream gets a random one. Throws 400 for a bad
    * client id or topic, 503 when the instance is full and the client is not a browser.
    */
-  sse(request: StreamRequest, options: StreamOptions = {}): Observable<MessageEvent> {
+  sse(request: StreamRequest, options: TypedStreamOptions<Topic> = {}): Observable<MessageEvent> {
     return this.ownStreams.events(request, options);
   }
 
