@@ -11,7 +11,7 @@ export type { PublishOptions } from './bus/message-validation.js';
 export type { DisconnectOptions } from './bus/disconnect-options.js';
 export type {
   EventData,
-  EventMap,
+  EventName,
   TypedPublishOptions,
   TypedStreamOptions,
 } from './typed-events.js';

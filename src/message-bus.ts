@@ -23,7 +23,7 @@ import { PUBLISH_SECONDS } from './metrics/publish-seconds.js';
 import { OwnSseStreams } from './sse/own-sse-streams.js';
 import type {
   EventData,
-  EventMap,
+  EventName,
   TypedPublishOptions,
   TypedStreamOptions,
 } from './typed-events.js';
@@ -38,7 +38,7 @@ import type {
  * and `Topic` names the topics. Nest injects the same bus whatever the types say.
  */
 @Injectable()
-export class MessageBus<Events extends object = EventMap, Topic extends string = string>
+export class MessageBus<Events extends object = object, Topic extends string = string>
   implements OnModuleInit, OnApplicationShutdown
 {
   private readonly publishing = new Set<Promise<string>>();
@@ -71,7 +71,7 @@ export class MessageBus<Events extends object = EventMap, Topic extends string =
    * sent, `IdempotencyKeyReusedError` for a key seen with another message, and
    * `BusUnavailableError` when the bus cannot take it within `publishTimeoutMs`.
    */
-  async publish<Name extends (keyof Events & string) | 'message' = 'message'>(
+  async publish<Name extends EventName<Events> = 'message'>(
     data: EventData<Events, Name>,
     options: TypedPublishOptions<Name, Topic> = {},
   ): Promise<string> {

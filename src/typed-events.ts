@@ -1,17 +1,24 @@
 import type { PublishOptions } from './bus/message-validation.js';
 import type { StreamOptions } from './sse/own-sse-streams.js';
 
-/**
- * The data of each event name, as `MessageBus<Events>` takes it (an interface or a type), the
- * same map as the browser client's `connect<Events>()`: `message` is an event published without
- * a name. This, the default, lets any name through with any data.
+/*
+ * `MessageBus<Events>` takes the data of each event name as a map (an interface or a type), the
+ * same as the browser client's `connect<Events>()`: `message` is an event published without a
+ * name. A map with no names, `object` (the default, and what `app.get(MessageBus)` gives), lets
+ * any name through with any data.
  */
-export type EventMap = Record<string, unknown>;
+
+/** The names `publish()` takes: those of `Events`, and `message` (refused without its data). */
+export type EventName<Events extends object> = [keyof Events] extends [never]
+  ? string
+  : (keyof Events & string) | 'message';
 
 /** What an event named `Name` carries in `Events`; `never` for a name it does not have. */
-export type EventData<Events extends object, Name extends string> = Name extends keyof Events
-  ? Events[Name]
-  : never;
+export type EventData<Events extends object, Name extends string> = [keyof Events] extends [never]
+  ? unknown
+  : Name extends keyof Events
+    ? Events[Name]
+    : never;
 
 /** `publish()`'s options, with its event one of `Name` and its topics among `Topic`. */
 export interface TypedPublishOptions<Name extends string, Topic extends string> extends Omit<

@@ -37,3 +37,7 @@ export async function untypedUse(event: string, data: unknown): Promise<string> 
   await untyped.publish(data, { event, topic: ['anything'] });
   return untyped.publish({ any: 'thing' });
 }
+
+// What `app.get(MessageBus)` gives: untyped too.
+declare const fromTheContainer: MessageBus<object>;
+export const anyEvent = (event: string) => fromTheContainer.publish({ any: 1 }, { event });
