@@ -8,6 +8,13 @@ export type { StreamRequest } from './http/platform.js';
 export { Presence } from './presence/presence.js';
 export type { ClientPresence, PresenceCount } from './presence/presence-store.js';
 export type { PublishOptions } from './bus/message-validation.js';
+export type { DisconnectOptions } from './bus/disconnect-options.js';
+export type {
+  EventData,
+  EventName,
+  TypedPublishOptions,
+  TypedStreamOptions,
+} from './typed-events.js';
 export type { Audience, BusEvent, BusMessage, BusReset, ResetReason } from './bus/bus-event.js';
 export type { TransportHealth } from './bus/bus-transport.js';
 export { SseBusError } from './errors/sse-bus.error.js';

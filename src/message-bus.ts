@@ -10,21 +10,37 @@ import type { Histogram } from 'prom-client';
 import type { Observable } from 'rxjs';
 import { BusCounters, messageKind } from './bus/bus-counters.js';
 import type { BusEvent } from './bus/bus-event.js';
-import { BusTransport, type TransportHealth } from './bus/bus-transport.js';
+import { BusTransport, type OutgoingMessage, type TransportHealth } from './bus/bus-transport.js';
+import { ClientGate } from './bus/client-gate.js';
 import { ClientRouter } from './bus/client-router.js';
-import { type PublishOptions, toOutgoingMessage } from './bus/message-validation.js';
+import { disconnectEntry } from './bus/disconnect.js';
+import { type DisconnectOptions, checkDisconnect } from './bus/disconnect-options.js';
+import { clientIdProblem, toOutgoingMessage } from './bus/message-validation.js';
+import { InvalidMessageError } from './errors/invalid-message.error.js';
 import { type ResolvedSseBusOptions, SSE_BUS_OPTIONS } from './config/sse-bus.options.js';
 import type { StreamRequest } from './http/platform.js';
 import { PUBLISH_SECONDS } from './metrics/publish-seconds.js';
-import { OwnSseStreams, type StreamOptions } from './sse/own-sse-streams.js';
+import { OwnSseStreams } from './sse/own-sse-streams.js';
+import type {
+  EventData,
+  EventName,
+  TypedPublishOptions,
+  TypedStreamOptions,
+} from './typed-events.js';
 
 /**
  * Publishes messages to clients on every instance, and gives each client its stream of them.
  * Inject it anywhere: `await bus.publish({ hello: 'world' }, { clientId: 'alice' })`, and
  * `return bus.sse(request, { clientId })` from an `@Sse()` handler.
+ *
+ * `MessageBus<Events, Topic>` checks at compile time what is published: `Events` maps each event
+ * name to its data (`message` for none), as the browser client's `connect<Events>()` takes it,
+ * and `Topic` names the topics. Nest injects the same bus whatever the types say.
  */
 @Injectable()
-export class MessageBus implements OnModuleInit, OnApplicationShutdown {
+export class MessageBus<Events extends object = object, Topic extends string = string>
+  implements OnModuleInit, OnApplicationShutdown
+{
   private readonly publishing = new Set<Promise<string>>();
 
   constructor(
@@ -32,6 +48,7 @@ export class MessageBus implements OnModuleInit, OnApplicationShutdown {
     private readonly router: ClientRouter,
     private readonly ownStreams: OwnSseStreams,
     private readonly counters: BusCounters,
+    private readonly gate: ClientGate,
     @Inject(SSE_BUS_OPTIONS) private readonly options: ResolvedSseBusOptions,
     @Optional() @Inject(PUBLISH_SECONDS) private readonly publishSeconds?: Histogram,
   ) {}
@@ -54,9 +71,40 @@ export class MessageBus implements OnModuleInit, OnApplicationShutdown {
    * sent, `IdempotencyKeyReusedError` for a key seen with another message, and
    * `BusUnavailableError` when the bus cannot take it within `publishTimeoutMs`.
    */
-  async publish(data: unknown, options: PublishOptions = {}): Promise<string> {
+  async publish<Name extends EventName<Events> = 'message'>(
+    data: EventData<Events, Name>,
+    options: TypedPublishOptions<Name, Topic> = {},
+  ): Promise<string> {
     const { maxMessageBytes, maxRecipients } = this.options;
-    const message = toOutgoingMessage(data, options, maxMessageBytes, maxRecipients);
+    return this.append(toOutgoingMessage(data, options, maxMessageBytes, maxRecipients));
+  }
+
+  /**
+   * Ends every open stream of `clientId` on every instance, within a second, with a `disconnect`
+   * event carrying `{"reason": …}`; a stream that opens later, or resumes from before it, is not
+   * ended by it. With `blockMs`, the client's new streams and reconnects are refused meanwhile
+   * (`204`); with `revokeTokens`, its tokens issued until now (`401`). Resolves once it is on the
+   * bus, which every instance reads within a second and ends its streams as it does; rejects with `InvalidMessageError` for bad options and `BusUnavailableError` when
+   * the bus cannot take it in time.
+   */
+  async disconnect(clientId: string, options: DisconnectOptions = {}): Promise<void> {
+    const { blockMs, reason, revokeTokens } = checkDisconnect(clientId, options);
+    // Before the streams end: their reconnects must find the block.
+    await Promise.all([
+      blockMs > 0 && this.gate.block(clientId, blockMs),
+      revokeTokens && this.gate.revoke(clientId, Date.now(), this.options.revocationTtlMs),
+    ]);
+    await this.append(disconnectEntry(clientId, reason));
+  }
+
+  /** Lifts the block of `clientId` (see `disconnect`), on every instance. */
+  async unblock(clientId: string): Promise<void> {
+    const problem = clientIdProblem(clientId);
+    if (problem) throw new InvalidMessageError(problem);
+    await this.gate.unblock(clientId);
+  }
+
+  private async append(message: OutgoingMessage): Promise<string> {
     const stopTimer = this.publishSeconds?.startTimer();
     const publishing = this.transport.publish(message, this.options.publishTimeoutMs);
     this.publishing.add(publishing);
@@ -78,7 +126,7 @@ export class MessageBus implements OnModuleInit, OnApplicationShutdown {
    * Fastify or Express. Without `clientId`, the stream gets a random one. Throws 400 for a bad
    * client id or topic, 503 when the instance is full and the client is not a browser.
    */
-  sse(request: StreamRequest, options: StreamOptions = {}): Observable<MessageEvent> {
+  sse(request: StreamRequest, options: TypedStreamOptions<Topic> = {}): Observable<MessageEvent> {
     return this.ownStreams.events(request, options);
   }
 

@@ -3,6 +3,7 @@ import { SchedulerRegistry } from '@nestjs/schedule';
 import { PublishTokenGuard } from './auth/bearer-token.guard.js';
 import { ClientIdentityGuard } from './auth/client-identity.guard.js';
 import { BusCounters } from './bus/bus-counters.js';
+import { ClientsController } from './clients.controller.js';
 import { HistoryRetention } from './bus/history-retention.js';
 import { StreamFeeds } from './bus/stream-feed.js';
 import { JsonBodyMiddleware } from './http/json-body.middleware.js';
@@ -18,7 +19,7 @@ import { StreamRegistry } from './sse/stream-registry.js';
 
 /**
  * Server-sent events from any instance to browsers: `GET /sse/msg`, `POST /sse/publish`,
- * `GET /sse/presence`, and `MessageBus` and `Presence`, injectable everywhere (the module is
+ * `GET /sse/presence`, `DELETE /sse/clients/:clientId/streams`, and `MessageBus` and `Presence`, injectable everywhere (the module is
  * global).
  *
  * `SseBusModule.forRoot({ redisUrl })` or `SseBusModule.forRootAsync({ useFactory, inject })`;
@@ -31,7 +32,7 @@ import { StreamRegistry } from './sse/stream-registry.js';
  */
 @Global()
 @Module({
-  controllers: [SseController, PublishController, PresenceController],
+  controllers: [SseController, PublishController, PresenceController, ClientsController],
   providers: [
     ...SSE_BUS_PROVIDERS,
     BusCounters,
@@ -50,5 +51,6 @@ export class SseBusModule extends SseBusConfigurableModule implements NestModule
   /** The publish route's checks, in order: the token, then the media type, both before the body. */
   configure(consumer: MiddlewareConsumer): void {
     consumer.apply(PublishTokenGuard, JsonBodyMiddleware).forRoutes(PublishController);
+    consumer.apply(PublishTokenGuard).forRoutes(ClientsController);
   }
 }

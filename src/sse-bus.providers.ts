@@ -2,7 +2,9 @@ import type { Provider } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { BusCounters } from './bus/bus-counters.js';
 import { BusTransport } from './bus/bus-transport.js';
+import { ClientGate } from './bus/client-gate.js';
 import { ClientRouter } from './bus/client-router.js';
+import { MemoryClientGate } from './bus/memory-client-gate.js';
 import { MemoryTransport } from './bus/transports/memory.transport.js';
 import { RedisTransport } from './bus/transports/redis.transport.js';
 import { ShardedRedisTransport } from './bus/transports/sharded-redis.transport.js';
@@ -15,6 +17,7 @@ import {
 } from './config/sse-bus.options.js';
 import { MemoryPresenceStore } from './presence/memory-presence.store.js';
 import { PresenceStore } from './presence/presence-store.js';
+import { RedisClientGate } from './presence/redis-client-gate.js';
 import { RedisPresenceStore } from './presence/redis-presence.store.js';
 import { SSE_BUS_MODULE_OPTIONS } from './sse-bus.module-definition.js';
 
@@ -70,6 +73,17 @@ function createPresenceStore(
   });
 }
 
+/** Across instances, the gate counts the streams of the instances presence says are alive. */
+function createClientGate(options: ResolvedSseBusOptions, store: PresenceStore): ClientGate {
+  if (!(store instanceof RedisPresenceStore)) return new MemoryClientGate();
+  return new RedisClientGate({
+    url: options.redisUrl!,
+    keyPrefix: options.redisKeyPrefix,
+    instanceId: store.instanceId,
+    commandTimeoutMs: REDIS_COMMAND_TIMEOUT_MS,
+  });
+}
+
 /** The bus's parts that are made from the options rather than injected as they are. */
 export const SSE_BUS_PROVIDERS: Provider[] = [
   {
@@ -89,4 +103,5 @@ export const SSE_BUS_PROVIDERS: Provider[] = [
     useFactory: createPresenceStore,
     inject: [SSE_BUS_OPTIONS, ClientRouter, SchedulerRegistry],
   },
+  { provide: ClientGate, useFactory: createClientGate, inject: [SSE_BUS_OPTIONS, PresenceStore] },
 ];

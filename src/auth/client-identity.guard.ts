@@ -7,6 +7,7 @@ import {
   UnauthorizedException,
 } from '@nestjs/common';
 import { jwtVerify } from 'jose';
+import { ClientGate } from '../bus/client-gate.js';
 import { clientIdProblem } from '../bus/message-validation.js';
 import { type ResolvedSseBusOptions, SSE_BUS_OPTIONS } from '../config/sse-bus.options.js';
 import { setClientIdentity } from './client-identity.js';
@@ -15,14 +16,19 @@ import { type TokenCarrier, requestToken } from './request-token.js';
 /**
  * Establishes who opens a stream. Anonymous by default: a fresh random id per connection, and
  * every topic open. With a JWT secret, the `sub` of a valid HS256 token and the topics its
- * `topics` claim grants, and 401 before any stream byte otherwise.
+ * `topics` claim grants, and 401 before any stream byte otherwise, a token of a client whose
+ * tokens were revoked (`MessageBus.disconnect` with `revokeTokens`) included when it was issued
+ * (`iat`, in seconds) no later than the revocation.
  * A client id given any other way (`?clientId=`) is never trusted.
  */
 @Injectable()
 export class ClientIdentityGuard implements CanActivate {
   private readonly secret: Uint8Array | undefined;
 
-  constructor(@Inject(SSE_BUS_OPTIONS) private readonly options: ResolvedSseBusOptions) {
+  constructor(
+    @Inject(SSE_BUS_OPTIONS) private readonly options: ResolvedSseBusOptions,
+    private readonly gate: ClientGate,
+  ) {
     this.secret = options.jwtSecret ? new TextEncoder().encode(options.jwtSecret) : undefined;
   }
 
@@ -53,6 +59,10 @@ export class ClientIdentityGuard implements CanActivate {
     );
     const problem = clientIdProblem(payload.sub);
     if (problem) throw new UnauthorizedException(`The token's sub is not usable: ${problem}`);
+    const revokedUpTo = await this.gate.revokedUpTo(payload.sub as string);
+    if (revokedUpTo !== undefined && (payload.iat ?? 0) * 1000 <= revokedUpTo) {
+      throw new UnauthorizedException('The token was revoked: a token issued since is required');
+    }
     // Without the claim, a token grants no topic.
     const topics = payload[this.options.jwtTopicsClaim] ?? [];
     if (!Array.isArray(topics) || !topics.every((topic) => typeof topic === 'string')) {

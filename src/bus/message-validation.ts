@@ -3,6 +3,7 @@ import { MessageTooLargeError } from '../errors/message-too-large.error.js';
 import { TooManyRecipientsError } from '../errors/too-many-recipients.error.js';
 import type { OutgoingMessage } from './bus-transport.js';
 import { idempotencyOf } from './idempotency.js';
+import { DISCONNECT_EVENT } from './disconnect.js';
 import { contentBytes } from './message-size.js';
 import { checkTopics } from './topics.js';
 
@@ -36,25 +37,32 @@ export const RESERVED_EVENTS: readonly string[] = [
   'closing',
   'error',
   'state',
+  DISCONNECT_EVENT,
 ];
 
 const EVENT_NAME = /^[A-Za-z0-9_.:-]{1,64}$/;
-const MAX_CLIENT_ID_LENGTH = 256;
+const MAX_LINE_LENGTH = 256;
 // C0 and C1 controls (U+0085 among them), DEL and the Unicode line and paragraph separators:
-// a client id must not end a frame, a header or a log line, for any parser that splits on them.
+// a client id (or a reason) must not end a frame, a header or a log line, for any parser that splits on them.
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/; // eslint-disable-line no-control-regex
 /** Line ends that JSON.stringify leaves raw: the SSE spec keeps them in a field, some parsers split there. */
 const RAW_LINE_END = /[\u0085\u2028\u2029]/;
 
 /** Why `clientId` cannot be a client id, or undefined when it can. */
 export function clientIdProblem(clientId: unknown): string | undefined {
-  if (typeof clientId !== 'string') return 'a client id must be a string';
-  if (clientId.length === 0 || clientId.length > MAX_CLIENT_ID_LENGTH) {
-    return `a client id must be 1 to ${MAX_CLIENT_ID_LENGTH} characters long`;
+  return lineProblem(clientId, 'a client id');
+}
+
+/**
+ * Why `text` cannot be `what` (a client id, a reason): a string of 1 to 256 characters that ends
+ * no line, or undefined when it can.
+ */
+export function lineProblem(text: unknown, what: string): string | undefined {
+  if (typeof text !== 'string') return `${what} must be a string`;
+  if (text.length === 0 || text.length > MAX_LINE_LENGTH) {
+    return `${what} must be 1 to ${MAX_LINE_LENGTH} characters long`;
   }
-  if (CONTROL.test(clientId)) {
-    return 'a client id must not contain control characters or line separators';
-  }
+  if (CONTROL.test(text)) return `${what} must not contain control characters or line separators`;
   return undefined;
 }
 

@@ -3,6 +3,7 @@ import { BusUnavailableError } from '../errors/bus-unavailable.error.js';
 import type { BusCounters } from './bus-counters.js';
 import type { Audience, BusEvent, BusReset } from './bus-event.js';
 import { type BusTransport, HistoryGap } from './bus-transport.js';
+import { isDisconnect } from './disconnect.js';
 import { START } from './log-position.js';
 import type { StreamLease } from './stream-lease.js';
 import { isVisibleTo } from './visibility.js';
@@ -65,7 +66,10 @@ export function resume(
       for await (const page of transport.replay(lastEventId, audience)) {
         if (subscriber.closed) return;
         for (const message of page) {
-          if (!isVisibleTo(message, audience) || lease.has(message)) continue;
+          // A disconnect ended the streams open then: this one, resuming, came after it.
+          if (!isVisibleTo(message, audience) || lease.has(message) || isDisconnect(message)) {
+            continue;
+          }
           subscriber.next(message);
           counters.framesReplayed++;
           const backedUp = pacer.whenWritable();

@@ -16,6 +16,8 @@ export interface ControlEvents {
   busy: { retryMs: number };
   /** The instance shuts down; the stream comes back after `retryMs` or so. */
   closing: { retryMs: number };
+  /** The server ended the client's streams; blocked, the stream then closes for good (204). */
+  disconnect: { reason: string };
 }
 
 /**

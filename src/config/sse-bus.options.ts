@@ -56,6 +56,11 @@ export interface SseBusOptions {
    * instance refreshes every third of it. @default 30000
    */
   presenceTtlMs?: number;
+  /**
+   * How long the tokens of a client disconnected with `revokeTokens` stay refused (ms): set it to
+   * the longest lifetime of a token. @default 86400000 (24 h)
+   */
+  revocationTtlMs?: number;
   /** How long `publish()` waits for an unreachable bus before it rejects. @default 5000 */
   publishTimeoutMs?: number;
   /** Bytes a stream may have waiting for a client; past it, the client is cut off. @default 1 MiB */
@@ -63,8 +68,9 @@ export interface SseBusOptions {
   /** Open streams per instance; more are asked to come back later. @default 10000 */
   maxConnections?: number;
   /**
-   * Open streams of one client id on this instance; more are refused with 429. 0: no limit.
-   * @default 100
+   * Open streams of one client id, counted over all instances (with Redis, within a second; an
+   * instance that crashed stops counting after `presenceTtlMs`); more are refused with 429, and
+   * those open stay. 0: no limit. @default 100
    */
   maxStreamsPerClient?: number;
   /**
@@ -87,6 +93,9 @@ export interface SseBusOptions {
   /** Spread of the `retry:` sent to streams ended by a shutdown or turned away. @default 5000 */
   reconnectJitterMs?: number;
 }
+
+/** The longest delay a timer takes (ms): the embedded bus keeps blocks and revocations in timers. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** Injection token of the resolved `SseBusOptions`. */
 export const SSE_BUS_OPTIONS = Symbol('SSE_BUS_OPTIONS');
@@ -117,6 +126,7 @@ export const NUMERIC_OPTIONS: Record<NumericOption, NumericSpec> = {
   historyMaxBytes: { default: 64 * 1024 * 1024, min: 1024 },
   historyMaxAgeMs: { default: undefined, min: 10 },
   presenceTtlMs: { default: 30_000, min: 30 },
+  revocationTtlMs: { default: 24 * 60 * 60 * 1000, min: 1, max: MAX_TIMER_MS },
   publishTimeoutMs: { default: 5_000, min: 1 },
   maxBufferedBytes: { default: 1024 * 1024, min: 1024 },
   maxConnections: { default: 10_000, min: 1 },

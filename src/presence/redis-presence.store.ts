@@ -40,7 +40,8 @@ interface PresenceRedis extends Redis {
  */
 export class RedisPresenceStore extends PresenceStore implements RouteWatcher {
   private readonly logger = new Logger(RedisPresenceStore.name);
-  private readonly instanceId = randomBytes(9).toString('base64url');
+  /** This instance's id in presence: while its expiry is ahead, what it counts counts. */
+  readonly instanceId = randomBytes(9).toString('base64url');
   private readonly prefix: string;
   private readonly redis: PresenceRedis;
   private readonly commands: RedisWatchdog;

@@ -1,4 +1,5 @@
 import type { Audience, BusEvent } from '../bus/bus-event.js';
+import { isDisconnect } from '../bus/disconnect.js';
 import type { FeedReader } from '../bus/stream-feed.js';
 import type { StreamLease } from '../bus/stream-lease.js';
 import { LeanSubscriber } from './rxjs-subclasses.js';
@@ -6,9 +7,9 @@ import type { StreamEncoding } from './stream-encoding.js';
 
 /**
  * Why a stream ended: its client left, or was too slow and cut off, its token expired, the
- * instance shut down, or the bus failed it.
+ * instance shut down, the bus failed it, or the server disconnected the client.
  */
-export type CloseReason = 'client' | 'slow' | 'expired' | 'shutdown' | 'error';
+export type CloseReason = 'client' | 'slow' | 'expired' | 'shutdown' | 'error' | 'disconnected';
 
 /** Where a stream's items go: its client's response. */
 export interface StreamSink<T> {
@@ -83,8 +84,7 @@ export class BusStream<T> extends LeanSubscriber<BusEvent> implements Audience, 
     if (this.closed) return;
     this.closeReason = reason;
     this.send(this.encoding.closing(this.host.closingRetryMs(), this.lease?.id ?? ''));
-    this.sink.end(this.host.draining);
-    this.unsubscribe();
+    this.stop();
   }
 
   whenWritable(): Promise<void> | undefined {
@@ -100,7 +100,11 @@ export class BusStream<T> extends LeanSubscriber<BusEvent> implements Audience, 
   }
 
   protected receive(event: BusEvent): void {
+    // Its last word, in place of `closing`: whether the client comes back is the server's to say.
+    const last = isDisconnect(event);
+    if (last) this.closeReason = 'disconnected';
     this.send(this.encoding.event(event, this.lease!.advance(event)));
+    if (last) this.stop();
   }
 
   protected fail(err: Error): void {
@@ -117,6 +121,11 @@ export class BusStream<T> extends LeanSubscriber<BusEvent> implements Audience, 
   protected released(): void {
     clearTimeout(this.expiry);
     this.host.released(this);
+  }
+
+  private stop(): void {
+    this.sink.end(this.host.draining);
+    this.unsubscribe();
   }
 
   private send(item: T): void {

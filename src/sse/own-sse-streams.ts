@@ -6,7 +6,14 @@ import {
   type MessageEvent,
   ServiceUnavailableException,
 } from '@nestjs/common';
-import { type Observable, type Subscriber, type TeardownLogic, of } from 'rxjs';
+import {
+  type Observable,
+  type Subscriber,
+  type TeardownLogic,
+  type Unsubscribable,
+  of,
+} from 'rxjs';
+import { DISCONNECT_EVENT } from '../bus/disconnect.js';
 import { clientIdProblem } from '../bus/message-validation.js';
 import { type StreamRequest, rawRequest } from '../http/platform.js';
 import type { StreamSink } from './bus-stream.js';
@@ -73,11 +80,31 @@ class NestEvents extends LeanObservable<MessageEvent> {
     super();
   }
 
+  /**
+   * Opens once every instance lets it. Nest has sent its 200 by then: a blocked client gets a
+   * `disconnect` in place of the 204, and one with too many streams Nest's `error` event, unless
+   * the 429 came before the headers.
+   */
   protected subscribed(subscriber: Subscriber<MessageEvent>): TeardownLogic {
-    const { registry, socket } = this;
-    const backlog = socket && new SocketBacklog(socket, registry.maxBufferedBytes);
-    const sink = new NestEventSink(subscriber, backlog);
-    return registry.open(MESSAGE_EVENT_ENCODING, sink, this.spec);
+    const { registry, socket, spec } = this;
+    let stream: Unsubscribable | undefined;
+    registry.clear(spec.clientId).then(
+      (verdict) => {
+        if (subscriber.closed) {
+          if (verdict === 'open') registry.withdraw(spec.clientId);
+        } else if (verdict === 'blocked') {
+          const data = JSON.stringify({ reason: 'blocked' });
+          subscriber.next({ type: DISCONNECT_EVENT, id: registry.position(spec), data });
+          subscriber.complete();
+        } else {
+          const backlog = socket && new SocketBacklog(socket, registry.maxBufferedBytes);
+          const sink = new NestEventSink(subscriber, backlog);
+          stream = registry.open(MESSAGE_EVENT_ENCODING, sink, spec);
+        }
+      },
+      (err: unknown) => subscriber.error(err),
+    );
+    return () => stream?.unsubscribe();
   }
 }
 

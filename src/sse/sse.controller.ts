@@ -2,6 +2,7 @@ import {
   Controller,
   ForbiddenException,
   Get,
+  HttpStatus,
   Req,
   Res,
   ServiceUnavailableException,
@@ -35,11 +36,11 @@ export class SseController {
    */
   @Get('msg')
   @UseGuards(ClientIdentityGuard)
-  stream(
+  async stream(
     @Req() request: StreamRequest,
     @Res() reply: StreamReply,
     @Client() client: ClientIdentity,
-  ): void {
+  ): Promise<void> {
     const topics = queryTopics(request);
     const denied = client.topics && topics?.find((topic) => !grants(client.topics!, topic));
     if (denied) throw new ForbiddenException(`The token does not grant topic "${denied}"`);
@@ -49,12 +50,20 @@ export class SseController {
       rawResponse(reply).setHeader('Retry-After', retryAfter);
       throw new ServiceUnavailableException('Too many streams on this instance; retry later');
     }
+    // A blocked client gets no stream, and its EventSource stops for good.
+    if (admission === 'open' && (await this.streams.clear(client.clientId)) === 'blocked') {
+      const [response, headers] = takeOver(reply);
+      return void response.writeHead(HttpStatus.NO_CONTENT, headers).end();
+    }
     const writer = new ResponseWriter(...takeOver(reply), this.streams.maxBufferedBytes);
     if (admission === 'busy') {
       if (!writer.bodiless) writer.write(FRAME_ENCODING.busy(this.streams.busyRetryMs(), ''));
       return writer.end(false);
     }
-    if (writer.bodiless) return writer.end(false);
+    if (writer.bodiless) {
+      this.streams.withdraw(client.clientId);
+      return writer.end(false);
+    }
     const stream = this.streams.open(FRAME_ENCODING, writer, {
       clientId: client.clientId,
       topics: topics && new Set(topics),

@@ -10,14 +10,18 @@ import {
 import { HttpAdapterHost } from '@nestjs/core';
 import { type Subscription, interval } from 'rxjs';
 import type { Audience } from '../bus/bus-event.js';
+import { ClientGate, type Verdict } from '../bus/client-gate.js';
 import { StreamFeeds } from '../bus/stream-feed.js';
 import { type ResolvedSseBusOptions, SSE_BUS_OPTIONS } from '../config/sse-bus.options.js';
 import type { RawStreamRequest } from '../http/platform.js';
 import { BusStream, type CloseReason, type StreamHost, type StreamSink } from './bus-stream.js';
 import type { StreamEncoding } from './stream-encoding.js';
 
-/** Why a stream was not opened: the instance was full, or shutting down, or its client had too many. */
-export type TurnAwayReason = 'full' | 'shutdown' | 'client';
+/**
+ * Why a stream was not opened: the instance was full, or shutting down, or its client had too
+ * many, or was blocked.
+ */
+export type TurnAwayReason = 'full' | 'shutdown' | 'client' | 'blocked';
 
 /** Browsers turned away get a stream that says `busy` (EventSource gives up on any other status). */
 export type Admission = 'open' | 'busy' | 'refused';
@@ -56,8 +60,14 @@ export class StreamRegistry
     expired: 0,
     shutdown: 0,
     error: 0,
+    disconnected: 0,
   };
-  readonly turnedAway: Record<TurnAwayReason, number> = { full: 0, shutdown: 0, client: 0 };
+  readonly turnedAway: Record<TurnAwayReason, number> = {
+    full: 0,
+    shutdown: 0,
+    client: 0,
+    blocked: 0,
+  };
   private beats: Subscription | undefined;
   private closing = false;
   private idleSweep: NodeJS.Timeout | undefined;
@@ -66,6 +76,7 @@ export class StreamRegistry
     private readonly feeds: StreamFeeds,
     private readonly adapterHost: HttpAdapterHost,
     @Inject(SSE_BUS_OPTIONS) private readonly options: ResolvedSseBusOptions,
+    private readonly gate: ClientGate,
   ) {}
 
   get size(): number {
@@ -88,17 +99,14 @@ export class StreamRegistry
   /**
    * Whether a stream of `request` for `clientId` may open now: not while shutting down, nor past
    * `maxConnections`. One that may not is counted as turned away. Throws 429 when the client has
-   * `maxStreamsPerClient` open already: coming back later would not help it, unlike a full
+   * `maxStreamsPerClient` open already on this instance (`clear` counts all): coming back later would not help it, unlike a full
    * instance, so even a browser gets the status (and its EventSource stops).
    */
   admit(request: RawStreamRequest, clientId: string): Admission {
     const { maxStreamsPerClient } = this.options;
+    // This instance's own count is exact and costs nothing: a first check before all instances'.
     if (maxStreamsPerClient > 0 && (this.perClient.get(clientId) ?? 0) >= maxStreamsPerClient) {
-      this.turnedAway.client++;
-      throw new HttpException(
-        `This client has ${maxStreamsPerClient} streams open, the most it may have`,
-        HttpStatus.TOO_MANY_REQUESTS,
-      );
+      throw this.tooMany();
     }
     const refused: TurnAwayReason | undefined = this.closing
       ? 'shutdown'
@@ -108,6 +116,31 @@ export class StreamRegistry
     if (!refused) return 'open';
     this.turnedAway[refused]++;
     return request.headers.accept?.includes('text/event-stream') ? 'busy' : 'refused';
+  }
+
+  /**
+   * What every instance says of a stream of `clientId` that `admit` let through: `open`, or
+   * `blocked` (a block is on); throws 429 when the client has `maxStreamsPerClient` open over all
+   * instances. Once it says `open`, open the stream at once, or `withdraw` it.
+   */
+  async clear(clientId: string): Promise<'open' | 'blocked'> {
+    // Counted from now, so that a burst of streams on this instance cannot pass the limit.
+    this.count(clientId, 1);
+    let verdict: Verdict;
+    try {
+      const streams = this.perClient.get(clientId)!;
+      verdict = await this.gate.admit(clientId, streams, this.options.maxStreamsPerClient);
+    } finally {
+      this.count(clientId, -1);
+    }
+    if (verdict === 'full') throw this.tooMany();
+    if (verdict === 'blocked') this.turnedAway.blocked++;
+    return verdict;
+  }
+
+  /** A stream that `clear` let through does not open after all (its client left meanwhile). */
+  withdraw(clientId: string): void {
+    this.gate.released(clientId, this.perClient.get(clientId) ?? 0);
   }
 
   /** A backed-off delay, with jitter, for a client turned away. */
@@ -128,7 +161,7 @@ export class StreamRegistry
   open<T>(encoding: StreamEncoding<T>, sink: StreamSink<T>, spec: StreamSpec): BusStream<T> {
     const stream = new BusStream(this, encoding, sink, spec);
     this.streams.add(stream);
-    this.perClient.set(spec.clientId, (this.perClient.get(spec.clientId) ?? 0) + 1);
+    this.count(spec.clientId, 1);
     this.opened++;
     this.logger.debug(`Stream of ${stream.clientId} opened`);
     this.beats ??= interval(this.options.heartbeatMs).subscribe(() => {
@@ -170,9 +203,8 @@ export class StreamRegistry
 
   released(stream: BusStream<unknown>): void {
     if (!this.streams.delete(stream)) return;
-    const left = this.perClient.get(stream.clientId)! - 1;
-    if (left === 0) this.perClient.delete(stream.clientId);
-    else this.perClient.set(stream.clientId, left);
+    const left = this.count(stream.clientId, -1);
+    if (this.options.maxStreamsPerClient > 0) this.gate.released(stream.clientId, left);
     this.closed[stream.closeReason]++;
     this.logger.debug(`Stream of ${stream.clientId} closed: ${stream.closeReason}`);
     if (stream.closeReason === 'slow') {
@@ -183,6 +215,23 @@ export class StreamRegistry
       this.beats?.unsubscribe();
       this.beats = undefined;
     }
+  }
+
+  /** Adds `delta` to the streams of `clientId` on this instance; returns how many it has. */
+  private count(clientId: string, delta: number): number {
+    const streams = (this.perClient.get(clientId) ?? 0) + delta;
+    if (streams === 0) this.perClient.delete(clientId);
+    else this.perClient.set(clientId, streams);
+    return streams;
+  }
+
+  private tooMany(): HttpException {
+    const { maxStreamsPerClient } = this.options;
+    this.turnedAway.client++;
+    return new HttpException(
+      `This client has ${maxStreamsPerClient} streams open, the most it may have`,
+      HttpStatus.TOO_MANY_REQUESTS,
+    );
   }
 }
 

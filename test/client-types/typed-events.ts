@@ -17,6 +17,7 @@ stream.on('message', (data) => data.text.toUpperCase());
 stream.on('connected', ({ clientId }) => clientId.length);
 stream.on('reset', ({ reason }) => reason.length);
 stream.on('busy', ({ retryMs }) => retryMs.toFixed());
+stream.on('disconnect', ({ reason }) => reason.length);
 stream.on('state', (state) => state === 'reconnecting');
 stream.on('error', (error) => error.status);
 const state: StreamState = stream.state;

@@ -27,8 +27,8 @@ describe('with Redis', () => {
       SSE_PUBLISH_TOKEN: 't',
       SSE_REDIS_PREFIX: 'shutdown',
     });
-    // The writer, the reader and presence's.
-    expect(await busConnections()).toBe(3);
+    // The writer, the reader, presence's and the client gate's.
+    expect(await busConnections()).toBe(4);
     const client = new RawSseClient(`${service.url}/sse/msg`);
     await client.waitForEvents(1);
     const publish = (n: number) =>

@@ -19,11 +19,9 @@ async function commandsRun(admin: Redis): Promise<Map<string, number>> {
   return counts;
 }
 
-/** Commands run between two `commandsRun`. */
-function commandsBetween(before: Map<string, number>, after: Map<string, number>): number {
-  let total = 0;
-  for (const [name, calls] of after) total += calls - (before.get(name) ?? 0);
-  return total;
+/** Reads of the log's history between two `commandsRun`: only the history script runs XRANGE. */
+function historyReadsBetween(before: Map<string, number>, after: Map<string, number>): number {
+  return (after.get('xrange') ?? 0) - (before.get('xrange') ?? 0);
 }
 
 /** Ids of the messages a stream received (resets would show up as an `undefined`). */
@@ -59,7 +57,7 @@ describe('history shared by resuming clients (Redis)', () => {
     await redis?.stop();
   });
 
-  it('serves clients resuming from where the instances have read from memory: no command each, every message once, in order', async () => {
+  it('serves clients resuming from where the instances have read from memory: no history read each, every message once, in order', async () => {
     const [a, b] = [await start(), await start()];
     const cursor = a.bus.position();
     const missed: string[] = [];
@@ -80,10 +78,11 @@ describe('history shared by resuming clients (Redis)', () => {
       `${CLIENTS} clients to catch up`,
       30_000,
     );
-    const commands = commandsBetween(before, await commandsRun(admin));
+    // Each stream that opens costs the client gate one script call, whose commands are not these.
+    const reads = historyReadsBetween(before, await commandsRun(admin));
 
     for (const client of clients) expect(messageIds(client)).toEqual(missed);
-    expect(commands / CLIENTS).toBeLessThanOrEqual(0.2);
+    expect(reads / CLIENTS).toBeLessThanOrEqual(0.2);
   });
 
   it('reads a history older than what an instance holds once for every client resuming from the same place at once', async () => {
@@ -137,8 +136,7 @@ describe('history shared by resuming clients (Redis)', () => {
     const read = await commandsRun(admin);
 
     for (const client of clients) expect(messageIds(client)).toEqual([...missed, after]);
-    // Only the history script runs XRANGE.
-    expect((read.get('xrange') ?? 0) - (before.get('xrange') ?? 0)).toBe(0);
+    expect(historyReadsBetween(before, read)).toBe(0);
   });
 
   it('tells a log that may have lost entries after a position from one that cannot have', async () => {

@@ -6,13 +6,22 @@ import { assertBuildIsFresh } from '../faults/support/built.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
-describe("sse-bus/client's types, as an app imports them", () => {
-  it("type each event's data from the map given to connect<Events>(), and refuse what does not fit", async () => {
-    // test/client-types/ imports `sse-bus/client`: the declarations the build wrote, through the
-    // package's exports.
+describe('the typed events, as an app imports them', () => {
+  it.each([
+    [
+      "sse-bus/client's: each event's data from the map given to connect<Events>(), and refuse what does not fit",
+      'test/client-types',
+    ],
+    [
+      "sse-bus's MessageBus<Events, Topic>: the data of each event and the topics of publish() and sse(), untyped use as before",
+      'test/bus-types',
+    ],
+  ])('type %s', async (_, folder) => {
+    // The folder imports the package (`sse-bus`, `sse-bus/client`): the declarations the build
+    // wrote, through its exports. Every `@ts-expect-error` there must meet an error.
     assertBuildIsFresh();
     const tsc = join(ROOT, 'node_modules/.bin/tsc');
-    const answer = await promisify(execFile)(tsc, ['-p', 'test/client-types/tsconfig.json'], {
+    const answer = await promisify(execFile)(tsc, ['-p', `${folder}/tsconfig.json`], {
       cwd: ROOT,
     }).then(
       () => '',
