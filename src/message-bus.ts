@@ -13,7 +13,11 @@ import type { BusEvent } from './bus/bus-event.js';
 import { BusTransport, type TransportHealth } from './bus/bus-transport.js';
 import { ClientRouter } from './bus/client-router.js';
 import { type PublishOptions, toOutgoingMessage } from './bus/message-validation.js';
+import type { OutgoingMessage } from './bus/bus-transport.js';
+import type { PublishMessage, PublishResult } from './bus/publish-message.js';
 import { type ResolvedSseBusOptions, SSE_BUS_OPTIONS } from './config/sse-bus.options.js';
+import { SseBusError } from './errors/sse-bus.error.js';
+import { TooManyMessagesError } from './errors/too-many-messages.error.js';
 import type { StreamRequest } from './http/platform.js';
 import { PUBLISH_SECONDS } from './metrics/publish-seconds.js';
 import { OwnSseStreams, type StreamOptions } from './sse/own-sse-streams.js';
@@ -56,7 +60,31 @@ export class MessageBus implements OnModuleInit, OnApplicationShutdown {
    */
   async publish(data: unknown, options: PublishOptions = {}): Promise<string> {
     const { maxMessageBytes, maxRecipients } = this.options;
-    const message = toOutgoingMessage(data, options, maxMessageBytes, maxRecipients);
+    return this.send(toOutgoingMessage(data, options, maxMessageBytes, maxRecipients));
+  }
+
+  /**
+   * Publishes each of `messages` as `publish()` would, all at once: they reach the log together
+   * (one script call on Redis), each checked on its own. Resolves to one result per message, in
+   * order: its id, or the error `publish()` would have rejected with; a bad message does not stop
+   * the others. Throws `TooManyMessagesError` for more than `maxBatch` messages. A retry of a
+   * batch lands once when its messages carry idempotency keys.
+   */
+  async publishMany(messages: readonly PublishMessage[]): Promise<PublishResult[]> {
+    const { maxBatch } = this.options;
+    if (messages.length > maxBatch) throw new TooManyMessagesError(messages.length, maxBatch);
+    const settled = await Promise.allSettled(
+      messages.map(async ({ data, ...options }) => this.publish(data, options)),
+    );
+    return settled.map((outcome) => {
+      if (outcome.status === 'fulfilled') return { id: outcome.value };
+      // Not the message's fault nor the bus's state: a bug, which publish() would throw too.
+      if (!(outcome.reason instanceof SseBusError)) throw outcome.reason;
+      return { error: outcome.reason };
+    });
+  }
+
+  private async send(message: OutgoingMessage): Promise<string> {
     const stopTimer = this.publishSeconds?.startTimer();
     const publishing = this.transport.publish(message, this.options.publishTimeoutMs);
     this.publishing.add(publishing);
