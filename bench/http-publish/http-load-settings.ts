@@ -13,6 +13,7 @@ export interface HttpLoadSettings {
   readonly batch: number;
   /** Recipients are `c0` … `c<clients - 1>`, in turn. */
   readonly clients: number;
+  /** Bytes of each message's data, about. */
   readonly payloadBytes: number;
 }
 
