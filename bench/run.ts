@@ -304,7 +304,9 @@ async function main(): Promise<void> {
             `publishMany() ${publish.cpuUs.publishMany?.node}/${publish.cpuUs.publishMany?.redis}`,
     );
     save();
-    log('HTTP publish: POST /sse/publish against a bare Fastify route, at few and many streams, in batches');
+    log(
+      'HTTP publish: POST /sse/publish against a bare Fastify route, at few and many streams, in batches',
+    );
     result.httpPublish = await runHttpPublishStep(cfg, log);
     if (result.httpPublish.problem) log(`  FAILED: ${result.httpPublish.problem}`);
     save();

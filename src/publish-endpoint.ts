@@ -1,10 +1,4 @@
-import {
-  BadRequestException,
-  HttpException,
-  HttpStatus,
-  Inject,
-  Injectable,
-} from '@nestjs/common';
+import { BadRequestException, HttpException, HttpStatus, Inject, Injectable } from '@nestjs/common';
 import type { PublishMessage } from './bus/publish-message.js';
 import { type ResolvedSseBusOptions, SSE_BUS_OPTIONS } from './config/sse-bus.options.js';
 import { SseBusError } from './errors/sse-bus.error.js';
@@ -57,7 +51,10 @@ export class PublishEndpoint {
    * land them), else the status they all share, else `400`. An empty array is a `400`, more than
    * `maxBatch` messages a `413`: nothing is published then.
    */
-  private async batch(items: unknown[], idempotencyKey: string | undefined): Promise<PublishAnswer> {
+  private async batch(
+    items: unknown[],
+    idempotencyKey: string | undefined,
+  ): Promise<PublishAnswer> {
     if (items.length === 0) throw new BadRequestException('The array holds no message');
     const { maxBatch } = this.options;
     if (items.length > maxBatch) throw new TooManyMessagesError(items.length, maxBatch);

@@ -1,6 +1,6 @@
 import { Body, Controller, Headers, Post, Res, SetMetadata } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import { PUBLISH_ROUTE_CONFIG } from './http/fastify-publish-route.js';
+import { PUBLISH_ROUTE_CONFIG } from './fastify-publish-route.js';
 import { PublishEndpoint } from './publish-endpoint.js';
 
 /**
@@ -25,7 +25,9 @@ export class PublishController {
   ): Promise<void> {
     const answer = await this.endpoint.answer(body, idempotencyKey);
     const { httpAdapter } = this.adapterHost;
-    if (answer.retryAfter) httpAdapter.setHeader(response, 'Retry-After', String(answer.retryAfter));
+    if (answer.retryAfter) {
+      httpAdapter.setHeader(response, 'Retry-After', String(answer.retryAfter));
+    }
     httpAdapter.reply(response, answer.body, answer.status);
   }
 }

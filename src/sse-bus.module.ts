@@ -6,7 +6,7 @@ import { ClientIdentityGuard } from './auth/client-identity.guard.js';
 import { BusCounters } from './bus/bus-counters.js';
 import { HistoryRetention } from './bus/history-retention.js';
 import { StreamFeeds } from './bus/stream-feed.js';
-import { FastifyPublishRoute, servedByFastify } from './http/fastify-publish-route.js';
+import { FastifyPublishRoute, servedByFastify } from './fastify-publish-route.js';
 import { JsonBodyMiddleware } from './http/json-body.middleware.js';
 import { MessageBus } from './message-bus.js';
 import { Presence } from './presence/presence.js';

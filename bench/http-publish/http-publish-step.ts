@@ -19,15 +19,22 @@ type Way = Pick<HttpLoadSettings, 'requests' | 'warmup' | 'batch' | 'clients'>;
  * Server CPU per `POST /sse/publish` of the service as it runs by default (`LOG_LEVEL=info`),
  * against a bare Fastify route that parses the same body and answers 202, in turns, both pinned
  * where the servers under test go; the load (keep-alive connections, one request in flight on
- * each, targeted messages) from a process of its own where the load goes. Then, with many more
- * streams open, the same publishes again; then batches. On the embedded bus and on Redis.
+ * each, targeted messages) from a process of its own where the load goes. First with no stream
+ * open (the HTTP path alone: the bare route delivers nothing either), then with a few open (each
+ * message delivered), then with many more; batches at none and at many. On the embedded bus and
+ * on Redis.
  */
 export async function runHttpPublishStep(
   cfg: BenchConfig,
   log: (line: string) => void,
 ): Promise<HttpPublishResult> {
   const { httpPublish: step } = cfg;
-  const result: HttpPublishResult = { ...step, modes: [], problem: null };
+  const result: HttpPublishResult = {
+    ...step,
+    payloadBytes: cfg.payloadBytes,
+    modes: [],
+    problem: null,
+  };
   let bare: ServerProcess | undefined;
   try {
     bare = await startNode(
@@ -79,11 +86,24 @@ async function measureMode(
       batch: 1,
       clients,
     });
-    await open(0, few);
+    // No stream open first: the HTTP path alone, as the bare route has nothing to deliver.
     const bareUs: number[] = [];
-    const fewUs: number[] = [];
+    const noneUs: number[] = [];
     for (let rep = 0; rep < step.reps; rep++) {
       bareUs.push((await load(bare.port, bare.pid, single(few))).serverCpuUsPerRequest);
+      noneUs.push((await load(server.port, server.pid, single(few))).serverCpuUsPerRequest);
+    }
+    const batchOf = (clients: number) =>
+      load(server!.port, server!.pid, {
+        requests: step.batchRequests,
+        warmup: Math.ceil(step.batchRequests / 10),
+        batch: step.batch,
+        clients,
+      });
+    const alone = await batchOf(few);
+    await open(0, few);
+    const fewUs: number[] = [];
+    for (let rep = 0; rep < step.reps; rep++) {
       fewUs.push((await load(server.port, server.pid, single(few))).serverCpuUsPerRequest);
     }
     await open(few, many);
@@ -91,26 +111,26 @@ async function measureMode(
     for (let rep = 0; rep < step.reps; rep++) {
       manyUs.push((await load(server.port, server.pid, single(many))).serverCpuUsPerRequest);
     }
-    const batches = await load(server.port, server.pid, {
-      requests: step.batchRequests,
-      warmup: Math.ceil(step.batchRequests / 10),
-      batch: step.batch,
-      clients: many,
-    });
+    const delivered = await batchOf(many);
     const measured: HttpPublishMode = {
       mode,
       bareUsPerRequest: round(median(bareUs), 1),
+      noStreamUsPerRequest: round(median(noneUs), 1),
+      publishOverBare: round(median(noneUs.map((us, i) => us / bareUs[i])), 2),
       publishUsPerRequest: round(median(fewUs), 1),
-      publishOverBare: round(median(fewUs.map((us, i) => us / bareUs[i])), 2),
+      deliveredOverBare: round(median(fewUs)! / median(bareUs)!, 2),
       manyStreamsUsPerRequest: round(median(manyUs), 1),
       manyOverFew: round(median(manyUs)! / median(fewUs)!, 2),
-      batchMessagesPerSecond: Math.round(batches.messagesPerSecond),
-      batchUsPerMessage: round(batches.serverCpuUsPerMessage, 2),
+      batchMessagesPerSecond: Math.round(alone.messagesPerSecond),
+      batchUsPerMessage: round(alone.serverCpuUsPerMessage, 2),
+      deliveredBatchMessagesPerSecond: Math.round(delivered.messagesPerSecond),
+      deliveredBatchUsPerMessage: round(delivered.serverCpuUsPerMessage, 2),
     };
     log(
-      `  ${mode}: server CPU µs/request: bare Fastify ${measured.bareUsPerRequest}, publish ${measured.publishUsPerRequest} ` +
-        `(${measured.publishOverBare}x) at ${few} streams, ${measured.manyStreamsUsPerRequest} at ${many} (${measured.manyOverFew}x); ` +
-        `batches of ${step.batch}: ${measured.batchMessagesPerSecond} msg/s, ${measured.batchUsPerMessage} µs/msg`,
+      `  ${mode}: server CPU µs/request: bare Fastify ${measured.bareUsPerRequest}, publish ${measured.noStreamUsPerRequest} ` +
+        `(${measured.publishOverBare}x) to nobody, ${measured.publishUsPerRequest} (${measured.deliveredOverBare}x) at ${few} streams, ${measured.manyStreamsUsPerRequest} at ${many} (${measured.manyOverFew}x); ` +
+        `batches of ${step.batch}: ${measured.batchMessagesPerSecond} msg/s, ${measured.batchUsPerMessage} µs/msg to nobody; ` +
+        `${measured.deliveredBatchMessagesPerSecond} msg/s, ${measured.deliveredBatchUsPerMessage} µs/msg at ${many} streams`,
     );
     return measured;
   } finally {
@@ -125,7 +145,11 @@ async function runLoad(
   settings: Omit<HttpLoadSettings, 'payloadBytes'>,
 ): Promise<HttpLoadReport> {
   const full = { ...settings, payloadBytes: cfg.payloadBytes };
-  const output = await runNode(compiled('http-publish/http-load.js'), JSON.stringify(full), cfg.cpuLoad);
+  const output = await runNode(
+    compiled('http-publish/http-load.js'),
+    JSON.stringify(full),
+    cfg.cpuLoad,
+  );
   const report = JSON.parse(output.trim().split('\n').at(-1)!) as HttpLoadReport;
   if (report.failed > 0) throw new Error(`${report.failed} of ${report.requests} publishes failed`);
   return report;

@@ -222,19 +222,27 @@ export interface HttpPublishMode {
   mode: Mode;
   /** Server CPU per request (µs) of the bare Fastify route. */
   bareUsPerRequest: number | null;
-  /** Of a publish, with the few streams open. */
-  publishUsPerRequest: number | null;
-  /** The median over the turns of publish / bare, each against the bare turn just before. */
+  /** Of a publish with no stream open: the HTTP path, nothing delivered. */
+  noStreamUsPerRequest: number | null;
+  /** The median over the turns of that / bare, each against the bare turn just before. */
   publishOverBare: number | null;
+  /** Of a publish with the few streams open, each message delivered to one. */
+  publishUsPerRequest: number | null;
+  deliveredOverBare: number | null;
   /** Of a publish, with the many streams open. */
   manyStreamsUsPerRequest: number | null;
   manyOverFew: number | null;
-  /** Batches: messages per second, and server CPU per message (µs). */
+  /** Batches with no stream open: messages per second, and server CPU per message (µs). */
   batchMessagesPerSecond: number;
   batchUsPerMessage: number | null;
+  /** The same at the many streams, each message delivered to one. */
+  deliveredBatchMessagesPerSecond: number;
+  deliveredBatchUsPerMessage: number | null;
 }
 
 export interface HttpPublishResult extends HttpPublishConfig {
+  /** Bytes of each message's data, about. */
+  payloadBytes: number;
   modes: HttpPublishMode[];
   /** Why the step did not complete. */
   problem: string | null;

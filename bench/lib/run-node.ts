@@ -1,7 +1,11 @@
 import { spawn } from 'node:child_process';
 
 /** Runs `node <script> <argument>` (pinned to `cpu`) to its end; resolves to what it printed. */
-export function runNode(script: string, argument: string, cpu: string | undefined): Promise<string> {
+export function runNode(
+  script: string,
+  argument: string,
+  cpu: string | undefined,
+): Promise<string> {
   const args = [script, argument];
   const child = cpu
     ? spawn('taskset', ['-c', cpu, process.execPath, ...args], {

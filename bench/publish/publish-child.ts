@@ -24,11 +24,7 @@ const MAX_LENGTH = 10_000;
  * `n` messages, `size` a send, with `inFlight` messages waiting at any time: how many went per
  * second, and the CPU this process and Redis spent per message.
  */
-async function saturate(
-  n: number,
-  send: (i: number) => Promise<unknown>,
-  size = 1,
-): Promise<Turn> {
+async function saturate(n: number, send: (i: number) => Promise<unknown>, size = 1): Promise<Turn> {
   let next = 0;
   const redisCpu = cpuMs(settings.redisPid);
   const cpu = process.cpuUsage();
@@ -88,8 +84,7 @@ const xadd = (n: number) =>
   );
 const publish = (n: number) => saturate(n, () => bus.publish(payload));
 const batch = Array.from({ length: settings.batch }, () => ({ data: payload }));
-const publishMany = (n: number) =>
-  saturate(n, () => bus.publishMany(batch), settings.batch);
+const publishMany = (n: number) => saturate(n, () => bus.publishMany(batch), settings.batch);
 
 await xadd(settings.warmup);
 await publish(settings.warmup);

@@ -93,7 +93,12 @@ describe.each<[string, Platform, boolean]>([
     const single = await post(app.url, { data: { n: 2 }, clientId: 'bob' }, `batch-${platform}:1`);
     expect(single.answer).toEqual(first.answer.results![1]);
     await post(app.url, { data: { marker: 'b' }, clientId: 'bob' });
-    expect(await messagesUpTo(client, 'b')).toEqual([{ n: 1 }, { n: 2 }, { n: 3 }, { marker: 'b' }]);
+    expect(await messagesUpTo(client, 'b')).toEqual([
+      { n: 1 },
+      { n: 2 },
+      { n: 3 },
+      { marker: 'b' },
+    ]);
     client.close();
   });
 

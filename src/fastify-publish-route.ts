@@ -1,8 +1,8 @@
 import { Inject, Injectable, type NestMiddleware } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import { PublishTokenGuard } from '../auth/bearer-token.guard.js';
-import { PublishEndpoint } from '../publish-endpoint.js';
-import { JsonBodyMiddleware } from './json-body.middleware.js';
+import { PublishTokenGuard } from './auth/bearer-token.guard.js';
+import { PublishEndpoint } from './publish-endpoint.js';
+import { JsonBodyMiddleware } from './http/json-body.middleware.js';
 
 /** `@nestjs/platform-fastify`'s key of a route's Fastify config (`@RouteConfig()`). */
 const FASTIFY_ROUTE_CONFIG = '__fastify_route_config__';
@@ -50,22 +50,22 @@ export class FastifyPublishRoute {
     media: JsonBodyMiddleware,
   ) {
     if (!servedByFastify(adapterHost)) return;
-    const checks = [token, media].map(
-      (middleware): Hook =>
-        (request, _reply, done) => {
-          try {
-            middleware.use(request.raw, undefined, done);
-          } catch (err) {
-            done(err);
-          }
-        },
-    );
+    const checks = [token, media].map((middleware): Hook => (request, _reply, done) => {
+      try {
+        middleware.use(request.raw, undefined, done);
+      } catch (err) {
+        done(err);
+      }
+    });
     (adapterHost.httpAdapter.getInstance() as FastifyLike).addHook('onRoute', (route) => {
       if (route.config?.[MARK] !== true) return;
       route.onRequest = [...[route.onRequest ?? []].flat(), ...checks];
       route.handler = async (request, reply) => {
         const key = request.headers['idempotency-key'];
-        const answer = await endpoint.answer(request.body, typeof key === 'string' ? key : undefined);
+        const answer = await endpoint.answer(
+          request.body,
+          typeof key === 'string' ? key : undefined,
+        );
         if (answer.retryAfter) reply.header('retry-after', String(answer.retryAfter));
         return reply.code(answer.status).send(answer.body);
       };
