@@ -10,9 +10,11 @@
  *   --modes embedded,redis only these modes
  *   --levels a,b           these idle levels (connections) in every mode; the broadcast and
  *                          targeted steps and the storm run at 10,000
- *   --only publish|systems only the publish throughput step (MessageBus.publish() against
- *                          pipelined XADD, ~1 min; its JSON goes to a temporary file unless
- *                          --out, and the docs are left alone), or only the systems
+ *   --only publish|systems only the publish steps (MessageBus.publish() and publishMany()
+ *                          against pipelined XADD; POST /sse/publish against a bare Fastify
+ *                          route, at few and many streams, and in batches; ~6 min; its JSON
+ *                          goes to a temporary file unless --out, and the docs are left alone),
+ *                          or only the systems
  *   --out FILE             where the JSON goes (full: bench/results/<timestamp>.json;
  *                          smoke: a temporary file)
  *   --no-docs              do not rewrite docs/benchmarks.md and docs/benchmarks.svg
@@ -33,6 +35,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join, relative } from 'node:path';
 import { ROOT } from './lib/paths.js';
+import { runHttpPublishStep } from './http-publish/http-publish-step.js';
 import { runPublishStep } from './publish/publish-step.js';
 import { readText } from './lib/proc.js';
 import { brokenClusterChecks } from './cluster/cluster-checks.js';
@@ -107,7 +110,16 @@ function config(smoke: boolean): BenchConfig {
       pointMessages: 2,
       stalled: null,
       storm: { inFlightPerWorker: 256 },
-      publish: { n: 20_000, warmup: 5_000, reps: 2, inFlight: 256 },
+      publish: { n: 20_000, warmup: 5_000, reps: 2, inFlight: 256, batch: 100 },
+      httpPublish: {
+        requests: 2_000,
+        warmup: 500,
+        reps: 1,
+        concurrency: 32,
+        streams: [100, 1_000],
+        batch: 100,
+        batchRequests: 100,
+      },
       resumeStorm: { instances: 3, n: 1000, missed: 100, jitterMs: 1000 },
       waitCapMs: 30_000,
       settleMs: 500,
@@ -133,7 +145,16 @@ function config(smoke: boolean): BenchConfig {
     pointMessages: 5,
     stalled: { n: 1000, share: 0.01, rate: 20, seconds: 15, payloadBytes: 48 * 1024 },
     storm: { inFlightPerWorker: 256 },
-    publish: { n: 50_000, warmup: 20_000, reps: 7, inFlight: 256 },
+    publish: { n: 50_000, warmup: 20_000, reps: 7, inFlight: 256, batch: 100 },
+    httpPublish: {
+      requests: 20_000,
+      warmup: 5_000,
+      reps: 5,
+      concurrency: 32,
+      streams: [100, 10_000],
+      batch: 100,
+      batchRequests: 1_000,
+    },
     resumeStorm: { instances: 3, n: 10_000, missed: 100, jitterMs: 5000 },
     waitCapMs: 90_000,
     settleMs: 2000,
@@ -177,9 +198,10 @@ function git(dir = ROOT): { commit: string; dirty: boolean } {
 }
 
 /** What makes a smoke run fail: the benchmark is broken, never that something is slow. */
-function brokenChecks({ runs, publish, resumeStorm }: BenchResult): string[] {
+function brokenChecks({ runs, publish, httpPublish, resumeStorm }: BenchResult): string[] {
   const broken: string[] = [];
   if (publish?.problem) broken.push(`publish step: ${publish.problem}`);
+  if (httpPublish?.problem) broken.push(`HTTP publish step: ${httpPublish.problem}`);
   if (resumeStorm === null) broken.push('the reconnect storm with resume did not complete');
   // Every problem of this step is a broken guarantee: a failed reconnect, a client short of a
   // message or given one twice.
@@ -270,14 +292,23 @@ async function main(): Promise<void> {
   const resumeStormOnly = flag('--resume-storm-only');
   const clusterOnly = flag('--cluster-only');
   if (only !== 'systems' && !resumeStormOnly && !clusterOnly) {
-    log('publish throughput: MessageBus.publish() against pipelined XADD');
+    log('publish throughput: MessageBus.publish() and publishMany() against pipelined XADD');
     const publish = await runPublishStep(cfg);
     result.publish = publish;
     log(
       publish.problem
         ? `  FAILED: ${publish.problem}`
-        : `  XADD ${publish.xaddPerSecond.join(', ')} msg/s; publish() ${publish.publishPerSecond.join(', ')} msg/s; publish()/XADD ${publish.ratio} (median over the turns); ${publish.messagesPerScriptCall} messages per script call; CPU µs/msg (process/Redis): XADD ${publish.cpuUs.xadd.node}/${publish.cpuUs.xadd.redis}, publish() ${publish.cpuUs.publish.node}/${publish.cpuUs.publish.redis}`,
+        : `  XADD ${publish.xaddPerSecond.join(', ')} msg/s; publish() ${publish.publishPerSecond.join(', ')} msg/s; publishMany(${publish.batch}) ${publish.publishManyPerSecond?.join(', ')} msg/s; ` +
+            `publish()/XADD ${publish.ratio}, publishMany()/XADD ${publish.manyRatio} (medians over the turns); ${publish.messagesPerScriptCall} messages per script call; ` +
+            `CPU µs/msg (process/Redis): XADD ${publish.cpuUs.xadd.node}/${publish.cpuUs.xadd.redis}, publish() ${publish.cpuUs.publish.node}/${publish.cpuUs.publish.redis}, ` +
+            `publishMany() ${publish.cpuUs.publishMany?.node}/${publish.cpuUs.publishMany?.redis}`,
     );
+    save();
+    log(
+      'HTTP publish: POST /sse/publish against a bare Fastify route, at few and many streams, in batches',
+    );
+    result.httpPublish = await runHttpPublishStep(cfg, log);
+    if (result.httpPublish.problem) log(`  FAILED: ${result.httpPublish.problem}`);
     save();
   }
   const systems = only !== 'publish' && !resumeStormOnly && !clusterOnly;

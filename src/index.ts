@@ -15,6 +15,7 @@ export type {
   TypedPublishOptions,
   TypedStreamOptions,
 } from './typed-events.js';
+export type { PublishMessage, PublishResult } from './bus/publish-message.js';
 export type { Audience, BusEvent, BusMessage, BusReset, ResetReason } from './bus/bus-event.js';
 export type { TransportHealth } from './bus/bus-transport.js';
 export { SseBusError } from './errors/sse-bus.error.js';
@@ -23,6 +24,7 @@ export { InvalidMessageError } from './errors/invalid-message.error.js';
 export { InvalidQueryError } from './errors/invalid-query.error.js';
 export { MessageTooLargeError } from './errors/message-too-large.error.js';
 export { TooManyRecipientsError } from './errors/too-many-recipients.error.js';
+export { TooManyMessagesError } from './errors/too-many-messages.error.js';
 export { IdempotencyKeyReusedError } from './errors/idempotency-key-reused.error.js';
 export type { SseBusOptions, ResolvedSseBusOptions } from './config/sse-bus.options.js';
 // forRoot() and forRootAsync() throw it for a wrong option: an app meets it at start-up.

@@ -15,9 +15,16 @@ import { ClientGate } from './bus/client-gate.js';
 import { ClientRouter } from './bus/client-router.js';
 import { disconnectEntry } from './bus/disconnect.js';
 import { type DisconnectOptions, checkDisconnect } from './bus/disconnect-options.js';
-import { clientIdProblem, toOutgoingMessage } from './bus/message-validation.js';
+import {
+  type PublishOptions,
+  clientIdProblem,
+  toOutgoingMessage,
+} from './bus/message-validation.js';
 import { InvalidMessageError } from './errors/invalid-message.error.js';
+import type { PublishMessage, PublishResult } from './bus/publish-message.js';
 import { type ResolvedSseBusOptions, SSE_BUS_OPTIONS } from './config/sse-bus.options.js';
+import { SseBusError } from './errors/sse-bus.error.js';
+import { TooManyMessagesError } from './errors/too-many-messages.error.js';
 import type { StreamRequest } from './http/platform.js';
 import { PUBLISH_SECONDS } from './metrics/publish-seconds.js';
 import { OwnSseStreams } from './sse/own-sse-streams.js';
@@ -75,8 +82,7 @@ export class MessageBus<Events extends object = object, Topic extends string = s
     data: EventData<Events, Name>,
     options: TypedPublishOptions<Name, Topic> = {},
   ): Promise<string> {
-    const { maxMessageBytes, maxRecipients } = this.options;
-    return this.append(toOutgoingMessage(data, options, maxMessageBytes, maxRecipients));
+    return this.checkAndAppend(data, options);
   }
 
   /**
@@ -102,6 +108,33 @@ export class MessageBus<Events extends object = object, Topic extends string = s
     const problem = clientIdProblem(clientId);
     if (problem) throw new InvalidMessageError(problem);
     await this.gate.unblock(clientId);
+  }
+
+  /**
+   * Publishes each of `messages` as `publish()` would, all at once: they reach the log together
+   * (one script call on Redis), each checked on its own. Resolves to one result per message, in
+   * order: its id, or the error `publish()` would have rejected with; a bad message does not stop
+   * the others. Throws `TooManyMessagesError` for more than `maxBatch` messages. A retry of a
+   * batch lands once when its messages carry idempotency keys.
+   */
+  async publishMany(messages: readonly PublishMessage[]): Promise<PublishResult[]> {
+    const { maxBatch } = this.options;
+    if (messages.length > maxBatch) throw new TooManyMessagesError(messages.length, maxBatch);
+    const settled = await Promise.allSettled(
+      messages.map(async ({ data, ...options }) => this.checkAndAppend(data, options)),
+    );
+    return settled.map((outcome) => {
+      if (outcome.status === 'fulfilled') return { id: outcome.value };
+      // Not the message's fault nor the bus's state: a bug, which publish() would throw too.
+      if (!(outcome.reason instanceof SseBusError)) throw outcome.reason;
+      return { error: outcome.reason };
+    });
+  }
+
+  /** `publish()` without its types: what a batch's messages, typed or not, go through. */
+  private checkAndAppend(data: unknown, options: PublishOptions): Promise<string> {
+    const { maxMessageBytes, maxRecipients } = this.options;
+    return this.append(toOutgoingMessage(data, options, maxMessageBytes, maxRecipients));
   }
 
   private async append(message: OutgoingMessage): Promise<string> {

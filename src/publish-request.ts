@@ -1,23 +1,22 @@
 import { BadRequestException } from '@nestjs/common';
+import type { PublishMessage } from './bus/publish-message.js';
 import type { PublishOptions } from './bus/message-validation.js';
 
-/** The body of `POST /sse/publish`. */
-export interface PublishRequest extends PublishOptions {
-  data: unknown;
-}
+const FIELDS = new Set(['data', 'clientId', 'event', 'topic', 'idempotencyKey']);
 
-const FIELDS = new Set(['data', 'clientId', 'event', 'topic']);
-
-/** Checks the shape of a publish body; the bus checks the values. Throws 400 saying what is wrong. */
-export function parsePublishRequest(body: unknown): PublishRequest {
+/**
+ * Checks the shape of a message of a publish body; the bus checks the values. Throws 400 saying
+ * what is wrong. `idempotencyKey` is the key it gets when it names none itself (the header's).
+ */
+export function parsePublishRequest(body: unknown, idempotencyKey?: string): PublishMessage {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw new BadRequestException(
-      'The body must be a JSON object: { "data": …, "clientId"?, "event"?, "topic"? }',
+      'A message must be a JSON object: { "data": …, "clientId"?, "event"?, "topic"?, "idempotencyKey"? }',
     );
   }
   const unknown = Object.keys(body).filter((key) => !FIELDS.has(key));
   if (unknown.length > 0) throw new BadRequestException(`Unknown field(s): ${unknown.join(', ')}`);
-  const { data, clientId, event, topic } = body as Record<string, unknown>;
+  const { data, clientId, event, topic, idempotencyKey: ownKey } = body as Record<string, unknown>;
   if (data === undefined) throw new BadRequestException('"data" is required');
   for (const [name, value] of [
     ['clientId', clientId],
@@ -28,13 +27,19 @@ export function parsePublishRequest(body: unknown): PublishRequest {
       throw new BadRequestException(`"${name}" must be a string or an array of strings`);
     }
   }
-  if (event !== undefined && typeof event !== 'string') {
-    throw new BadRequestException('"event" must be a string');
+  for (const [name, value] of [
+    ['event', event],
+    ['idempotencyKey', ownKey],
+  ] as const) {
+    if (value !== undefined && typeof value !== 'string') {
+      throw new BadRequestException(`"${name}" must be a string`);
+    }
   }
   return {
     data,
     clientId: clientId as PublishOptions['clientId'],
     event: event as string | undefined,
     topic: topic as PublishOptions['topic'],
+    idempotencyKey: (ownKey as string | undefined) ?? idempotencyKey,
   };
 }

@@ -1,25 +1,33 @@
-import { Body, Controller, Headers, HttpCode, HttpStatus, Post, UseFilters } from '@nestjs/common';
-import { BusErrorFilter } from './http/bus-error.filter.js';
-import { MessageBus } from './message-bus.js';
-import { parsePublishRequest } from './publish-request.js';
+import { Body, Controller, Headers, Post, Res, SetMetadata } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import { PUBLISH_ROUTE_CONFIG } from './fastify-publish-route.js';
+import { PublishEndpoint } from './publish-endpoint.js';
 
+/**
+ * `POST /sse/publish`: `MessageBus.publish()` and `publishMany()` for services that are not in
+ * this process (see `PublishEndpoint`). The token and the media type are checked before the body
+ * is read (see `SseBusModule.configure`). On Fastify, `FastifyPublishRoute` serves this route
+ * without Nest's pipeline; this handler serves it on other platforms.
+ */
 @Controller('sse')
-@UseFilters(BusErrorFilter)
 export class PublishController {
-  constructor(private readonly bus: MessageBus) {}
+  constructor(
+    private readonly endpoint: PublishEndpoint,
+    private readonly adapterHost: HttpAdapterHost,
+  ) {}
 
-  /**
-   * `POST /sse/publish`: `MessageBus.publish()` for services that are not in this process. The
-   * token and the media type are checked before the body is read (see `SseBusModule.configure`);
-   * the `Idempotency-Key` header is its `idempotencyKey`.
-   */
   @Post('publish')
-  @HttpCode(HttpStatus.ACCEPTED)
+  @SetMetadata(...PUBLISH_ROUTE_CONFIG)
   async publish(
     @Body() body: unknown,
     @Headers('idempotency-key') idempotencyKey: string | undefined,
-  ): Promise<{ id: string }> {
-    const { data, ...options } = parsePublishRequest(body);
-    return { id: await this.bus.publish(data, { ...options, idempotencyKey }) };
+    @Res() response: unknown,
+  ): Promise<void> {
+    const answer = await this.endpoint.answer(body, idempotencyKey);
+    const { httpAdapter } = this.adapterHost;
+    if (answer.retryAfter) {
+      httpAdapter.setHeader(response, 'Retry-After', String(answer.retryAfter));
+    }
+    httpAdapter.reply(response, answer.body, answer.status);
   }
 }

@@ -1,4 +1,5 @@
 import { Global, type MiddlewareConsumer, Module, type NestModule } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { PublishTokenGuard } from './auth/bearer-token.guard.js';
 import { ClientIdentityGuard } from './auth/client-identity.guard.js';
@@ -6,11 +7,13 @@ import { BusCounters } from './bus/bus-counters.js';
 import { ClientsController } from './clients.controller.js';
 import { HistoryRetention } from './bus/history-retention.js';
 import { StreamFeeds } from './bus/stream-feed.js';
+import { FastifyPublishRoute, servedByFastify } from './fastify-publish-route.js';
 import { JsonBodyMiddleware } from './http/json-body.middleware.js';
 import { MessageBus } from './message-bus.js';
 import { Presence } from './presence/presence.js';
 import { PresenceController } from './presence/presence.controller.js';
 import { PublishController } from './publish.controller.js';
+import { PublishEndpoint } from './publish-endpoint.js';
 import { SseBusConfigurableModule } from './sse-bus.module-definition.js';
 import { SSE_BUS_PROVIDERS } from './sse-bus.providers.js';
 import { OwnSseStreams } from './sse/own-sse-streams.js';
@@ -44,13 +47,25 @@ import { StreamRegistry } from './sse/stream-registry.js';
     OwnSseStreams,
     MessageBus,
     ClientIdentityGuard,
+    PublishTokenGuard,
+    JsonBodyMiddleware,
+    PublishEndpoint,
+    FastifyPublishRoute,
   ],
   exports: [MessageBus, Presence],
 })
 export class SseBusModule extends SseBusConfigurableModule implements NestModule {
-  /** The publish route's checks, in order: the token, then the media type, both before the body. */
+  constructor(private readonly adapterHost: HttpAdapterHost) {
+    super();
+  }
+
+  /**
+   * The token routes' checks, before the body: the token, then (for a publish) the media type.
+   * On Fastify, `FastifyPublishRoute` runs the publish route's as its own hooks instead.
+   */
   configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(PublishTokenGuard, JsonBodyMiddleware).forRoutes(PublishController);
     consumer.apply(PublishTokenGuard).forRoutes(ClientsController);
+    if (servedByFastify(this.adapterHost)) return;
+    consumer.apply(PublishTokenGuard, JsonBodyMiddleware).forRoutes(PublishController);
   }
 }

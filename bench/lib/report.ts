@@ -12,6 +12,7 @@ import { SYSTEMS, type SystemId } from './servers.js';
 import { median, ratio } from './stats.js';
 import { beforeSection, hasBefore } from './report-before.js';
 import { hasOwnSse, ownSseSection } from './report-own-sse.js';
+import { httpPublishSection } from './report-http-publish.js';
 import { publishSection } from './report-publish.js';
 import { resumeStormSection } from './report-resume-storm.js';
 import { clusterSection } from '../cluster/report-cluster.js';
@@ -519,6 +520,11 @@ export function renderMarkdown({ result, path: source }: Source, more: Source[] 
   if (compared) out.push(beforeSection(compared.result, compared.path));
   const publish = [{ result, path: source }, ...more].reverse().find((m) => m.result.publish);
   if (publish) out.push(publishSection(publish.result.publish!, publish.path));
+  const http = [{ result, path: source }, ...more].reverse().find((m) => m.result.httpPublish);
+  if (http) {
+    const xadd = median(http.result.publish?.xaddPerSecond ?? []);
+    out.push(httpPublishSection(http.result.httpPublish!, http.path, xadd));
+  }
   const cluster = [{ result, path: source }, ...more].reverse().find((m) => m.result.cluster);
   if (cluster) out.push(clusterSection(cluster.result, cluster.path));
   out.push('## Method');

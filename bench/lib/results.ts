@@ -1,5 +1,6 @@
 import type { ClusterBenchResult } from '../cluster/results.js';
 import type { ClientSize } from './client-size.js';
+import type { HttpPublishConfig } from './scenarios.js';
 import type { LatencySummary } from './stats.js';
 import type { SystemId } from './servers.js';
 
@@ -197,15 +198,52 @@ export interface PublishThroughput {
   payloadBytes: number;
   xaddPerSecond: number[];
   publishPerSecond: number[];
+  /** Messages per `publishMany()` call (absent from results of before it was measured). */
+  batch?: number;
+  publishManyPerSecond?: number[];
   /** CPU per message (µs, median over the turns) of the publishing process and of Redis. */
   cpuUs: {
     xadd: { node: number | null; redis: number | null };
     publish: { node: number | null; redis: number | null };
+    publishMany?: { node: number | null; redis: number | null };
   };
   /** The median over the turns of publishes/s over the XADDs/s measured just before. */
   ratio: number | null;
+  /** The same of `publishMany()`'s messages/s. */
+  manyRatio?: number | null;
   /** How many publishes one script call carried, on average. */
   messagesPerScriptCall: number | null;
+  /** Why the step did not complete. */
+  problem: string | null;
+}
+
+/** The HTTP publish step on one mode (see `http-publish-step.ts`): medians over its turns. */
+export interface HttpPublishMode {
+  mode: Mode;
+  /** Server CPU per request (µs) of the bare Fastify route. */
+  bareUsPerRequest: number | null;
+  /** Of a publish with no stream open: the HTTP path, nothing delivered. */
+  noStreamUsPerRequest: number | null;
+  /** The median over the turns of that / bare, each against the bare turn just before. */
+  publishOverBare: number | null;
+  /** Of a publish with the few streams open, each message delivered to one. */
+  publishUsPerRequest: number | null;
+  deliveredOverBare: number | null;
+  /** Of a publish, with the many streams open. */
+  manyStreamsUsPerRequest: number | null;
+  manyOverFew: number | null;
+  /** Batches with no stream open: messages per second, and server CPU per message (µs). */
+  batchMessagesPerSecond: number;
+  batchUsPerMessage: number | null;
+  /** The same at the many streams, each message delivered to one. */
+  deliveredBatchMessagesPerSecond: number;
+  deliveredBatchUsPerMessage: number | null;
+}
+
+export interface HttpPublishResult extends HttpPublishConfig {
+  /** Bytes of each message's data, about. */
+  payloadBytes: number;
+  modes: HttpPublishMode[];
   /** Why the step did not complete. */
   problem: string | null;
 }
@@ -226,6 +264,8 @@ export interface BenchResult {
   };
   /** Absent from runs made before the step existed, and with `--only systems`. */
   publish?: PublishThroughput;
+  /** Absent from runs made before the step existed, and with `--only systems`. */
+  httpPublish?: HttpPublishResult;
   runs: RunResult[];
   /** Absent from results of before it existed, and when not run. */
   resumeStorm?: ResumeStormResult | null;

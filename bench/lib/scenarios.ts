@@ -52,8 +52,13 @@ export interface BenchConfig {
   pointMessages: number;
   stalled: { n: number; share: number; rate: number; seconds: number; payloadBytes: number } | null;
   storm: { inFlightPerWorker: number } | null;
-  /** The publish throughput step: messages per measurement, measurements of each way. */
-  publish: { n: number; warmup: number; reps: number; inFlight: number };
+  /**
+   * The publish throughput step: messages per measurement, measurements of each way, and
+   * messages per `publishMany()` call.
+   */
+  publish: { n: number; warmup: number; reps: number; inFlight: number; batch: number };
+  /** The HTTP publish step (see `http-publish-step.ts`). */
+  httpPublish: HttpPublishConfig;
   /** The reconnect storm with resume, run once after the systems (see `resume-storm.ts`). */
   resumeStorm: ResumeStormConfig | null;
   /** Longest wait for deliveries once a step has published everything. */
@@ -61,6 +66,20 @@ export interface BenchConfig {
   settleMs: number;
   cpuServers: string | undefined;
   cpuLoad: string | undefined;
+}
+
+export interface HttpPublishConfig {
+  /** Requests per measurement; `reps` measurements of each way, in turns. */
+  requests: number;
+  warmup: number;
+  reps: number;
+  /** Keep-alive connections, one request in flight on each. */
+  concurrency: number;
+  /** Open streams of the two targeted measurements: a few, and many. */
+  streams: [number, number];
+  /** Messages per request of the batch measurement, and its requests. */
+  batch: number;
+  batchRequests: number;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

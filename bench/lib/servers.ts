@@ -160,7 +160,7 @@ function keepTail(text: string, more: string): string {
 }
 
 /** Starts `node <script>` pinned to `cpu`, and waits until its port accepts connections. */
-async function startNode(
+export async function startNode(
   name: string,
   script: string,
   env: Record<string, string>,
@@ -258,17 +258,20 @@ async function startNode(
   };
 }
 
+/** Starts a system's server; `env` adds to (or overrides) what every system gets. */
 export async function startSystem(
   system: SystemId,
   index: number,
   redisUrl: string | undefined,
   cpu: string | undefined,
+  env: Record<string, string> = {},
 ): Promise<ServerProcess> {
-  const env: Record<string, string> = {
+  const all: Record<string, string> = {
+    ...env,
     ...SYSTEMS[system].env?.(),
     ...(redisUrl ? { REDIS_URL: redisUrl } : {}),
   };
-  return startNode(`${system}#${index}`, SYSTEMS[system].script(), env, cpu);
+  return startNode(`${system}#${index}`, SYSTEMS[system].script(), all, cpu);
 }
 
 export interface RedisProcess {

@@ -1,6 +1,6 @@
 /**
- * The publish throughput step's own process: `MessageBus.publish()` in-process through the Redis
- * transport, against what ioredis gets from a pipelined `XADD` of entries of the same shape into
+ * The publish throughput step's own process: `MessageBus.publish()`, and `publishMany()` in
+ * batches, in-process through the Redis transport, against what ioredis gets from a pipelined `XADD` of entries of the same shape into
  * a scratch stream of the same Redis, in turns, with the same messages in flight. Prints its
  * figures as one line of JSON.
  *
@@ -21,17 +21,21 @@ const PREFIX = 'bench-publish';
 const MAX_LENGTH = 10_000;
 
 /**
- * `n` sends with `inFlight` of them waiting at any time: how many went per second, and the CPU
- * this process and Redis spent per message.
+ * `n` messages, `size` a send, with `inFlight` messages waiting at any time: how many went per
+ * second, and the CPU this process and Redis spent per message.
  */
-async function saturate(n: number, send: (i: number) => Promise<unknown>): Promise<Turn> {
+async function saturate(n: number, send: (i: number) => Promise<unknown>, size = 1): Promise<Turn> {
   let next = 0;
   const redisCpu = cpuMs(settings.redisPid);
   const cpu = process.cpuUsage();
   const started = performance.now();
   await Promise.all(
-    Array.from({ length: settings.inFlight }, async () => {
-      while (next < n) await send(next++);
+    Array.from({ length: Math.max(1, Math.round(settings.inFlight / size)) }, async () => {
+      while (next < n) {
+        const i = next;
+        next += size;
+        await send(i);
+      }
     }),
   );
   const elapsedMs = performance.now() - started;
@@ -79,16 +83,20 @@ const xadd = (n: number) =>
     ),
   );
 const publish = (n: number) => saturate(n, () => bus.publish(payload));
+const batch = Array.from({ length: settings.batch }, () => ({ data: payload }));
+const publishMany = (n: number) => saturate(n, () => bus.publishMany(batch), settings.batch);
 
 await xadd(settings.warmup);
 await publish(settings.warmup);
-const report: PublishChildReport = { xadd: [], publish: [], scriptCalls: 0 };
-const calls = await scriptCalls(redis);
+await publishMany(settings.warmup);
+const report: PublishChildReport = { xadd: [], publish: [], publishMany: [], scriptCalls: 0 };
 for (let rep = 0; rep < settings.reps; rep++) {
   report.xadd.push(await xadd(settings.n));
+  const calls = await scriptCalls(redis);
   report.publish.push(await publish(settings.n));
+  report.scriptCalls += (await scriptCalls(redis)) - calls;
+  report.publishMany.push(await publishMany(settings.n));
 }
-report.scriptCalls = (await scriptCalls(redis)) - calls;
 await app.close();
 redis.disconnect();
 console.log(JSON.stringify(report));

@@ -10,6 +10,8 @@ export interface PublishChildSettings {
   readonly reps: number;
   readonly inFlight: number;
   readonly payloadBytes: number;
+  /** Messages per `publishMany()` call; `inFlight` messages are in flight in batches of it. */
+  readonly batch: number;
 }
 
 /** One measurement: messages per second, and CPU per message (µs) of the process and of Redis. */
@@ -23,6 +25,10 @@ export interface Turn {
 export interface PublishChildReport {
   xadd: Turn[];
   publish: Turn[];
-  /** Script calls Redis ran during the measured publishes (and the presence upkeep's few). */
+  publishMany: Turn[];
+  /**
+   * Script calls Redis ran during the measured `publish()`es (the presence upkeep's few too): a
+   * batch is one call by design.
+   */
   scriptCalls: number;
 }

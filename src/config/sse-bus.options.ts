@@ -80,6 +80,8 @@ export interface SseBusOptions {
   maxMessageBytes?: number;
   /** Client ids one message may name. @default 1000 */
   maxRecipients?: number;
+  /** Messages one `publishMany()` call, or one `POST /sse/publish` array, may carry. @default 1000 */
+  maxBatch?: number;
   /**
    * How long a publish's idempotency key is remembered (ms): a publish with a key seen within it
    * answers the first one's id and delivers nothing. @default 600000 (10 min)
@@ -133,6 +135,7 @@ export const NUMERIC_OPTIONS: Record<NumericOption, NumericSpec> = {
   maxStreamsPerClient: { default: 100, min: 0 },
   maxMessageBytes: { default: 64 * 1024, min: 1 },
   maxRecipients: { default: 1_000, min: 1 },
+  maxBatch: { default: 1_000, min: 1 },
   idempotencyWindowMs: { default: 10 * 60_000, min: 1 },
   idempotencyMaxKeys: { default: 100_000, min: 1 },
   reconnectJitterMs: { default: 5_000, min: 0 },

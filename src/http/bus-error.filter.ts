@@ -1,27 +1,12 @@
-import {
-  type ArgumentsHost,
-  BadRequestException,
-  Catch,
-  type HttpException,
-  PayloadTooLargeException,
-  ServiceUnavailableException,
-  UnprocessableEntityException,
-} from '@nestjs/common';
+import { type ArgumentsHost, Catch } from '@nestjs/common';
 import { BaseExceptionFilter } from '@nestjs/core';
 import { BusUnavailableError } from '../errors/bus-unavailable.error.js';
-import { IdempotencyKeyReusedError } from '../errors/idempotency-key-reused.error.js';
-import { MessageTooLargeError } from '../errors/message-too-large.error.js';
 import { SseBusError } from '../errors/sse-bus.error.js';
-import { TooManyRecipientsError } from '../errors/too-many-recipients.error.js';
-
-/** Seconds a caller is asked to wait while the bus is unavailable. */
-const RETRY_AFTER_SECONDS = 1;
+import { RETRY_AFTER_SECONDS, httpErrorOf } from './http-error-of.js';
 
 /**
- * The bus's errors as HTTP answers, for the module's routes: 503 with `Retry-After` while the bus
- * is unavailable, 413 for a message over the size or recipients limit, 422 for an idempotency
- * key reused for another message, 400 for anything else it was given wrong. Other errors go to
- * Nest's own handling.
+ * The bus's errors as HTTP answers (see `httpErrorOf`), for the module's routes, with
+ * `Retry-After` on a 503. Other errors go to Nest's own handling.
  */
 @Catch(SseBusError)
 export class BusErrorFilter extends BaseExceptionFilter {
@@ -31,17 +16,6 @@ export class BusErrorFilter extends BaseExceptionFilter {
       const response: unknown = host.switchToHttp().getResponse();
       adapter.setHeader(response, 'Retry-After', String(RETRY_AFTER_SECONDS));
     }
-    super.catch(answer(err), host);
+    super.catch(httpErrorOf(err), host);
   }
-}
-
-function answer(err: SseBusError): HttpException {
-  if (err instanceof BusUnavailableError) return new ServiceUnavailableException(err.message);
-  if (err instanceof MessageTooLargeError || err instanceof TooManyRecipientsError) {
-    return new PayloadTooLargeException(err.message);
-  }
-  if (err instanceof IdempotencyKeyReusedError) {
-    return new UnprocessableEntityException(err.message);
-  }
-  return new BadRequestException(err.message);
 }

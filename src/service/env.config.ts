@@ -40,6 +40,7 @@ const OPTION_VARIABLES: Record<keyof SseBusOptions, string> = {
   maxStreamsPerClient: 'SSE_MAX_STREAMS_PER_CLIENT',
   maxMessageBytes: 'SSE_MAX_MESSAGE_BYTES',
   maxRecipients: 'SSE_MAX_RECIPIENTS',
+  maxBatch: 'SSE_MAX_BATCH',
   idempotencyWindowMs: 'SSE_IDEMPOTENCY_WINDOW_MS',
   idempotencyMaxKeys: 'SSE_IDEMPOTENCY_MAX_KEYS',
   reconnectJitterMs: 'SSE_RECONNECT_JITTER_MS',

@@ -3,6 +3,7 @@ import type { FastifyHttpOptions, FastifyReply } from 'fastify';
 import type { Logger } from 'pino';
 import type { ServiceConfig } from './env.config.js';
 import { redactSecrets } from './logging/redact-secrets.js';
+import { RequestLogController } from './logging/request-log-controller.js';
 import { requestId } from './logging/request-id.js';
 
 /**
@@ -20,6 +21,7 @@ export function fastifyOptions(
   const { requestTimeoutMs } = config;
   return {
     loggerInstance: logger,
+    logController: new RequestLogController(),
     genReqId: requestId,
     keepAliveTimeout: KEEP_ALIVE_MS,
     // A request's headers and body must be in within this (408 otherwise), or a client that

@@ -121,6 +121,40 @@ describe('the service logs, pretty or quieter', () => {
     expect(output.split('\n').filter((line) => line.startsWith('{'))).toEqual([]);
   });
 
+  it('LOG_LEVEL=info: a publish taken writes no line; one refused, one line with its request', async () => {
+    const service = await startService({ LOG_LEVEL: 'info', SSE_PUBLISH_TOKEN: PUBLISH_TOKEN });
+    const publish = (token: string, id: string) =>
+      fetch(`${service.url}/sse/publish`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${token}`,
+          'content-type': 'application/json',
+          'x-request-id': id,
+        },
+        body: JSON.stringify({ data: 'hello' }),
+      });
+    expect((await publish(PUBLISH_TOKEN, 'taken')).status).toBe(202);
+    expect((await publish(WRONG_TOKEN, 'refused')).status).toBe(401);
+    await fetch(`${service.url}/health/live`, { headers: { 'x-request-id': 'health' } });
+    expect(await service.stop()).toBe(0);
+    const lines = service
+      .output()
+      .split('\n')
+      .filter((line) => line !== '')
+      .map((line) => JSON.parse(line) as Line);
+    const of = (reqId: string) => lines.filter((line) => line.reqId === reqId);
+    expect(of('taken')).toEqual([]);
+    expect(of('refused')).toEqual([
+      expect.objectContaining({
+        level: 'info',
+        msg: 'request completed',
+        req: expect.objectContaining({ method: 'POST', url: '/sse/publish' }),
+        res: { statusCode: 401 },
+      }),
+    ]);
+    expect(of('health').map((line) => line.msg)).toEqual(['incoming request', 'request completed']);
+  });
+
   it('LOG_LEVEL=warn: no request lines', async () => {
     const service = await startService({ LOG_LEVEL: 'warn' });
     await fetch(`${service.url}/health/live`);

@@ -64,7 +64,7 @@ describe('POST /sse/publish', () => {
     });
 
     it.each([
-      ['a body that is not an object', [1, 2], /JSON object/],
+      ['a body that is neither an object nor an array', 42, /JSON object/],
       ['a missing data field', { clientId: 'x' }, /"data" is required/],
       ['an unknown field', { data: 1, channel: 'x' }, /Unknown field\(s\): channel/],
       ['a clientId that is a number', { data: 1, clientId: 7 }, /"clientId" must be/],

@@ -26,6 +26,8 @@ describe('with Redis', () => {
       REDIS_URL: redis.url,
       SSE_PUBLISH_TOKEN: 't',
       SSE_REDIS_PREFIX: 'shutdown',
+      // A publish's request lines are at debug: the wait below reads them.
+      LOG_LEVEL: 'debug',
     });
     // The writer, the reader, presence's and the client gate's.
     expect(await busConnections()).toBe(4);
