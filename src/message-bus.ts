@@ -12,7 +12,13 @@ import { BusCounters, messageKind } from './bus/bus-counters.js';
 import type { BusEvent } from './bus/bus-event.js';
 import { BusTransport, type TransportHealth } from './bus/bus-transport.js';
 import { ClientRouter } from './bus/client-router.js';
-import { type PublishOptions, toOutgoingMessage } from './bus/message-validation.js';
+import type { OutgoingMessage } from './bus/bus-transport.js';
+import {
+  type PublishOptions,
+  type TopicChangeOptions,
+  toOutgoingMessage,
+  toTopicChangeMessage,
+} from './bus/message-validation.js';
 import { type ResolvedSseBusOptions, SSE_BUS_OPTIONS } from './config/sse-bus.options.js';
 import type { StreamRequest } from './http/platform.js';
 import { PUBLISH_SECONDS } from './metrics/publish-seconds.js';
@@ -58,16 +64,36 @@ export class MessageBus implements OnModuleInit, OnApplicationShutdown {
     const { maxMessageBytes, maxRecipients } = this.options;
     const message = toOutgoingMessage(data, options, maxMessageBytes, maxRecipients);
     const stopTimer = this.publishSeconds?.startTimer();
-    const publishing = this.transport.publish(message, this.options.publishTimeoutMs);
-    this.publishing.add(publishing);
     try {
-      const id = await publishing;
+      const id = await this.append(message);
       this.counters.messagesPublished[messageKind(message)]++;
       return id;
     } finally {
-      this.publishing.delete(publishing);
       stopTimer?.();
     }
+  }
+
+  /**
+   * Adds `topics` to every stream of `clientId`, on every instance, from now on: once it
+   * resolves (to the change's id), they get what is published on them, and nothing from before.
+   * Each stream is sent a `topics` event with its topics now. Streams the client opens later
+   * start with them too, whatever they ask for (a token's `topics` claim does not limit them).
+   */
+  join(clientId: string, topics: string | readonly string[]): Promise<string> {
+    return this.changeTopics(clientId, { join: topics });
+  }
+
+  /**
+   * Takes `topics` from every stream of `clientId`, on every instance, from now on, and from the
+   * streams it opens later, even those that ask for them, until it joins them again.
+   */
+  leave(clientId: string, topics: string | readonly string[]): Promise<string> {
+    return this.changeTopics(clientId, { leave: topics });
+  }
+
+  /** `join` and `leave` in one change, which every stream of the client gets at once. */
+  changeTopics(clientId: string, change: TopicChangeOptions): Promise<string> {
+    return this.append(toTopicChangeMessage(clientId, change));
   }
 
   /**
@@ -80,6 +106,17 @@ export class MessageBus implements OnModuleInit, OnApplicationShutdown {
    */
   sse(request: StreamRequest, options: StreamOptions = {}): Observable<MessageEvent> {
     return this.ownStreams.events(request, options);
+  }
+
+  /** Appends `message` to the log; a shutdown waits for it. */
+  private async append(message: OutgoingMessage): Promise<string> {
+    const appending = this.transport.publish(message, this.options.publishTimeoutMs);
+    this.publishing.add(appending);
+    try {
+      return await appending;
+    } finally {
+      this.publishing.delete(appending);
+    }
   }
 
   /** The id of the last event this instance has read: where a stream opened now starts. */

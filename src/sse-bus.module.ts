@@ -12,13 +12,14 @@ import { PresenceController } from './presence/presence.controller.js';
 import { PublishController } from './publish.controller.js';
 import { SseBusConfigurableModule } from './sse-bus.module-definition.js';
 import { SSE_BUS_PROVIDERS } from './sse-bus.providers.js';
+import { TopicsController } from './topics.controller.js';
 import { OwnSseStreams } from './sse/own-sse-streams.js';
 import { SseController } from './sse/sse.controller.js';
 import { StreamRegistry } from './sse/stream-registry.js';
 
 /**
  * Server-sent events from any instance to browsers: `GET /sse/msg`, `POST /sse/publish`,
- * `GET /sse/presence`, and `MessageBus` and `Presence`, injectable everywhere (the module is
+ * `POST /sse/clients/:clientId/topics`, `GET /sse/presence`, and `MessageBus` and `Presence`, injectable everywhere (the module is
  * global).
  *
  * `SseBusModule.forRoot({ redisUrl })` or `SseBusModule.forRootAsync({ useFactory, inject })`;
@@ -31,7 +32,7 @@ import { StreamRegistry } from './sse/stream-registry.js';
  */
 @Global()
 @Module({
-  controllers: [SseController, PublishController, PresenceController],
+  controllers: [SseController, PublishController, TopicsController, PresenceController],
   providers: [
     ...SSE_BUS_PROVIDERS,
     BusCounters,
@@ -47,8 +48,10 @@ import { StreamRegistry } from './sse/stream-registry.js';
   exports: [MessageBus, Presence],
 })
 export class SseBusModule extends SseBusConfigurableModule implements NestModule {
-  /** The publish route's checks, in order: the token, then the media type, both before the body. */
+  /** The body routes' checks, in order: the token, then the media type, both before the body. */
   configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(PublishTokenGuard, JsonBodyMiddleware).forRoutes(PublishController);
+    consumer
+      .apply(PublishTokenGuard, JsonBodyMiddleware)
+      .forRoutes(PublishController, TopicsController);
   }
 }

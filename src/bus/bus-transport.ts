@@ -3,6 +3,7 @@ import type { Audience, BusEvent, BusMessage, ResetReason } from './bus-event.js
 import { type LogEventId, parseEventId } from './event-id.js';
 import type { Idempotency } from './idempotency.js';
 import { LogLease, type StreamLease } from './stream-lease.js';
+import type { Membership, TopicChange } from './topic-change.js';
 
 /** A message on its way to the log: `data` is already JSON text. */
 export interface OutgoingMessage {
@@ -12,6 +13,8 @@ export interface OutgoingMessage {
   readonly data: string;
   /** Set: a message with the same key seen within the window is not appended again. */
   readonly idempotency?: Idempotency;
+  /** Set: a change of its one client's topics, which the log keeps as its membership too. */
+  readonly topicChange?: TopicChange;
 }
 
 export interface TransportHealth {
@@ -73,6 +76,15 @@ export abstract class BusTransport {
    * it cannot give all of them: never a partial history passed off as complete.
    */
   abstract replay(lastEventId: string, audience: Audience): AsyncIterable<readonly BusMessage[]>;
+
+  /**
+   * `clientId`'s membership as it stood at each of `ids` (one that is no id of this bus: now),
+   * kept from now on for the membership's time to live.
+   */
+  abstract membershipAt(clientId: string, ids: readonly string[]): Promise<Membership[]>;
+
+  /** Keeps `clientId`'s membership for its time to live from now: its last stream here ended. */
+  abstract keepMembership(clientId: string): void;
 
   /**
    * Drops the messages published before `ms` (epoch ms, as in their ids): a cursor from before

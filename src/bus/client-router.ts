@@ -1,6 +1,7 @@
 import { Observable, type Subscriber, type Subscription, type Unsubscribable } from 'rxjs';
 import type { BusCounters } from './bus-counters.js';
 import type { Audience, BusEvent, BusMessage } from './bus-event.js';
+import { type TopicChange, applyTopicChange, topicChangeOf } from './topic-change.js';
 import { reaches } from './visibility.js';
 
 type Route = Subscriber<BusEvent>;
@@ -17,17 +18,33 @@ export interface RouteWatcher {
   left(audience: Audience): void;
 }
 
+/** The changes of one client's topics routed while one of its streams is on its way to open. */
+export class ChangeWatch implements Unsubscribable {
+  readonly changes: TopicChange[] = [];
+
+  constructor(
+    private readonly router: ClientRouter,
+    readonly clientId: string,
+  ) {}
+
+  unsubscribe(): void {
+    this.router.unwatch(this);
+  }
+}
+
 /**
  * Routes one hot stream of bus events to many streams: `view(audience)` is
  * `events$.pipe(filter((e) => isVisibleTo(e, audience)))`, but a message for one client or one
  * topic touches that client's or topic's subscribers only, not a predicate per open stream.
  * Subscribing adds to the indexes, unsubscribing removes from them; the source is subscribed
- * while anyone listens.
+ * while anyone listens. A change of a client's topics moves its streams in the topic index, in
+ * log order, before they are given it.
  */
 export class ClientRouter {
   private readonly everyone = new Map<Route, Audience>();
   private readonly byClient = new Map<string, Routes>();
   private readonly byTopic = new Map<string, Routes>();
+  private readonly watches = new Map<string, Set<ChangeWatch>>();
   private connection: Subscription | undefined;
   private watcher: RouteWatcher | undefined;
 
@@ -49,19 +66,41 @@ export class ClientRouter {
     this.watcher = watcher;
   }
 
-  view(audience: Audience): Observable<BusEvent> {
+  /**
+   * The events a stream of `audience` gets, routed by `topics` (its topics from now on, which
+   * its client's changes move; by default the audience's).
+   */
+  view(audience: Audience, topics = audience.topics): Observable<BusEvent> {
     return new Observable<BusEvent>((route) => {
-      this.everyone.set(route, audience);
-      const { clientId, topics } = audience;
-      add(this.byClient, clientId, route);
+      const routed =
+        topics === audience.topics ? audience : { clientId: audience.clientId, topics };
+      this.everyone.set(route, routed);
+      add(this.byClient, audience.clientId, route);
       topics?.forEach((topic) => add(this.byTopic, topic, route));
-      this.watcher?.joined(audience);
-      this.connection ??= this.source.subscribe({
-        next: (event) => this.route(event),
-        complete: () => this.everyone.forEach((_, each) => each.complete()),
-      });
+      this.watcher?.joined(routed);
+      this.connect();
       return new Membership(this, route);
     });
+  }
+
+  /**
+   * Keeps the changes of `clientId`'s topics routed from now on, until stopped: what a stream
+   * whose starting topics are being read has to add to them.
+   */
+  watchChanges(clientId: string): ChangeWatch {
+    const watch = new ChangeWatch(this, clientId);
+    const watches = this.watches.get(clientId);
+    if (watches) watches.add(watch);
+    else this.watches.set(clientId, new Set([watch]));
+    this.connect();
+    return watch;
+  }
+
+  unwatch(watch: ChangeWatch): void {
+    const watches = this.watches.get(watch.clientId);
+    if (!watches?.delete(watch)) return;
+    if (watches.size === 0) this.watches.delete(watch.clientId);
+    this.disconnectWhenIdle();
   }
 
   /** Takes `route` out of the indexes: what unsubscribing from its view does. */
@@ -73,10 +112,7 @@ export class ClientRouter {
     topics?.forEach((topic) => remove(this.byTopic, topic, route));
     this.everyone.delete(route);
     this.watcher?.left(audience);
-    if (this.everyone.size === 0) {
-      this.connection?.unsubscribe();
-      this.connection = undefined;
-    }
+    this.disconnectWhenIdle();
   }
 
   streamsOf(clientId: string): number {
@@ -99,6 +135,31 @@ export class ClientRouter {
     return [...clients];
   }
 
+  private connect(): void {
+    this.connection ??= this.source.subscribe({
+      next: (event) => this.route(event),
+      complete: () => this.everyone.forEach((_, each) => each.complete()),
+    });
+  }
+
+  private disconnectWhenIdle(): void {
+    if (this.everyone.size === 0 && this.watches.size === 0) {
+      this.connection?.unsubscribe();
+      this.connection = undefined;
+    }
+  }
+
+  /** Moves `route` to the topics `change` leaves it on, in the indexes and for presence. */
+  private retopic(route: Route, change: TopicChange): void {
+    const before = this.everyone.get(route)!;
+    const after = { clientId: before.clientId, topics: applyTopicChange(before.topics, change) };
+    before.topics?.forEach((topic) => remove(this.byTopic, topic, route));
+    after.topics?.forEach((topic) => add(this.byTopic, topic, route));
+    this.everyone.set(route, after);
+    this.watcher?.left(before);
+    this.watcher?.joined(after);
+  }
+
   private route(event: BusEvent): void {
     if (event.kind === 'reset' || (event.to === null && event.topics === null)) {
       const reached = this.everyone.size;
@@ -115,8 +176,11 @@ export class ClientRouter {
   /** Routes `message` to the streams of `clientIds`; returns how many it reached. */
   private toClients(message: BusMessage, clientIds: readonly string[]): number {
     let reached = 0;
+    const change = topicChangeOf(message);
     for (const clientId of clientIds) {
+      if (change) this.watches.get(clientId)?.forEach((watch) => watch.changes.push(change));
       for (const route of each(this.byClient.get(clientId))) {
+        if (change) this.retopic(route, change);
         // Found by its client id: whether it is on the stream's topics is all there is to ask.
         if (reaches(message, this.everyone.get(route)!)) {
           route.next(message);

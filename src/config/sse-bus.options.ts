@@ -56,6 +56,11 @@ export interface SseBusOptions {
    * instance refreshes every third of it. @default 30000
    */
   presenceTtlMs?: number;
+  /**
+   * How long a client's topics joined and left at run time (`MessageBus.join`, `leave`) are kept
+   * after its last change or its last stream, whichever is later (ms). @default 86400000 (24 h)
+   */
+  membershipTtlMs?: number;
   /** How long `publish()` waits for an unreachable bus before it rejects. @default 5000 */
   publishTimeoutMs?: number;
   /** Bytes a stream may have waiting for a client; past it, the client is cut off. @default 1 MiB */
@@ -117,6 +122,7 @@ export const NUMERIC_OPTIONS: Record<NumericOption, NumericSpec> = {
   historyMaxBytes: { default: 64 * 1024 * 1024, min: 1024 },
   historyMaxAgeMs: { default: undefined, min: 10 },
   presenceTtlMs: { default: 30_000, min: 30 },
+  membershipTtlMs: { default: 24 * 60 * 60_000, min: 1_000 },
   publishTimeoutMs: { default: 5_000, min: 1 },
   maxBufferedBytes: { default: 1024 * 1024, min: 1024 },
   maxConnections: { default: 10_000, min: 1 },

@@ -33,6 +33,7 @@ const OPTION_VARIABLES: Record<keyof SseBusOptions, string> = {
   historyMaxBytes: 'SSE_HISTORY_MAX_BYTES',
   historyMaxAgeMs: 'SSE_HISTORY_MAX_AGE_MS',
   presenceTtlMs: 'SSE_PRESENCE_TTL_MS',
+  membershipTtlMs: 'SSE_MEMBERSHIP_TTL_MS',
   publishTimeoutMs: 'SSE_PUBLISH_TIMEOUT_MS',
   maxBufferedBytes: 'SSE_MAX_BUFFERED_BYTES',
   maxConnections: 'SSE_MAX_CONNECTIONS',

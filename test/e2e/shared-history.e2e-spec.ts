@@ -147,6 +147,7 @@ describe('history shared by resuming clients (Redis)', () => {
       hashTag: '{continuity}',
       maxLength: 100,
       idempotency: { windowMs: 60_000, maxKeys: 100 },
+      membershipTtlMs: 60_000,
       waitReplicas: 0,
       commandTimeoutMs: 3000,
     });

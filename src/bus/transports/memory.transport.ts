@@ -6,9 +6,11 @@ import {
   type TransportHealth,
 } from '../bus-transport.js';
 import type { BusMessage } from '../bus-event.js';
-import { type LogEventId, formatEventId, newEpoch } from '../event-id.js';
+import { type LogEventId, formatEventId, newEpoch, parseEventId } from '../event-id.js';
 import type { IdempotencyLimits } from '../idempotency.js';
 import { type LogPosition, START, comparePositions } from '../log-position.js';
+import type { Membership } from '../topic-change.js';
+import { MemoryMembership } from './memory-membership.js';
 import { RecentWindow } from './recent-window.js';
 import { SeenKeys } from './seen-keys.js';
 
@@ -22,11 +24,18 @@ export class MemoryTransport extends SingleLogTransport {
   /** The history: the newest messages, by count and bytes; the newest always stays. */
   private readonly log: RecentWindow;
   private readonly seen: SeenKeys;
+  private readonly memberships: MemoryMembership;
 
-  constructor(maxLength: number, maxBytes: number, idempotency: IdempotencyLimits) {
+  constructor(
+    maxLength: number,
+    maxBytes: number,
+    idempotency: IdempotencyLimits,
+    membershipTtlMs: number,
+  ) {
     super();
     this.log = new RecentWindow(maxLength, maxBytes, 1);
     this.seen = new SeenKeys(idempotency);
+    this.memberships = new MemoryMembership(membershipTtlMs);
     this.log.restart(this.epoch, START);
   }
 
@@ -34,7 +43,7 @@ export class MemoryTransport extends SingleLogTransport {
     return formatEventId(this.epoch, this.top);
   }
 
-  async publish({ idempotency, ...message }: OutgoingMessage): Promise<string> {
+  async publish({ idempotency, topicChange, ...message }: OutgoingMessage): Promise<string> {
     const now = Date.now();
     const seen = idempotency && this.seen.idOf(idempotency, now);
     if (seen) return seen;
@@ -47,6 +56,7 @@ export class MemoryTransport extends SingleLogTransport {
       ...message,
     };
     if (idempotency) this.seen.remember(idempotency, stored.id, now);
+    if (topicChange) this.memberships.change(message.to![0], this.top, topicChange, now);
     this.log.add(stored);
     this.read$.next(stored);
     return stored.id;
@@ -63,6 +73,19 @@ export class MemoryTransport extends SingleLogTransport {
       yield page;
       from = page[page.length - 1].position;
     }
+  }
+
+  async membershipAt(clientId: string, ids: readonly string[]): Promise<Membership[]> {
+    const now = Date.now();
+    this.memberships.keep(clientId, now);
+    return ids.map((id) => {
+      const at = parseEventId(id);
+      return this.memberships.at(clientId, at?.epoch === this.epoch ? at : undefined, now);
+    });
+  }
+
+  keepMembership(clientId: string): void {
+    this.memberships.keep(clientId, Date.now());
   }
 
   async trimBefore(ms: number): Promise<void> {

@@ -33,16 +33,40 @@ return { epoch, redis.call('HGET', KEYS[1], 'top') or '0-0', hole }`;
 
 /**
  * Arguments per message of `PUBLISH_SCRIPT`: to, event, data, topics, spread, channels,
- * idempotency key and fingerprint ('' and '' without one).
+ * idempotency key and fingerprint ('' and '' without one), and '1' for a change of its client's
+ * topics ('' otherwise).
  */
-export const ARGS_PER_MESSAGE = 8;
+export const ARGS_PER_MESSAGE = 9;
+
+/**
+ * `apply(joined, left, change)`: a client's membership (topics, a line each) after a change
+ * (`{ join, leave }`), as `changeMembership` gives it: a leave wins over a join of the same topic.
+ */
+const APPLY_CHANGE = `
+local function apply(joined, left, change)
+  local leaving, joining = {}, {}
+  for _, t in ipairs(change['leave']) do leaving[t] = true end
+  for _, t in ipairs(change['join']) do if not leaving[t] then joining[t] = true end end
+  local function merge(kept, dropped, added, list)
+    local out, has = {}, {}
+    for t in string.gmatch(kept, '[^\\n]+') do
+      if not dropped[t] and not has[t] then out[#out + 1] = t; has[t] = true end
+    end
+    for _, t in ipairs(list) do
+      if added[t] and not has[t] then out[#out + 1] = t; has[t] = true end
+    end
+    return table.concat(out, '\\n')
+  end
+  return merge(joined, leaving, joining, change['join']), merge(left, joining, leaving, change['leave'])
+end`;
 
 /** What `PUBLISH_SCRIPT` answers in place of an id for a key seen with another message. */
 export const KEY_REUSED = '!';
 
 /**
  * KEYS: meta, log, receipt, keys. ARGV: candidate epoch, max length, receipt ttl ms, channel
- * prefix, key window ms, max keys, then `ARGS_PER_MESSAGE` per message. Appends the messages in
+ * prefix (the hash tag), key window ms, max keys, membership ttl ms, then `ARGS_PER_MESSAGE` per
+ * message. Appends the messages in
  * order and returns `<epoch> <id> <id>…`, their ids. The receipt (one per batch) makes a retried
  * batch (after a lost reply) a no-op that returns the first ids, instead of appending the
  * messages again.
@@ -59,17 +83,22 @@ export const KEY_REUSED = '!';
  * and the log fills any gap in what it heard. What goes out is `<id> <epoch> <spread> <to>
  * <topics> <event> <data>`, separated by \x1f, which none of them can hold. A log with one order
  * is given no channels.
+ *
+ * A change of a client's topics (its data `{ join, leave }`) is also added, under its own id,
+ * to the client's membership (`<prefix>:m:<client id>`, a stream of the membership after each
+ * change), which lives for the membership ttl from then on: what a stream starts with is read
+ * from it as it stood at the stream's place in the log (`MEMBERSHIP_AT_SCRIPT`).
  */
-export const PUBLISH_SCRIPT = `
+export const PUBLISH_SCRIPT = `${APPLY_CHANGE}
 local receipt = redis.call('GET', KEYS[3])
 if receipt then return receipt end
 ${ENSURE_EPOCH}
 local now = redis.call('TIME')
 now = now[1] * 1000 + math.floor(now[2] / 1000)
 local ids, top, remembered = {}, nil, false
-for b = 7, #ARGV, ${ARGS_PER_MESSAGE} do
+for b = 8, #ARGV, ${ARGS_PER_MESSAGE} do
   local to, ev, d, tp, sp, channels = ARGV[b], ARGV[b + 1], ARGV[b + 2], ARGV[b + 3], ARGV[b + 4], ARGV[b + 5]
-  local key, print = ARGV[b + 6], ARGV[b + 7]
+  local key, print, change = ARGV[b + 6], ARGV[b + 7], ARGV[b + 8]
   local id
   if key ~= '' then
     key = KEYS[4] .. ':' .. key
@@ -89,6 +118,13 @@ for b = 7, #ARGV, ${ARGS_PER_MESSAGE} do
       for channel in string.gmatch(channels, '[^\\n]+') do
         redis.call('SPUBLISH', ARGV[4] .. channel, heard)
       end
+    end
+    if change ~= '' then
+      local members = ARGV[4] .. ':m:' .. to
+      local last = redis.call('XREVRANGE', members, '+', '-', 'COUNT', 1)[1]
+      local joined, left = apply(last and last[2][2] or '', last and last[2][4] or '', cjson.decode(d))
+      redis.call('XADD', members, 'MAXLEN', '~', 1000, id, 'j', joined, 'l', left)
+      redis.call('PEXPIRE', members, ARGV[7])
     end
     if key ~= '' then
       redis.call('SET', key, epoch .. ' ' .. id .. ' ' .. print, 'PX', ARGV[5])
@@ -111,6 +147,20 @@ end
 receipt = epoch .. ' ' .. table.concat(ids, ' ')
 redis.call('SET', KEYS[3], receipt, 'PX', ARGV[3])
 return receipt`;
+
+/**
+ * KEYS: a client's membership. ARGV: ttl ms, then entry ids ('+': now). Returns the joined and
+ * the left topics (a line each) as they stood at each id, and keeps the membership for the ttl.
+ */
+export const MEMBERSHIP_AT_SCRIPT = `
+local answer = {}
+for i = 2, #ARGV do
+  local at = redis.call('XREVRANGE', KEYS[1], ARGV[i], '-', 'COUNT', 1)[1]
+  answer[#answer + 1] = at and at[2][2] or ''
+  answer[#answer + 1] = at and at[2][4] or ''
+end
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
+return answer`;
 
 /** `facts(log)`: what `XINFO STREAM` says of the log, by name. */
 const STREAM_FACTS = `
@@ -165,6 +215,7 @@ export const LOG_SCRIPTS = {
   sseBusPublish: { numberOfKeys: 4, lua: PUBLISH_SCRIPT },
   sseBusHistory: { numberOfKeys: 2, lua: HISTORY_SCRIPT },
   sseBusTrimBefore: { numberOfKeys: 2, lua: TRIM_BEFORE_SCRIPT },
+  sseBusMembershipAt: { numberOfKeys: 1, lua: MEMBERSHIP_AT_SCRIPT },
 };
 
 /** What `SYNC_SCRIPT` answers: hole is 1 when the entry given is gone while an older one stays. */
@@ -187,4 +238,5 @@ export interface LogScripts {
   ): Promise<string>;
   sseBusHistory(meta: string, log: string, ...args: string[]): Promise<HistoryReply>;
   sseBusTrimBefore(meta: string, log: string, ms: string): Promise<number>;
+  sseBusMembershipAt(members: string, ttlMs: string, ...ids: string[]): Promise<string[]>;
 }

@@ -18,6 +18,7 @@ import {
   parseEntryId,
 } from '../log-position.js';
 import { contentBytes } from '../message-size.js';
+import type { Membership } from '../topic-change.js';
 import { formatVectorId } from '../vector-id.js';
 import { type LogPage, logHistory } from './log-history.js';
 import { PublishBatch } from './publish-batch.js';
@@ -56,6 +57,8 @@ export interface RedisLogOptions {
   readonly maxLength: number;
   /** Idempotency keys it remembers: for how long, and how many. */
   readonly idempotency: IdempotencyLimits;
+  /** How long a client's membership is kept after its last change or its last stream. */
+  readonly membershipTtlMs: number;
   /** The shard it is, on a sharded log: its messages say so, and carry vector ids. */
   readonly shard?: number;
   /** Replicas that must have an append before it counts (`WAIT`); 0: none. */
@@ -197,12 +200,43 @@ export class RedisLog {
   }
 
   /**
+   * `clientId`'s membership as it stood at each of `positions` (undefined: now); kept for the
+   * membership ttl from now.
+   */
+  async membershipAt(
+    clientId: string,
+    positions: readonly (LogPosition | undefined)[],
+  ): Promise<Membership[]> {
+    const { redis, commands } = this.options.writer;
+    const ids = positions.map((position) => (position ? formatEntryId(position) : '+'));
+    const reply = await commands.ask(
+      redis.sseBusMembershipAt(this.membersKey(clientId), this.ttl, ...ids),
+      this.options.commandTimeoutMs,
+    );
+    return ids.map((_, i) => ({ joined: lines(reply[2 * i]), left: lines(reply[2 * i + 1]) }));
+  }
+
+  /** Keeps `clientId`'s membership for the membership ttl from now; a lost reply loses nothing. */
+  keepMembership(clientId: string): void {
+    const { redis, commands } = this.options.writer;
+    commands.ask(redis.pexpire(this.membersKey(clientId), this.ttl)).catch(() => undefined);
+  }
+
+  /**
    * Drops the entries from before `ms`: `XTRIM MINID`, exact rather than `~`, as a cursor just
    * after the cut must still replay.
    */
   async trimBefore(ms: number): Promise<void> {
     const { redis, commands } = this.options.writer;
     await commands.ask(redis.sseBusTrimBefore(this.keys.meta, this.keys.log, String(ms)));
+  }
+
+  private get ttl(): string {
+    return String(this.options.membershipTtlMs);
+  }
+
+  private membersKey(clientId: string): string {
+    return `${this.options.hashTag}:m:${clientId}`;
   }
 
   /** The reset of the streams reading this log, which go on from `position`. */
@@ -271,6 +305,7 @@ export class RedisLog {
       hashTag,
       String(idempotency.windowMs),
       String(idempotency.maxKeys),
+      this.ttl,
     ];
     for (const { message, channels, spread } of writes) {
       args.push(
@@ -282,6 +317,7 @@ export class RedisLog {
         channels.join('\n'),
         message.idempotency?.key ?? '',
         message.idempotency?.fingerprint ?? '',
+        message.topicChange ? '1' : '',
       );
     }
     const reply = await appendUntil(
@@ -321,6 +357,10 @@ export class RedisLog {
     }
     return ids as string;
   }
+}
+
+function lines(text: string): string[] {
+  return text === '' ? [] : text.split('\n');
 }
 
 type Fields = Readonly<Record<string, string | undefined>>;

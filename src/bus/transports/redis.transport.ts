@@ -12,9 +12,10 @@ import {
   SingleLogTransport,
   type TransportHealth,
 } from '../bus-transport.js';
-import { type LogEventId, formatEventId } from '../event-id.js';
+import { type LogEventId, formatEventId, parseEventId } from '../event-id.js';
 import type { IdempotencyLimits } from '../idempotency.js';
 import { formatEntryId } from '../log-position.js';
+import type { Membership } from '../topic-change.js';
 import { RecentWindow } from './recent-window.js';
 import { type LogLink, RedisLog } from './redis-log.js';
 import { LOG_SCRIPTS, type LogEntry, type LogScripts } from './redis-log.scripts.js';
@@ -29,6 +30,8 @@ export interface RedisBusOptions {
   readonly maxLength: number;
   /** Idempotency keys each log remembers: for how long, and how many. */
   readonly idempotency: IdempotencyLimits;
+  /** How long a client's membership is kept after its last change or its last stream. */
+  readonly membershipTtlMs: number;
   /** How long a command may take before the connection is treated as dead. */
   readonly commandTimeoutMs: number;
   /** Where its reconnections and the bytes it reads are counted. */
@@ -82,6 +85,7 @@ export class RedisTransport extends SingleLogTransport {
       hashTag: `{${options.keyPrefix}}`,
       maxLength: options.maxLength,
       idempotency: options.idempotency,
+      membershipTtlMs: options.membershipTtlMs,
       waitReplicas: 0,
       commandTimeoutMs,
       whenWritable: (ms) => this.whenWriterReady(ms),
@@ -143,6 +147,18 @@ export class RedisTransport extends SingleLogTransport {
     return this.log.history(after, epoch, (from) =>
       this.recent.after({ epoch, ...from }, HISTORY_PAGE_SIZE),
     );
+  }
+
+  membershipAt(clientId: string, ids: readonly string[]): Promise<Membership[]> {
+    const positions = ids.map((id) => {
+      const at = parseEventId(id);
+      return at?.epoch === this.log.epoch ? at : undefined;
+    });
+    return this.log.membershipAt(clientId, positions);
+  }
+
+  keepMembership(clientId: string): void {
+    this.log.keepMembership(clientId);
   }
 
   async trimBefore(ms: number): Promise<void> {
