@@ -219,6 +219,8 @@ export class RedisLog {
   /** Keeps `clientId`'s membership for the membership ttl from now; a lost reply loses nothing. */
   keepMembership(clientId: string): void {
     const { redis, commands } = this.options.writer;
+    // A stream that ends with the instance: nothing to ask a connection that is closing.
+    if (redis.status !== 'ready') return;
     commands.ask(redis.pexpire(this.membersKey(clientId), this.ttl)).catch(() => undefined);
   }
 
