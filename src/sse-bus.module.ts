@@ -4,6 +4,7 @@ import { PublishTokenGuard } from './auth/bearer-token.guard.js';
 import { ClientIdentityGuard } from './auth/client-identity.guard.js';
 import { BusCounters } from './bus/bus-counters.js';
 import { HistoryRetention } from './bus/history-retention.js';
+import { MembershipRetention } from './bus/membership-retention.js';
 import { StreamFeeds } from './bus/stream-feed.js';
 import { JsonBodyMiddleware } from './http/json-body.middleware.js';
 import { MessageBus } from './message-bus.js';
@@ -19,8 +20,8 @@ import { StreamRegistry } from './sse/stream-registry.js';
 
 /**
  * Server-sent events from any instance to browsers: `GET /sse/msg`, `POST /sse/publish`,
- * `POST /sse/clients/:clientId/topics`, `GET /sse/presence`, and `MessageBus` and `Presence`, injectable everywhere (the module is
- * global).
+ * `POST /sse/clients/:clientId/topics`, `GET /sse/presence`, and `MessageBus` and `Presence`,
+ * injectable everywhere (the module is global).
  *
  * `SseBusModule.forRoot({ redisUrl })` or `SseBusModule.forRootAsync({ useFactory, inject })`;
  * with `metrics: true` (or `{ token }`) beside them, `GET /metrics` too.
@@ -38,6 +39,7 @@ import { StreamRegistry } from './sse/stream-registry.js';
     BusCounters,
     SchedulerRegistry,
     HistoryRetention,
+    MembershipRetention,
     StreamFeeds,
     Presence,
     StreamRegistry,

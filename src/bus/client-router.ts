@@ -18,20 +18,6 @@ export interface RouteWatcher {
   left(audience: Audience): void;
 }
 
-/** The changes of one client's topics routed while one of its streams is on its way to open. */
-export class ChangeWatch implements Unsubscribable {
-  readonly changes: TopicChange[] = [];
-
-  constructor(
-    private readonly router: ClientRouter,
-    readonly clientId: string,
-  ) {}
-
-  unsubscribe(): void {
-    this.router.unwatch(this);
-  }
-}
-
 /**
  * Routes one hot stream of bus events to many streams: `view(audience)` is
  * `events$.pipe(filter((e) => isVisibleTo(e, audience)))`, but a message for one client or one
@@ -44,7 +30,6 @@ export class ClientRouter {
   private readonly everyone = new Map<Route, Audience>();
   private readonly byClient = new Map<string, Routes>();
   private readonly byTopic = new Map<string, Routes>();
-  private readonly watches = new Map<string, Set<ChangeWatch>>();
   private connection: Subscription | undefined;
   private watcher: RouteWatcher | undefined;
 
@@ -67,40 +52,22 @@ export class ClientRouter {
   }
 
   /**
-   * The events a stream of `audience` gets, routed by `topics` (its topics from now on, which
-   * its client's changes move; by default the audience's).
+   * The events a stream of `audience` gets, routed by its topics, which its client's changes
+   * move from then on.
    */
-  view(audience: Audience, topics = audience.topics): Observable<BusEvent> {
+  view(audience: Audience): Observable<BusEvent> {
     return new Observable<BusEvent>((route) => {
-      const routed =
-        topics === audience.topics ? audience : { clientId: audience.clientId, topics };
-      this.everyone.set(route, routed);
-      add(this.byClient, audience.clientId, route);
+      this.everyone.set(route, audience);
+      const { clientId, topics } = audience;
+      add(this.byClient, clientId, route);
       topics?.forEach((topic) => add(this.byTopic, topic, route));
-      this.watcher?.joined(routed);
-      this.connect();
+      this.watcher?.joined(audience);
+      this.connection ??= this.source.subscribe({
+        next: (event) => this.route(event),
+        complete: () => this.everyone.forEach((_, each) => each.complete()),
+      });
       return new Membership(this, route);
     });
-  }
-
-  /**
-   * Keeps the changes of `clientId`'s topics routed from now on, until stopped: what a stream
-   * whose starting topics are being read has to add to them.
-   */
-  watchChanges(clientId: string): ChangeWatch {
-    const watch = new ChangeWatch(this, clientId);
-    const watches = this.watches.get(clientId);
-    if (watches) watches.add(watch);
-    else this.watches.set(clientId, new Set([watch]));
-    this.connect();
-    return watch;
-  }
-
-  unwatch(watch: ChangeWatch): void {
-    const watches = this.watches.get(watch.clientId);
-    if (!watches?.delete(watch)) return;
-    if (watches.size === 0) this.watches.delete(watch.clientId);
-    this.disconnectWhenIdle();
   }
 
   /** Takes `route` out of the indexes: what unsubscribing from its view does. */
@@ -112,12 +79,20 @@ export class ClientRouter {
     topics?.forEach((topic) => remove(this.byTopic, topic, route));
     this.everyone.delete(route);
     this.watcher?.left(audience);
-    this.disconnectWhenIdle();
+    if (this.everyone.size === 0) {
+      this.connection?.unsubscribe();
+      this.connection = undefined;
+    }
   }
 
   streamsOf(clientId: string): number {
     const routes = this.byClient.get(clientId);
     return routes === undefined ? 0 : routes instanceof Set ? routes.size : 1;
+  }
+
+  /** The ids of the clients with a stream open. */
+  clientIds(): Iterable<string> {
+    return this.byClient.keys();
   }
 
   /** The audience of every open stream: the whole of this instance's presence. */
@@ -133,20 +108,6 @@ export class ClientRouter {
       clients.add(this.everyone.get(route)!.clientId);
     }
     return [...clients];
-  }
-
-  private connect(): void {
-    this.connection ??= this.source.subscribe({
-      next: (event) => this.route(event),
-      complete: () => this.everyone.forEach((_, each) => each.complete()),
-    });
-  }
-
-  private disconnectWhenIdle(): void {
-    if (this.everyone.size === 0 && this.watches.size === 0) {
-      this.connection?.unsubscribe();
-      this.connection = undefined;
-    }
   }
 
   /** Moves `route` to the topics `change` leaves it on, in the indexes and for presence. */
@@ -178,7 +139,6 @@ export class ClientRouter {
     let reached = 0;
     const change = topicChangeOf(message);
     for (const clientId of clientIds) {
-      if (change) this.watches.get(clientId)?.forEach((watch) => watch.changes.push(change));
       for (const route of each(this.byClient.get(clientId))) {
         if (change) this.retopic(route, change);
         // Found by its client id: whether it is on the stream's topics is all there is to ask.

@@ -6,7 +6,7 @@ import { BusTransport } from './bus-transport.js';
 import { ClientRouter } from './client-router.js';
 import { type Pacer, resume } from './resume.js';
 import type { StreamLease } from './stream-lease.js';
-import { type Member, applyTopicChange, startingTopics } from './topic-change.js';
+import { type Member, startingTopics } from './topic-change.js';
 
 /** What reads a feed: a stream, told where it starts, and waited for during a replay. */
 export interface FeedReader extends Pacer {
@@ -46,62 +46,41 @@ export class StreamFeeds {
     reader: FeedReader,
   ): Observable<BusEvent> {
     return new Observable<BusEvent>((subscriber) => {
-      const { clientId } = audience;
-      const end = new FeedEnd(this.transport, clientId);
-      // The membership is read as it stood at the last event routed; what the router routes
-      // meanwhile is added to it.
-      const watch = this.router.watchChanges(clientId);
-      const ids = [this.transport.position(), ...(lastEventId ? [lastEventId] : [])];
-      this.transport.membershipAt(clientId, ids).then(
-        ([now, atCursor]) => {
-          watch.unsubscribe();
-          if (subscriber.closed) return;
-          const routed = watch.changes.reduce(
-            applyTopicChange,
-            startingTopics(audience.topics, now),
-          );
-          audience.topics = atCursor ? startingTopics(audience.topics, atCursor) : routed;
-          this.open(audience, routed, lastEventId, reader, end).subscribe(subscriber);
-        },
-        (err: unknown) => {
-          watch.unsubscribe();
-          subscriber.error(err);
-        },
-      );
-      return end;
+      const { clientId, topics: asked } = audience;
+      const lease = this.transport.lease(audience, lastEventId);
+      // The start, its topics, then the events, in one turn: nothing comes in between the
+      // lease's id and the membership being read and the router being subscribed.
+      const start = () => {
+        if (subscriber.closed) return;
+        audience.topics = startingTopics(asked, this.transport.membership(clientId));
+        reader.start(lease, !!lastEventId);
+        const { transport, router, counters } = this;
+        if (!lastEventId) return router.view(audience).subscribe(subscriber);
+        // Routed by its topics now, while the replay gives it those it had at its cursor.
+        const live$ = router.view({ clientId, topics: audience.topics });
+        const atCursor = transport
+          .membershipAt(clientId, lastEventId)
+          .then((membership) => startingTopics(asked, membership));
+        resume(
+          live$,
+          transport,
+          audience,
+          lastEventId,
+          atCursor,
+          lease,
+          reader,
+          counters,
+        ).subscribe(subscriber);
+      };
+      if (lease.ready) lease.ready.then(start, (err: unknown) => subscriber.error(err));
+      else start();
+      return new FeedEnd(this.transport, clientId, lease);
     });
   }
 
   /** The id of the last event this process has read that `audience` may see: where it starts. */
   position(audience?: Audience): string {
     return this.transport.position(audience);
-  }
-
-  /** The stream's events, its topics known: `routed` from now on, its own at its cursor. */
-  private open(
-    audience: Audience,
-    routed: Audience['topics'],
-    lastEventId: string | undefined,
-    reader: FeedReader,
-    end: FeedEnd,
-  ): Observable<BusEvent> {
-    return new Observable<BusEvent>((subscriber) => {
-      const lease = (end.lease = this.transport.lease(audience, lastEventId));
-      // The start, then the events, in one turn: nothing comes in between the lease's id being
-      // read and the router being subscribed.
-      const start = () => {
-        if (subscriber.closed) return;
-        reader.start(lease, !!lastEventId);
-        const live$ = this.router.view(audience, routed);
-        const { transport, counters } = this;
-        const events$ = lastEventId
-          ? resume(live$, transport, audience, lastEventId, lease, reader, counters)
-          : live$;
-        events$.subscribe(subscriber);
-      };
-      if (lease.ready) lease.ready.then(start, (err: unknown) => subscriber.error(err));
-      else start();
-    });
   }
 }
 
@@ -110,15 +89,14 @@ export class StreamFeeds {
  * object rather than a closure, as it is held for as long as the stream is open.
  */
 class FeedEnd implements Unsubscribable {
-  lease: StreamLease | undefined;
-
   constructor(
     private readonly transport: BusTransport,
     private readonly clientId: string,
+    private readonly lease: StreamLease,
   ) {}
 
   unsubscribe(): void {
-    this.lease?.unsubscribe?.();
+    this.lease.unsubscribe?.();
     this.transport.keepMembership(this.clientId);
   }
 }

@@ -28,15 +28,26 @@ export interface Member extends Audience {
   topics: ReadonlySet<string> | null;
 }
 
-const changes = new WeakMap<BusMessage, TopicChange>();
+/**
+ * A change as the log holds it: with its client's membership before it, and the clients whose
+ * memberships the log forgot with it (unused for their time to live), which every reader of the
+ * log forgets too.
+ */
+export interface LoggedChange extends TopicChange {
+  readonly before: Membership;
+  readonly forgotten: readonly string[];
+}
+
+const changes = new WeakMap<BusMessage, LoggedChange>();
 
 /** The change `message` carries, when it is one (parsed once per process); else undefined. */
-export function topicChangeOf(message: BusMessage): TopicChange | undefined {
+export function topicChangeOf(message: BusMessage): LoggedChange | undefined {
   if (message.event !== TOPICS_EVENT || message.to === null) return undefined;
   let change = changes.get(message);
   if (!change) {
-    const { join = [], leave = [] } = JSON.parse(message.data) as Partial<TopicChange>;
-    changes.set(message, (change = { join, leave }));
+    const parsed = JSON.parse(message.data) as Partial<LoggedChange>;
+    const { join = [], leave = [], before = NO_MEMBERSHIP, forgotten = [] } = parsed;
+    changes.set(message, (change = { join, leave, before, forgotten }));
   }
   return change;
 }
@@ -66,6 +77,8 @@ export function startingTopics(
   asked: ReadonlySet<string> | null,
   { joined, left }: Membership,
 ): ReadonlySet<string> | null {
+  // Most clients have none: their streams keep the set they asked for.
+  if (joined.length + left.length === 0) return asked;
   return applyTopicChange(asked, { join: joined, leave: left });
 }
 

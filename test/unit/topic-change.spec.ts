@@ -2,7 +2,9 @@ import { Subject } from 'rxjs';
 import type { BusEvent, BusMessage } from '../../src/index.js';
 import { BusCounters } from '../../src/bus/bus-counters.js';
 import { ClientRouter } from '../../src/bus/client-router.js';
+import { MembershipProjection } from '../../src/bus/membership-projection.js';
 import {
+  type Membership,
   NO_MEMBERSHIP,
   type TopicChange,
   applyTopicChange,
@@ -21,8 +23,12 @@ const at = (ms: number, extra: Partial<BusMessage> = {}): BusMessage => ({
   data: String(ms),
   ...extra,
 });
-const change = (ms: number, clientId: string, { join, leave }: TopicChange) =>
-  at(ms, { to: [clientId], event: 'topics', data: JSON.stringify({ join, leave }) });
+const change = (
+  ms: number,
+  clientId: string,
+  { join, leave }: TopicChange,
+  before: Membership = NO_MEMBERSHIP,
+) => at(ms, { to: [clientId], event: 'topics', data: JSON.stringify({ join, leave, before }) });
 
 describe('a change of topics', () => {
   it('applies to a stream and to a membership alike, a leave winning over a join', () => {
@@ -37,14 +43,53 @@ describe('a change of topics', () => {
 
   it('is kept in memory as it stood at each place in the log, until its time to live is up', () => {
     const memberships = new MemoryMembership(1000);
-    memberships.change('alice', { ms: 10, seq: 0 }, { join: ['a'], leave: [] }, 0);
-    memberships.change('alice', { ms: 20, seq: 0 }, { join: [], leave: ['a'] }, 500);
-    expect(memberships.at('alice', { ms: 5, seq: 0 }, 600)).toEqual(NO_MEMBERSHIP);
-    expect(memberships.at('alice', { ms: 10, seq: 0 }, 600).joined).toEqual(['a']);
-    expect(memberships.at('alice', undefined, 600)).toEqual({ joined: [], left: ['a'] });
+    const joinA = change(10, 'alice', { join: ['a'], leave: [] });
+    memberships.change(joinA, 0);
+    const before = { joined: ['a'], left: [] };
+    memberships.change(change(20, 'alice', { join: [], leave: ['a'] }, before), 500);
+    expect(memberships.at('alice', { ms: 5, seq: 0 })).toEqual(NO_MEMBERSHIP);
+    expect(memberships.at('alice', { ms: 10, seq: 0 })).toEqual(before);
+    expect(memberships.now('alice')).toEqual({ joined: [], left: ['a'] });
     memberships.keep('alice', 1400);
-    expect(memberships.at('alice', undefined, 2300).left).toEqual(['a']);
-    expect(memberships.at('alice', undefined, 2400)).toEqual(NO_MEMBERSHIP);
+    memberships.expire(2300);
+    expect(memberships.now('alice').left).toEqual(['a']);
+    memberships.expire(2400);
+    expect(memberships.now('alice')).toEqual(NO_MEMBERSHIP);
+  });
+});
+
+describe('MembershipProjection', () => {
+  const joined = (topic: string) => ({ joined: [topic], left: [] });
+
+  it('answers from the changes it holds, and leaves older cursors to the log', () => {
+    const projection = new MembershipProjection();
+    // As Redis had it when read: alice's last change at 10.
+    projection.restart([['alice', joined('a'), { ms: 10, seq: 0 }]]);
+    expect(projection.at('alice', { ms: 10, seq: 0 })).toEqual(joined('a'));
+    expect(projection.at('alice', { ms: 9, seq: 0 })).toBeUndefined();
+    expect(projection.at('bob', { ms: 1, seq: 0 })).toEqual(NO_MEMBERSHIP);
+    projection.apply(change(20, 'alice', { join: ['b'], leave: ['a'] }, joined('a')));
+    expect(projection.at('alice', { ms: 15, seq: 0 })).toEqual(joined('a'));
+    expect(projection.now('alice')).toEqual({ joined: ['b'], left: ['a'] });
+    for (let ms = 21; ms < 60; ms++) {
+      const before = projection.now('alice');
+      projection.apply(change(ms, 'alice', { join: [`t${ms}`], leave: [] }, before));
+    }
+    // It holds the latest changes only: from before them, the log is asked.
+    expect(projection.at('alice', { ms: 20, seq: 0 })).toBeUndefined();
+    expect(projection.at('alice', { ms: 58, seq: 0 })?.joined).toContain('t58');
+  });
+
+  it('forgets the memberships the log forgot with a change', () => {
+    const projection = new MembershipProjection();
+    projection.restart([['alice', joined('a'), { ms: 10, seq: 0 }]]);
+    const forgetting = change(20, 'bob', { join: ['b'], leave: [] });
+    projection.apply({
+      ...forgetting,
+      data: JSON.stringify({ join: ['b'], forgotten: ['alice'] }),
+    });
+    expect(projection.has('alice')).toBe(false);
+    expect(projection.now('bob')).toEqual(joined('b'));
   });
 });
 
@@ -63,17 +108,5 @@ describe('ClientRouter and changes of topics', () => {
     source.next(at(4, { topics: ['base'] }));
     expect(got).toEqual({ alice: [2, 3], bob: [4] });
     expect(router.clientsOn('news', 10)).toEqual(['alice']);
-  });
-
-  it('keeps the changes of a client routed while one of its streams opens, until stopped', () => {
-    const source = new Subject<BusEvent>();
-    const router = new ClientRouter(source, new BusCounters());
-    const watch = router.watchChanges('alice');
-    source.next(change(1, 'alice', { join: ['a'], leave: [] }));
-    source.next(change(2, 'bob', { join: ['b'], leave: [] }));
-    watch.unsubscribe();
-    source.next(change(3, 'alice', { join: ['c'], leave: [] }));
-    expect(watch.changes).toEqual([{ join: ['a'], leave: [] }]);
-    expect(source.observed).toBe(false);
   });
 });

@@ -1,58 +1,37 @@
-import { type LogPosition, comparePositions } from '../log-position.js';
-import {
-  type Membership,
-  NO_MEMBERSHIP,
-  type TopicChange,
-  changeMembership,
-} from '../topic-change.js';
-
-/** Changes kept per client: a stream resuming from before the oldest starts with none. */
-const MAX_CHANGES = 1000;
-
-interface ClientMembership {
-  /** The membership after each change, oldest first, at the change's place in the log. */
-  readonly changes: { readonly position: LogPosition; readonly membership: Membership }[];
-  expiresAt: number;
-}
+import type { BusMessage } from '../bus-event.js';
+import { MembershipProjection } from '../membership-projection.js';
 
 /**
- * The embedded bus's memberships: each client's, after each of its changes, until `ttlMs` after
- * its last change or its last stream. Kept by last use, so the expired ones are at the front.
+ * The embedded bus's memberships: each client's until `ttlMs` after its last change or its last
+ * stream. Kept by last use, so the expired ones are at the front.
  */
-export class MemoryMembership {
-  private readonly clients = new Map<string, ClientMembership>();
+export class MemoryMembership extends MembershipProjection {
+  private readonly expiries = new Map<string, number>();
 
-  constructor(private readonly ttlMs: number) {}
-
-  change(clientId: string, position: LogPosition, change: TopicChange, now: number): void {
-    const client = this.use(clientId, now) ?? { changes: [], expiresAt: 0 };
-    const before = client.changes.at(-1)?.membership ?? NO_MEMBERSHIP;
-    client.changes.push({ position, membership: changeMembership(before, change) });
-    if (client.changes.length > MAX_CHANGES) client.changes.shift();
-    this.keep(clientId, now, client);
+  constructor(private readonly ttlMs: number) {
+    super();
   }
 
-  /** The membership as it stood at `position` (undefined: now). */
-  at(clientId: string, position: LogPosition | undefined, now: number): Membership {
-    const changes = this.use(clientId, now)?.changes ?? [];
-    let last = changes.length - 1;
-    while (position && last >= 0 && comparePositions(changes[last].position, position) > 0) last--;
-    return last >= 0 ? changes[last].membership : NO_MEMBERSHIP;
+  /** Applies a change published `now`, first forgetting the memberships expired by then. */
+  change(message: BusMessage, now: number): void {
+    this.expire(now);
+    this.apply(message);
+    this.keep(message.to![0], now);
   }
 
   /** Keeps the client's membership for `ttlMs` from `now`. */
-  keep(clientId: string, now: number, client = this.use(clientId, now)): void {
-    if (!client) return;
-    client.expiresAt = now + this.ttlMs;
-    this.clients.delete(clientId);
-    this.clients.set(clientId, client);
+  keep(clientId: string, now: number): void {
+    if (!this.has(clientId)) return;
+    this.expiries.delete(clientId);
+    this.expiries.set(clientId, now + this.ttlMs);
   }
 
-  private use(clientId: string, now: number): ClientMembership | undefined {
-    for (const [id, client] of this.clients) {
-      if (client.expiresAt > now) break;
-      this.clients.delete(id);
+  /** Forgets the memberships unused since `ttlMs` before `now`. */
+  expire(now: number): void {
+    for (const [clientId, expiresAt] of this.expiries) {
+      if (expiresAt > now) break;
+      this.expiries.delete(clientId);
+      this.clients.delete(clientId);
     }
-    return this.clients.get(clientId);
   }
 }

@@ -6,10 +6,10 @@ import {
   type TransportHealth,
 } from '../bus-transport.js';
 import type { BusMessage } from '../bus-event.js';
-import { type LogEventId, formatEventId, newEpoch, parseEventId } from '../event-id.js';
+import { type LogEventId, formatEventId, newEpoch } from '../event-id.js';
 import type { IdempotencyLimits } from '../idempotency.js';
 import { type LogPosition, START, comparePositions } from '../log-position.js';
-import type { Membership } from '../topic-change.js';
+import type { Membership, TopicChange } from '../topic-change.js';
 import { MemoryMembership } from './memory-membership.js';
 import { RecentWindow } from './recent-window.js';
 import { SeenKeys } from './seen-keys.js';
@@ -24,7 +24,7 @@ export class MemoryTransport extends SingleLogTransport {
   /** The history: the newest messages, by count and bytes; the newest always stays. */
   private readonly log: RecentWindow;
   private readonly seen: SeenKeys;
-  private readonly memberships: MemoryMembership;
+  protected readonly memberships: MemoryMembership;
 
   constructor(
     maxLength: number,
@@ -54,9 +54,11 @@ export class MemoryTransport extends SingleLogTransport {
       id: formatEventId(this.epoch, this.top),
       position: this.top,
       ...message,
+      // As the Redis log writes a change: with the membership it changes.
+      ...(topicChange && { data: this.logged(message.to![0], topicChange, now) }),
     };
     if (idempotency) this.seen.remember(idempotency, stored.id, now);
-    if (topicChange) this.memberships.change(message.to![0], this.top, topicChange, now);
+    if (topicChange) this.memberships.change(stored, now);
     this.log.add(stored);
     this.read$.next(stored);
     return stored.id;
@@ -75,17 +77,18 @@ export class MemoryTransport extends SingleLogTransport {
     }
   }
 
-  async membershipAt(clientId: string, ids: readonly string[]): Promise<Membership[]> {
-    const now = Date.now();
-    this.memberships.keep(clientId, now);
-    return ids.map((id) => {
-      const at = parseEventId(id);
-      return this.memberships.at(clientId, at?.epoch === this.epoch ? at : undefined, now);
-    });
+  override membership(clientId: string): Membership {
+    this.memberships.expire(Date.now());
+    return super.membership(clientId);
   }
 
   keepMembership(clientId: string): void {
     this.memberships.keep(clientId, Date.now());
+  }
+
+  async keepMemberships(clientIds: Iterable<string>): Promise<void> {
+    const now = Date.now();
+    for (const clientId of clientIds) this.memberships.keep(clientId, now);
   }
 
   async trimBefore(ms: number): Promise<void> {
@@ -97,6 +100,12 @@ export class MemoryTransport extends SingleLogTransport {
   }
 
   async start(): Promise<void> {}
+
+  /** The data of `change` of `clientId`'s topics, with the membership before it. */
+  private logged(clientId: string, change: TopicChange, now: number): string {
+    this.memberships.expire(now);
+    return JSON.stringify({ ...change, before: this.memberships.now(clientId), forgotten: [] });
+  }
 
   async close(): Promise<void> {
     this.read$.complete();

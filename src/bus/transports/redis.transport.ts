@@ -12,10 +12,11 @@ import {
   SingleLogTransport,
   type TransportHealth,
 } from '../bus-transport.js';
-import { type LogEventId, formatEventId, parseEventId } from '../event-id.js';
+import { type LogEventId, formatEventId } from '../event-id.js';
 import type { IdempotencyLimits } from '../idempotency.js';
 import { formatEntryId } from '../log-position.js';
-import type { Membership } from '../topic-change.js';
+import { MembershipProjection } from '../membership-projection.js';
+import { topicChangeOf } from '../topic-change.js';
 import { RecentWindow } from './recent-window.js';
 import { type LogLink, RedisLog } from './redis-log.js';
 import { LOG_SCRIPTS, type LogEntry, type LogScripts } from './redis-log.scripts.js';
@@ -62,6 +63,9 @@ export class RedisTransport extends SingleLogTransport {
   private readonly log: RedisLog;
   /** What the reader read last, where resuming clients are served from first. */
   private readonly recent: RecentWindow;
+  protected readonly memberships = new MembershipProjection();
+  /** Clients with a membership whose last stream here ended since it was last kept. */
+  private readonly ended = new Set<string>();
   private reading = false;
   private problem: string | undefined;
   private closed = false;
@@ -105,7 +109,8 @@ export class RedisTransport extends SingleLogTransport {
   async start(): Promise<void> {
     try {
       await Promise.all([this.writer.connect(), this.reader.redis.connect()]);
-      await this.log.sync();
+      const { memberships } = await this.log.sync();
+      this.memberships.restart(memberships);
       this.recent.restart(this.log.epoch, this.log.top);
     } catch (err) {
       this.writer.disconnect();
@@ -149,16 +154,15 @@ export class RedisTransport extends SingleLogTransport {
     );
   }
 
-  membershipAt(clientId: string, ids: readonly string[]): Promise<Membership[]> {
-    const positions = ids.map((id) => {
-      const at = parseEventId(id);
-      return at?.epoch === this.log.epoch ? at : undefined;
-    });
-    return this.log.membershipAt(clientId, positions);
+  keepMembership(clientId: string): void {
+    if (this.memberships.has(clientId)) this.ended.add(clientId);
   }
 
-  keepMembership(clientId: string): void {
-    this.log.keepMembership(clientId);
+  async keepMemberships(clientIds: Iterable<string>): Promise<void> {
+    const kept = new Set(this.ended);
+    this.ended.clear();
+    for (const clientId of clientIds) if (this.memberships.has(clientId)) kept.add(clientId);
+    if (kept.size > 0) await this.log.keepMemberships([...kept]);
   }
 
   async trimBefore(ms: number): Promise<void> {
@@ -178,8 +182,9 @@ export class RedisTransport extends SingleLogTransport {
    * epoch, or entries gone): every subscriber is reset.
    */
   private async sync(): Promise<boolean> {
-    const { lostFrom } = await this.log.sync();
+    const { lostFrom, memberships } = await this.log.sync();
     if (lostFrom) {
+      this.memberships.restart(memberships);
       this.logger.warn('The log lost messages read from it: subscribers are reset');
       this.read$.next(this.log.reset('lost', lostFrom));
     }
@@ -227,6 +232,7 @@ export class RedisTransport extends SingleLogTransport {
       if (RedisLog.epochOf(entry) !== this.log.epoch) return false;
       const message = this.log.decode(entry);
       this.log.top = message.position;
+      if (topicChangeOf(message)) this.memberships.apply(message);
       this.recent.add(message);
       this.read$.next(message);
     }

@@ -165,11 +165,17 @@ export class ShardedRedisTransport extends BusTransport implements ShardedLog {
     return formatVectorId(this.digest, new Map([first]));
   }
 
-  async membershipAt(_clientId: string, ids: readonly string[]): Promise<Membership[]> {
-    return ids.map(() => NO_MEMBERSHIP);
+  membership(): Membership {
+    return NO_MEMBERSHIP;
+  }
+
+  async membershipAt(): Promise<Membership> {
+    return NO_MEMBERSHIP;
   }
 
   keepMembership(): void {}
+
+  async keepMemberships(): Promise<void> {}
 
   async trimBefore(ms: number): Promise<void> {
     await Promise.all(this.logs.map((log) => log.trimBefore(ms)));
