@@ -23,6 +23,8 @@ interface TokenRequest {
   readonly headers: IncomingHttpHeaders;
   readonly method?: string;
   readonly url?: string;
+  /** The whole of `url`, where a middleware mounted on a path is given the rest of it. */
+  readonly originalUrl?: string;
 }
 
 /**
@@ -62,7 +64,8 @@ export function BearerTokenGuard<Options>(
       if (!this.expected) {
         if (withoutToken === 'open') return true;
         // The path alone: a query may hold a secret, and an answer never echoes one.
-        throw new NotFoundException(`Cannot ${request.method} ${request.url?.split('?')[0]}`);
+        const url = request.originalUrl ?? request.url;
+        throw new NotFoundException(`Cannot ${request.method} ${url?.split('?')[0]}`);
       }
       if (!this.expected.matches(bearerToken(request.headers))) {
         throw new UnauthorizedException(

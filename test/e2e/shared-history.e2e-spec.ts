@@ -3,28 +3,11 @@ import { BusTransport } from '../../src/bus/bus-transport.js';
 import { parseEntryId } from '../../src/bus/log-position.js';
 import { RedisLog } from '../../src/bus/transports/redis-log.js';
 import { RedisWatchdog } from '../../src/redis/redis-watchdog.js';
+import { commandsBetween, commandsRun } from '../support/command-stats.js';
 import { type RedisServer, startRedis } from '../support/redis-server.js';
 import { RawSseClient } from '../support/sse-client.js';
 import { type TestApp, startApp } from '../support/test-app.js';
 import { waitFor } from '../support/wait-for.js';
-
-/** Commands Redis has run, by name, but `INFO` itself (the test's own). */
-async function commandsRun(admin: Redis): Promise<Map<string, number>> {
-  const counts = new Map<string, number>();
-  for (const [, name, calls] of (await admin.info('commandstats')).matchAll(
-    /^cmdstat_(\S+?):calls=(\d+)/gm,
-  )) {
-    if (name !== 'info') counts.set(name, Number(calls));
-  }
-  return counts;
-}
-
-/** Commands run between two `commandsRun`. */
-function commandsBetween(before: Map<string, number>, after: Map<string, number>): number {
-  let total = 0;
-  for (const [name, calls] of after) total += calls - (before.get(name) ?? 0);
-  return total;
-}
 
 /** Ids of the messages a stream received (resets would show up as an `undefined`). */
 const messageIds = (client: RawSseClient) =>

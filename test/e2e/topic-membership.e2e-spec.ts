@@ -1,13 +1,9 @@
-import { parseEventId } from '../../src/bus/event-id.js';
-import { comparePositions } from '../../src/bus/log-position.js';
 import { type RedisServer, startRedis } from '../support/redis-server.js';
 import { RawSseClient } from '../support/sse-client.js';
-import type { SseEvent } from '../support/sse-parser.js';
 import { type TestApp, startApp } from '../support/test-app.js';
+import { expectResumesAsStayed, given } from '../support/topic-streams.js';
 
 const TOKEN = 'p-token';
-
-const at = (id: string) => parseEventId(id)!;
 
 async function changeTopics(url: string, clientId: string, body: unknown, token = TOKEN) {
   const response = await fetch(`${url}/sse/clients/${encodeURIComponent(clientId)}/topics`, {
@@ -17,12 +13,6 @@ async function changeTopics(url: string, clientId: string, body: unknown, token 
   });
   return { status: response.status, body: (await response.json()) as { message?: string } };
 }
-
-/** What a stream was given after `connected`: topics events and messages, by name and data. */
-const given = (client: RawSseClient) =>
-  client.events
-    .filter((e: SseEvent) => e.event !== 'connected' && e.data !== undefined)
-    .map((e) => `${e.event ?? 'message'} ${e.data}`);
 
 describe.each(['embedded', 'redis'] as const)('topics joined and left at run time (%s)', (bus) => {
   let redis: RedisServer | undefined;
@@ -122,8 +112,7 @@ describe.each(['embedded', 'redis'] as const)('topics joined and left at run tim
     const ids = [stayed.events[0].id!];
     for (const step of steps) ids.push(await step());
     await marker(3, stayed);
-    const expected = given(stayed);
-    expect(expected).toEqual([
+    expect(given(stayed)).toEqual([
       'topics {"topics":["base","t"]}',
       'message {"n":1}',
       'message {"n":2}',
@@ -134,14 +123,9 @@ describe.each(['embedded', 'redis'] as const)('topics joined and left at run tim
       'message {"marker":3}',
     ]);
     // From every id the bus gave out on the way, on either instance: the rest of the same stream.
-    const stayedEvents = stayed.events.filter((e) => e.event !== 'connected' && e.id);
-    for (const [i, id] of ids.entries()) {
-      const resumed = open(i % 2 ? a : b, 'dave', 'topic=base', { 'last-event-id': id });
-      await resumed.waitForEvent((e) => e.data === '{"marker":3}', `the resume from ${i}`);
-      const after = stayedEvents.findIndex((e) => comparePositions(at(e.id!), at(id)) > 0);
-      expect(given(resumed)).toEqual(expected.slice(after));
-      resumed.close();
-    }
+    await expectResumesAsStayed(stayed, ids, (i, id) =>
+      open(i % 2 ? a : b, 'dave', 'topic=base', { 'last-event-id': id }),
+    );
   });
 
   it('answers the route: 202, 400 naming what is wrong, 401, 415', async () => {
@@ -168,3 +152,24 @@ describe.each(['embedded', 'redis'] as const)('topics joined and left at run tim
     expect(form.status).toBe(415);
   });
 });
+
+describe.each(['fastify', 'express'] as const)(
+  'the topics route without a publish token (%s)',
+  (platform) => {
+    let app: TestApp;
+    beforeAll(async () => (app = await startApp({}, { platform })));
+    afterAll(() => app.close());
+
+    it('is not there: 404 naming the whole path, as any unknown route', async () => {
+      const answer = await changeTopics(app.url, 'alice', { join: ['a'] });
+      expect(answer).toEqual({
+        status: 404,
+        body: {
+          statusCode: 404,
+          error: 'Not Found',
+          message: 'Cannot POST /sse/clients/alice/topics',
+        },
+      });
+    });
+  },
+);

@@ -3,6 +3,7 @@ import type { BusEvent, BusMessage } from '../../src/index.js';
 import { BusCounters } from '../../src/bus/bus-counters.js';
 import { ClientRouter } from '../../src/bus/client-router.js';
 import { MembershipProjection } from '../../src/bus/membership-projection.js';
+import { toTopicChangeMessage } from '../../src/bus/message-validation.js';
 import {
   type Membership,
   NO_MEMBERSHIP,
@@ -12,6 +13,7 @@ import {
   startingTopics,
 } from '../../src/bus/topic-change.js';
 import { MemoryMembership } from '../../src/bus/transports/memory-membership.js';
+import { MemoryTransport } from '../../src/bus/transports/memory.transport.js';
 
 const at = (ms: number, extra: Partial<BusMessage> = {}): BusMessage => ({
   kind: 'message',
@@ -90,6 +92,27 @@ describe('MembershipProjection', () => {
     });
     expect(projection.has('alice')).toBe(false);
     expect(projection.now('bob')).toEqual(joined('b'));
+  });
+});
+
+describe('MemoryTransport.membershipAt', () => {
+  it('finds what a cursor from before the changes it holds started with in the history', async () => {
+    const transport = new MemoryTransport(
+      1000,
+      1024 * 1024,
+      { windowMs: 1000, maxKeys: 10 },
+      60_000,
+    );
+    const ids: string[] = [];
+    for (let i = 0; i < 40; i++) {
+      ids.push(await transport.publish(toTopicChangeMessage('alice', { join: `t${i}` })));
+    }
+    expect(await transport.membershipAt('alice', ids[1])).toEqual({
+      joined: ['t0', 't1'],
+      left: [],
+    });
+    expect((await transport.membershipAt('alice', ids[38])).joined).toHaveLength(39);
+    expect(transport.membership('alice').joined).toHaveLength(40);
   });
 });
 
