@@ -178,17 +178,20 @@ export class RedisTransport extends SingleLogTransport {
   }
 
   /**
-   * Finds the epoch and where to read from. False when the log lost what was read from it (a new
-   * epoch, or entries gone): every subscriber is reset.
+   * Finds the epoch and where to read from; when the log lost what was read from it (a new
+   * epoch, or entries gone), every subscriber is reset. Unless what it reads next follows what it
+   * read last, the memberships are taken from the log anew and the recent window starts over.
    */
-  private async sync(): Promise<boolean> {
+  private async sync(): Promise<void> {
     const { lostFrom, memberships } = await this.log.sync();
     if (lostFrom) {
-      this.memberships.restart(memberships);
       this.logger.warn('The log lost messages read from it: subscribers are reset');
       this.read$.next(this.log.reset('lost', lostFrom));
     }
-    return !lostFrom;
+    if (lostFrom || !(await this.log.holdsEverythingAfterTop())) {
+      this.memberships.restart(memberships);
+      this.recent.restart(this.log.epoch, this.log.top);
+    }
   }
 
   private async read(): Promise<void> {
@@ -196,10 +199,7 @@ export class RedisTransport extends SingleLogTransport {
     while (!this.closed) {
       try {
         if (!synced) {
-          // What it reads next follows what it read last only if the log lost nothing after it.
-          if (!(await this.sync()) || !(await this.log.holdsEverythingAfterTop())) {
-            this.recent.restart(this.log.epoch, this.log.top);
-          }
+          await this.sync();
           synced = true;
         }
         const reply = (await this.reader.commands.ask(
