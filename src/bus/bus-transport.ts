@@ -78,7 +78,10 @@ export abstract class BusTransport {
    */
   abstract replay(lastEventId: string, audience: Audience): AsyncIterable<readonly BusMessage[]>;
 
-  /** `clientId`'s membership as the log read so far leaves it: what a stream opened now starts with. */
+  /**
+   * `clientId`'s membership as the log read so far leaves it: what a stream opened now starts
+   * with.
+   */
   abstract membership(clientId: string): Membership;
 
   /**
