@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
 import { BusTransport } from '../../src/bus/bus-transport.js';
 import { ClientRouter } from '../../src/bus/client-router.js';
+import { parseEventId } from '../../src/bus/event-id.js';
 import { commandsBetween, commandsRun } from '../support/command-stats.js';
 import { type RedisServer, startRedis } from '../support/redis-server.js';
 import { RawSseClient } from '../support/sse-client.js';
@@ -126,5 +127,22 @@ describe("each instance's projection of the memberships (Redis)", () => {
     await marker(6, old, kept);
     expect(given(old)).toEqual(['message {"marker":6}']);
     expect(given(kept)).toEqual(['message {"on":"k"}', 'message {"marker":6}']);
+  });
+
+  it('takes the memberships anew from Redis when the log lost what was read from it', async () => {
+    await apps[0].bus.join('fay', 'f');
+    const epochs = apps.map((app) => parseEventId(app.bus.position())!.epoch);
+    // Redis comes back empty: every connection drops, and the readers find a new epoch.
+    await admin.flushall();
+    await admin.call('CLIENT', 'KILL', 'TYPE', 'normal');
+    await waitFor(
+      () => apps.every((app, i) => parseEventId(app.bus.position())!.epoch !== epochs[i]),
+      'every reader to read the new epoch',
+    );
+    const tabs = apps.map((app) => open(app, 'fay'));
+    await Promise.all(tabs.map((tab) => tab.waitForEvents(1)));
+    await apps[0].bus.publish({ on: 'f' }, { topic: 'f' });
+    await marker(7, ...tabs);
+    for (const tab of tabs) expect(given(tab)).toEqual(['message {"marker":7}']);
   });
 });
