@@ -17,8 +17,10 @@ import { disconnectEntry } from './bus/disconnect.js';
 import { type DisconnectOptions, checkDisconnect } from './bus/disconnect-options.js';
 import {
   type PublishOptions,
+  type TopicChangeOptions,
   clientIdProblem,
   toOutgoingMessage,
+  toTopicChangeMessage,
 } from './bus/message-validation.js';
 import { InvalidMessageError } from './errors/invalid-message.error.js';
 import type { PublishMessage, PublishResult } from './bus/publish-message.js';
@@ -134,21 +136,42 @@ export class MessageBus<Events extends object = object, Topic extends string = s
   /** `publish()` without its types: what a batch's messages, typed or not, go through. */
   private checkAndAppend(data: unknown, options: PublishOptions): Promise<string> {
     const { maxMessageBytes, maxRecipients } = this.options;
-    return this.append(toOutgoingMessage(data, options, maxMessageBytes, maxRecipients));
+    return this.appendCounted(toOutgoingMessage(data, options, maxMessageBytes, maxRecipients));
   }
 
-  private async append(message: OutgoingMessage): Promise<string> {
+  /** Appends a message the app published: timed, and counted once on the bus. */
+  private async appendCounted(message: OutgoingMessage): Promise<string> {
     const stopTimer = this.publishSeconds?.startTimer();
-    const publishing = this.transport.publish(message, this.options.publishTimeoutMs);
-    this.publishing.add(publishing);
     try {
-      const id = await publishing;
+      const id = await this.append(message);
       this.counters.messagesPublished[messageKind(message)]++;
       return id;
     } finally {
-      this.publishing.delete(publishing);
       stopTimer?.();
     }
+  }
+
+  /**
+   * Adds `topics` to every stream of `clientId`, on every instance, from now on: once it
+   * resolves (to the change's id), they get what is published on them, and nothing from before.
+   * Each stream is sent a `topics` event with its topics now. Streams the client opens later
+   * start with them too, whatever they ask for (a token's `topics` claim does not limit them).
+   */
+  join(clientId: string, topics: string | readonly string[]): Promise<string> {
+    return this.changeTopics(clientId, { join: topics });
+  }
+
+  /**
+   * Takes `topics` from every stream of `clientId`, on every instance, from now on, and from the
+   * streams it opens later, even those that ask for them, until it joins them again.
+   */
+  leave(clientId: string, topics: string | readonly string[]): Promise<string> {
+    return this.changeTopics(clientId, { leave: topics });
+  }
+
+  /** `join` and `leave` in one change, which every stream of the client gets at once. */
+  changeTopics(clientId: string, change: TopicChangeOptions): Promise<string> {
+    return this.append(toTopicChangeMessage(clientId, change));
   }
 
   /**
@@ -161,6 +184,17 @@ export class MessageBus<Events extends object = object, Topic extends string = s
    */
   sse(request: StreamRequest, options: TypedStreamOptions<Topic> = {}): Observable<MessageEvent> {
     return this.ownStreams.events(request, options);
+  }
+
+  /** Appends `message` to the log; a shutdown waits for it. */
+  private async append(message: OutgoingMessage): Promise<string> {
+    const appending = this.transport.publish(message, this.options.publishTimeoutMs);
+    this.publishing.add(appending);
+    try {
+      return await appending;
+    } finally {
+      this.publishing.delete(appending);
+    }
   }
 
   /** The id of the last event this instance has read: where a stream opened now starts. */

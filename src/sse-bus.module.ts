@@ -6,6 +6,7 @@ import { ClientIdentityGuard } from './auth/client-identity.guard.js';
 import { BusCounters } from './bus/bus-counters.js';
 import { ClientsController } from './clients.controller.js';
 import { HistoryRetention } from './bus/history-retention.js';
+import { MembershipRetention } from './bus/membership-retention.js';
 import { StreamFeeds } from './bus/stream-feed.js';
 import { FastifyPublishRoute, servedByFastify } from './fastify-publish-route.js';
 import { JsonBodyMiddleware } from './http/json-body.middleware.js';
@@ -16,13 +17,15 @@ import { PublishController } from './publish.controller.js';
 import { PublishEndpoint } from './publish-endpoint.js';
 import { SseBusConfigurableModule } from './sse-bus.module-definition.js';
 import { SSE_BUS_PROVIDERS } from './sse-bus.providers.js';
+import { TopicsController } from './topics.controller.js';
 import { OwnSseStreams } from './sse/own-sse-streams.js';
 import { SseController } from './sse/sse.controller.js';
 import { StreamRegistry } from './sse/stream-registry.js';
 
 /**
  * Server-sent events from any instance to browsers: `GET /sse/msg`, `POST /sse/publish`,
- * `GET /sse/presence`, `DELETE /sse/clients/:clientId/streams`, and `MessageBus` and `Presence`, injectable everywhere (the module is
+ * `POST /sse/clients/:clientId/topics`, `DELETE /sse/clients/:clientId/streams`,
+ * `GET /sse/presence`, and `MessageBus` and `Presence`, injectable everywhere (the module is
  * global).
  *
  * `SseBusModule.forRoot({ redisUrl })` or `SseBusModule.forRootAsync({ useFactory, inject })`;
@@ -35,12 +38,19 @@ import { StreamRegistry } from './sse/stream-registry.js';
  */
 @Global()
 @Module({
-  controllers: [SseController, PublishController, PresenceController, ClientsController],
+  controllers: [
+    SseController,
+    PublishController,
+    TopicsController,
+    PresenceController,
+    ClientsController,
+  ],
   providers: [
     ...SSE_BUS_PROVIDERS,
     BusCounters,
     SchedulerRegistry,
     HistoryRetention,
+    MembershipRetention,
     StreamFeeds,
     Presence,
     StreamRegistry,
@@ -60,11 +70,12 @@ export class SseBusModule extends SseBusConfigurableModule implements NestModule
   }
 
   /**
-   * The token routes' checks, before the body: the token, then (for a publish) the media type.
-   * On Fastify, `FastifyPublishRoute` runs the publish route's as its own hooks instead.
+   * The token routes' checks, before the body: the token, then (for a body) the media type. On
+   * Fastify, `FastifyPublishRoute` runs the publish route's as its own hooks instead.
    */
   configure(consumer: MiddlewareConsumer): void {
     consumer.apply(PublishTokenGuard).forRoutes(ClientsController);
+    consumer.apply(PublishTokenGuard, JsonBodyMiddleware).forRoutes(TopicsController);
     if (servedByFastify(this.adapterHost)) return;
     consumer.apply(PublishTokenGuard, JsonBodyMiddleware).forRoutes(PublishController);
   }

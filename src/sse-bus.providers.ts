@@ -33,13 +33,17 @@ function createTransport(options: ResolvedSseBusOptions, counters: BusCounters):
     windowMs: options.idempotencyWindowMs,
     maxKeys: options.idempotencyMaxKeys,
   };
-  if (!redisUrl) return new MemoryTransport(maxLength, options.historyMaxBytes, idempotency);
+  const { membershipTtlMs } = options;
+  if (!redisUrl) {
+    return new MemoryTransport(maxLength, options.historyMaxBytes, idempotency, membershipTtlMs);
+  }
   if (clusterNodes(redisUrl)) {
     return new ShardedRedisTransport({
       url: redisUrl,
       keyPrefix,
       maxLength,
       idempotency,
+      membershipTtlMs,
       shards: options.redisShards,
       waitReplicas: options.redisWaitReplicas,
       pingMs: SHARD_PING_MS,
@@ -52,6 +56,7 @@ function createTransport(options: ResolvedSseBusOptions, counters: BusCounters):
     keyPrefix,
     maxLength,
     idempotency,
+    membershipTtlMs,
     recentMaxBytes: options.historyMaxBytes,
     blockMs: REDIS_BLOCK_MS,
     commandTimeoutMs: REDIS_COMMAND_TIMEOUT_MS,

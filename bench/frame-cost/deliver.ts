@@ -35,10 +35,12 @@ const host = {
 const { MemoryTransport } = await load('bus/transports/memory.transport.js');
 const { ClientRouter } = await load('bus/client-router.js');
 const { BusStream } = await load('sse/bus-stream.js');
-const transport = new MemoryTransport(1_000, 64 * 1024 * 1024, {
-  windowMs: 60_000,
-  maxKeys: 100,
-});
+const transport = new MemoryTransport(
+  1_000,
+  64 * 1024 * 1024,
+  { windowMs: 60_000, maxKeys: 100 },
+  60_000,
+);
 const audience = (i: number) => ({ clientId: `c${i}`, topics: null });
 if (existsSync(join(dist, 'sse/stream-registry.js'))) {
   const { BusCounters } = await load('bus/bus-counters.js');

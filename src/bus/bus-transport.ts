@@ -3,6 +3,8 @@ import type { Audience, BusEvent, BusMessage, ResetReason } from './bus-event.js
 import { type LogEventId, parseEventId } from './event-id.js';
 import type { Idempotency } from './idempotency.js';
 import { LogLease, type StreamLease } from './stream-lease.js';
+import type { MembershipProjection } from './membership-projection.js';
+import { type Membership, type TopicChange, topicChangeOf } from './topic-change.js';
 
 /** A message on its way to the log: `data` is already JSON text. */
 export interface OutgoingMessage {
@@ -12,6 +14,8 @@ export interface OutgoingMessage {
   readonly data: string;
   /** Set: a message with the same key seen within the window is not appended again. */
   readonly idempotency?: Idempotency;
+  /** Set: a change of its one client's topics, which the log keeps as its membership too. */
+  readonly topicChange?: TopicChange;
 }
 
 export interface TransportHealth {
@@ -75,6 +79,27 @@ export abstract class BusTransport {
   abstract replay(lastEventId: string, audience: Audience): AsyncIterable<readonly BusMessage[]>;
 
   /**
+   * `clientId`'s membership as the log read so far leaves it: what a stream opened now starts
+   * with.
+   */
+  abstract membership(clientId: string): Membership;
+
+  /**
+   * `clientId`'s membership as it stood at `lastEventId` (now, for one that is no id of this
+   * bus's log now): what a stream resuming from there started with.
+   */
+  abstract membershipAt(clientId: string, lastEventId: string): Promise<Membership>;
+
+  /** The last stream here of `clientId` ended: its membership is kept for its time to live. */
+  abstract keepMembership(clientId: string): void;
+
+  /**
+   * Keeps the memberships of `clientIds` (those with streams here), and of those whose last
+   * stream here ended since the last time, for their time to live from now.
+   */
+  abstract keepMemberships(clientIds: Iterable<string>): Promise<void>;
+
+  /**
    * Drops the messages published before `ms` (epoch ms, as in their ids): a cursor from before
    * the last one dropped gets a `HistoryGap('expired')`.
    */
@@ -113,4 +138,34 @@ export abstract class SingleLogTransport extends BusTransport {
     if (!after) throw new HistoryGap('malformed');
     return this.history(after);
   }
+
+  membership(clientId: string): Membership {
+    return this.memberships.now(clientId);
+  }
+
+  /**
+   * From the projection, or, for a cursor from before the changes it holds, from the first
+   * change of the client in the history after it: the membership before that change.
+   */
+  async membershipAt(clientId: string, lastEventId: string): Promise<Membership> {
+    const at = parseEventId(lastEventId);
+    if (at?.epoch !== parseEventId(this.position())!.epoch) return this.membership(clientId);
+    const known = this.memberships.at(clientId, at);
+    if (known) return known;
+    try {
+      for await (const page of this.history(at)) {
+        for (const message of page) {
+          const change = message.to?.[0] === clientId ? topicChangeOf(message) : undefined;
+          if (change) return change.before;
+        }
+      }
+    } catch (err) {
+      // A cursor the history cannot serve is reset: the stream goes on with the membership now.
+      if (!(err instanceof HistoryGap)) throw err;
+    }
+    return this.membership(clientId);
+  }
+
+  /** The memberships as the log read so far leaves them. */
+  protected abstract readonly memberships: MembershipProjection;
 }

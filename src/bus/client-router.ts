@@ -1,6 +1,7 @@
 import { Observable, type Subscriber, type Subscription, type Unsubscribable } from 'rxjs';
 import type { BusCounters } from './bus-counters.js';
 import type { Audience, BusEvent, BusMessage } from './bus-event.js';
+import { type TopicChange, applyTopicChange, topicChangeOf } from './topic-change.js';
 import { reaches } from './visibility.js';
 
 type Route = Subscriber<BusEvent>;
@@ -22,7 +23,8 @@ export interface RouteWatcher {
  * `events$.pipe(filter((e) => isVisibleTo(e, audience)))`, but a message for one client or one
  * topic touches that client's or topic's subscribers only, not a predicate per open stream.
  * Subscribing adds to the indexes, unsubscribing removes from them; the source is subscribed
- * while anyone listens.
+ * while anyone listens. A change of a client's topics moves its streams in the topic index, in
+ * log order, before they are given it.
  */
 export class ClientRouter {
   private readonly everyone = new Map<Route, Audience>();
@@ -49,6 +51,10 @@ export class ClientRouter {
     this.watcher = watcher;
   }
 
+  /**
+   * The events a stream of `audience` gets, routed by its topics, which its client's changes
+   * move from then on.
+   */
   view(audience: Audience): Observable<BusEvent> {
     return new Observable<BusEvent>((route) => {
       this.everyone.set(route, audience);
@@ -84,6 +90,11 @@ export class ClientRouter {
     return routes === undefined ? 0 : routes instanceof Set ? routes.size : 1;
   }
 
+  /** The ids of the clients with a stream open. */
+  clientIds(): Iterable<string> {
+    return this.byClient.keys();
+  }
+
   /** The audience of every open stream: the whole of this instance's presence. */
   *audiences(): Iterable<Audience> {
     yield* this.everyone.values();
@@ -97,6 +108,17 @@ export class ClientRouter {
       clients.add(this.everyone.get(route)!.clientId);
     }
     return [...clients];
+  }
+
+  /** Moves `route` to the topics `change` leaves it on, in the indexes and for presence. */
+  private retopic(route: Route, change: TopicChange): void {
+    const before = this.everyone.get(route)!;
+    const after = { clientId: before.clientId, topics: applyTopicChange(before.topics, change) };
+    before.topics?.forEach((topic) => remove(this.byTopic, topic, route));
+    after.topics?.forEach((topic) => add(this.byTopic, topic, route));
+    this.everyone.set(route, after);
+    this.watcher?.left(before);
+    this.watcher?.joined(after);
   }
 
   private route(event: BusEvent): void {
@@ -115,8 +137,10 @@ export class ClientRouter {
   /** Routes `message` to the streams of `clientIds`; returns how many it reached. */
   private toClients(message: BusMessage, clientIds: readonly string[]): number {
     let reached = 0;
+    const change = topicChangeOf(message);
     for (const clientId of clientIds) {
       for (const route of each(this.byClient.get(clientId))) {
+        if (change) this.retopic(route, change);
         // Found by its client id: whether it is on the stream's topics is all there is to ask.
         if (reaches(message, this.everyone.get(route)!)) {
           route.next(message);

@@ -5,6 +5,7 @@ import type { OutgoingMessage } from './bus-transport.js';
 import { idempotencyOf } from './idempotency.js';
 import { DISCONNECT_EVENT } from './disconnect.js';
 import { contentBytes } from './message-size.js';
+import { TOPICS_EVENT } from './topic-change.js';
 import { checkTopics } from './topics.js';
 
 /** Options of `MessageBus.publish()`. */
@@ -26,6 +27,12 @@ export interface PublishOptions {
   idempotencyKey?: string;
 }
 
+/** What `MessageBus.changeTopics()` is given: topics its client's streams join and leave. */
+export interface TopicChangeOptions {
+  join?: string | readonly string[];
+  leave?: string | readonly string[];
+}
+
 /**
  * Event names the stream itself uses, and those the browser client (`sse-bus/client`) gives its
  * own meaning (`state`): a publisher cannot forge them.
@@ -38,6 +45,7 @@ export const RESERVED_EVENTS: readonly string[] = [
   'error',
   'state',
   DISCONNECT_EVENT,
+  TOPICS_EVENT,
 ];
 
 const EVENT_NAME = /^[A-Za-z0-9_.:-]{1,64}$/;
@@ -110,6 +118,31 @@ export function toOutgoingMessage(
   if (bytes > maxMessageBytes) throw new MessageTooLargeError(bytes, maxMessageBytes);
   if (idempotencyKey === undefined) return message;
   return { ...message, idempotency: idempotencyOf(idempotencyKey, message) };
+}
+
+/**
+ * Checks a change of `clientId`'s topics and makes it a message to that client, which the log
+ * keeps in order with the others; throws `InvalidMessageError` saying what is wrong.
+ */
+export function toTopicChangeMessage(
+  clientId: string,
+  { join, leave }: TopicChangeOptions,
+): OutgoingMessage {
+  const problem = clientIdProblem(clientId);
+  if (problem) throw new InvalidMessageError(`clientId: ${problem}`);
+  const invalid = (text: string) => new InvalidMessageError(text);
+  const listed = (topics: TopicChangeOptions['join'], what: string) =>
+    topics === undefined || (Array.isArray(topics) && topics.length === 0)
+      ? []
+      : checkTopics(topics, what, invalid);
+  const change = { join: listed(join, 'join'), leave: listed(leave, 'leave') };
+  if (change.join.length + change.leave.length === 0) {
+    throw invalid('a change must join or leave at least one topic');
+  }
+  const both = change.join.find((topic) => change.leave.includes(topic));
+  if (both) throw invalid(`topic "${both}" is both joined and left`);
+  const data = JSON.stringify(change);
+  return { to: [clientId], topics: null, event: TOPICS_EVENT, data, topicChange: change };
 }
 
 function escapeCharacter(character: string): string {

@@ -1,11 +1,12 @@
 import { Observable } from 'rxjs';
 import { BusUnavailableError } from '../errors/bus-unavailable.error.js';
 import type { BusCounters } from './bus-counters.js';
-import type { Audience, BusEvent, BusReset } from './bus-event.js';
+import type { BusEvent, BusReset } from './bus-event.js';
 import { type BusTransport, HistoryGap } from './bus-transport.js';
 import { isDisconnect } from './disconnect.js';
 import { START } from './log-position.js';
 import type { StreamLease } from './stream-lease.js';
+import type { Member } from './topic-change.js';
 import { isVisibleTo } from './visibility.js';
 
 /** A reader that can tell when it has read enough of what was written to it. */
@@ -24,19 +25,23 @@ const MAX_HELD_BACK = 10_000;
  * after it, minus those the stream has by then (its `lease`, which its client's id starts and
  * each event it is sent moves on). A cursor the history cannot serve gives one `reset`, carrying
  * the position live events continue from. After each replayed message the replay waits for the
- * stream's `pacer`, so history reaches a slow reader at the pace it reads.
+ * stream's `pacer`, so history reaches a slow reader at the pace it reads. The replay is read
+ * with the topics the stream had at its cursor (`atCursor`), which the changes it replays move to
+ * those it has where live events start.
  */
 export function resume(
   live$: Observable<BusEvent>,
   transport: BusTransport,
-  audience: Audience,
+  audience: Member,
   lastEventId: string,
+  atCursor: Promise<Member['topics']>,
   lease: StreamLease,
   pacer: Pacer,
   counters: BusCounters,
 ): Observable<BusEvent> {
   return new Observable<BusEvent>((subscriber) => {
     const start = transport.position(audience);
+    const topics = audience.topics;
     let heldBack: BusEvent[] | undefined = [];
     // Until a live event of a shard (of the log, when it has one order) is new to the stream,
     // the shard's live events may be repeats: of the replay, or of what the client got from an
@@ -63,6 +68,7 @@ export function resume(
     });
 
     const replay = async () => {
+      audience.topics = await atCursor;
       for await (const page of transport.replay(lastEventId, audience)) {
         if (subscriber.closed) return;
         for (const message of page) {
@@ -81,7 +87,9 @@ export function resume(
     replay()
       .catch((err: unknown) => {
         if (!(err instanceof HistoryGap)) throw err;
-        // The cursor means nothing here: every live event from the reset's position on goes out.
+        // The cursor means nothing here: every live event from the reset's position on goes out,
+        // to the topics the stream has there.
+        audience.topics = topics;
         subscriber.next(resetAt(start, err));
         counters.resets[err.reason]++;
       })

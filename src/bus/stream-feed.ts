@@ -1,11 +1,12 @@
 import { Injectable } from '@nestjs/common';
-import { Observable } from 'rxjs';
+import { Observable, type Unsubscribable } from 'rxjs';
 import { BusCounters } from './bus-counters.js';
 import type { Audience, BusEvent } from './bus-event.js';
 import { BusTransport } from './bus-transport.js';
 import { ClientRouter } from './client-router.js';
 import { type Pacer, resume } from './resume.js';
 import type { StreamLease } from './stream-lease.js';
+import { type Member, startingTopics } from './topic-change.js';
 
 /** What reads a feed: a stream, told where it starts, and waited for during a replay. */
 export interface FeedReader extends Pacer {
@@ -34,35 +35,68 @@ export class StreamFeeds {
    * lease. A view of the router's one shared stream, not a pipeline of its own: unsubscribing
    * takes the stream out of the router and releases its lease. The lease comes to the reader
    * rather than down the stream, so that its events are all alike where they are hot.
+   *
+   * The stream's topics are those it asked for with its client's membership applied, as it
+   * stood where the stream starts; the changes that follow reach it in log order, and move its
+   * `topics` as it is given each.
    */
   feed(
-    audience: Audience,
+    audience: Member,
     lastEventId: string | undefined,
     reader: FeedReader,
   ): Observable<BusEvent> {
     return new Observable<BusEvent>((subscriber) => {
+      const { clientId, topics: asked } = audience;
       const lease = this.transport.lease(audience, lastEventId);
-      // The start, then the events, in one turn: nothing comes in between the lease's id being
-      // read and the router being subscribed.
+      // The start, its topics, then the events, in one turn: nothing comes in between the
+      // lease's id and the membership being read and the router being subscribed.
       const start = () => {
         if (subscriber.closed) return;
+        audience.topics = startingTopics(asked, this.transport.membership(clientId));
         reader.start(lease, !!lastEventId);
-        const live$ = this.router.view(audience);
-        const { transport, counters } = this;
-        const events$ = lastEventId
-          ? resume(live$, transport, audience, lastEventId, lease, reader, counters)
-          : live$;
-        events$.subscribe(subscriber);
+        const { transport, router, counters } = this;
+        if (!lastEventId) return router.view(audience).subscribe(subscriber);
+        // Routed by its topics now, while the replay gives it those it had at its cursor.
+        const live$ = router.view({ clientId, topics: audience.topics });
+        const atCursor = transport
+          .membershipAt(clientId, lastEventId)
+          .then((membership) => startingTopics(asked, membership));
+        resume(
+          live$,
+          transport,
+          audience,
+          lastEventId,
+          atCursor,
+          lease,
+          reader,
+          counters,
+        ).subscribe(subscriber);
       };
       if (lease.ready) lease.ready.then(start, (err: unknown) => subscriber.error(err));
       else start();
-      // A lease that holds nothing costs the stream no teardown.
-      return lease.unsubscribe ? (lease as Required<StreamLease>) : undefined;
+      return new FeedEnd(this.transport, clientId, lease);
     });
   }
 
   /** The id of the last event this process has read that `audience` may see: where it starts. */
   position(audience?: Audience): string {
     return this.transport.position(audience);
+  }
+}
+
+/**
+ * The end of a feed: releases its lease, and keeps its client's membership from then on. An
+ * object rather than a closure, as it is held for as long as the stream is open.
+ */
+class FeedEnd implements Unsubscribable {
+  constructor(
+    private readonly transport: BusTransport,
+    private readonly clientId: string,
+    private readonly lease: StreamLease,
+  ) {}
+
+  unsubscribe(): void {
+    this.lease.unsubscribe?.();
+    this.transport.keepMembership(this.clientId);
   }
 }

@@ -18,6 +18,8 @@ export interface ControlEvents {
   closing: { retryMs: number };
   /** The server ended the client's streams; blocked, the stream then closes for good (204). */
   disconnect: { reason: string };
+  /** The server joined or left topics for the client: the stream's topics now. */
+  topics: { topics: string[] };
 }
 
 /**

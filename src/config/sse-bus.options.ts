@@ -61,6 +61,11 @@ export interface SseBusOptions {
    * the longest lifetime of a token. @default 86400000 (24 h)
    */
   revocationTtlMs?: number;
+  /**
+   * How long a client's topics joined and left at run time (`MessageBus.join`, `leave`) are kept
+   * after its last change or its last stream, whichever is later (ms). @default 86400000 (24 h)
+   */
+  membershipTtlMs?: number;
   /** How long `publish()` waits for an unreachable bus before it rejects. @default 5000 */
   publishTimeoutMs?: number;
   /** Bytes a stream may have waiting for a client; past it, the client is cut off. @default 1 MiB */
@@ -129,6 +134,7 @@ export const NUMERIC_OPTIONS: Record<NumericOption, NumericSpec> = {
   historyMaxAgeMs: { default: undefined, min: 10 },
   presenceTtlMs: { default: 30_000, min: 30 },
   revocationTtlMs: { default: 24 * 60 * 60 * 1000, min: 1, max: MAX_TIMER_MS },
+  membershipTtlMs: { default: 24 * 60 * 60_000, min: 1_000 },
   publishTimeoutMs: { default: 5_000, min: 1 },
   maxBufferedBytes: { default: 1024 * 1024, min: 1024 },
   maxConnections: { default: 10_000, min: 1 },

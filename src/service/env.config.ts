@@ -34,6 +34,7 @@ const OPTION_VARIABLES: Record<keyof SseBusOptions, string> = {
   historyMaxAgeMs: 'SSE_HISTORY_MAX_AGE_MS',
   presenceTtlMs: 'SSE_PRESENCE_TTL_MS',
   revocationTtlMs: 'SSE_REVOCATION_TTL_MS',
+  membershipTtlMs: 'SSE_MEMBERSHIP_TTL_MS',
   publishTimeoutMs: 'SSE_PUBLISH_TIMEOUT_MS',
   maxBufferedBytes: 'SSE_MAX_BUFFERED_BYTES',
   maxConnections: 'SSE_MAX_CONNECTIONS',

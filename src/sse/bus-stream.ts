@@ -2,6 +2,7 @@ import type { Audience, BusEvent } from '../bus/bus-event.js';
 import { isDisconnect } from '../bus/disconnect.js';
 import type { FeedReader } from '../bus/stream-feed.js';
 import type { StreamLease } from '../bus/stream-lease.js';
+import { type Member, applyTopicChange, topicChangeOf } from '../bus/topic-change.js';
 import { LeanSubscriber } from './rxjs-subclasses.js';
 import type { StreamEncoding } from './stream-encoding.js';
 
@@ -45,9 +46,10 @@ function expire(stream: BusStream<unknown>): void {
  * registry gives it, and a last `retry` when it ends. It is its own audience and reader, and holds
  * everything in its fields (see `LeanSubscriber`).
  */
-export class BusStream<T> extends LeanSubscriber<BusEvent> implements Audience, FeedReader {
+export class BusStream<T> extends LeanSubscriber<BusEvent> implements Member, FeedReader {
   readonly clientId: string;
-  readonly topics: ReadonlySet<string> | null;
+  /** What it asked for, until the bus gives it its starting topics; then as changes move them. */
+  topics: ReadonlySet<string> | null;
   /** What the stream holds in the bus, which gives each event its id; from the feed's start. */
   private lease: StreamLease | undefined;
   /** Why the stream ended, when it was not its client that left. */
@@ -100,6 +102,11 @@ export class BusStream<T> extends LeanSubscriber<BusEvent> implements Audience, 
   }
 
   protected receive(event: BusEvent): void {
+    const change = event.kind === 'message' ? topicChangeOf(event) : undefined;
+    if (change) {
+      this.topics = applyTopicChange(this.topics, change);
+      return this.send(this.encoding.topics(this.topics, this.lease!.advance(event)));
+    }
     // Its last word, in place of `closing`: whether the client comes back is the server's to say.
     const last = isDisconnect(event);
     if (last) this.closeReason = 'disconnected';

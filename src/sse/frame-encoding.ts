@@ -1,6 +1,6 @@
 import type { BusEvent } from '../bus/bus-event.js';
 import { SseFrame } from './sse-frame.js';
-import type { StreamEncoding } from './stream-encoding.js';
+import { type StreamEncoding, topicsData } from './stream-encoding.js';
 
 const frames = new WeakMap<BusEvent, SseFrame>();
 /** Frames without their id, for streams whose ids are their own. */
@@ -38,6 +38,7 @@ export const FRAME_ENCODING: StreamEncoding<SseFrame> = {
     id === event.id
       ? frameOf(event, id, frames)
       : SseFrame.withId(frameOf(event, undefined, bodies), id),
+  topics: (topics, id) => new SseFrame({ id, event: 'topics', data: topicsData(topics) }),
   heartbeat: new SseFrame({}, [Buffer.from(':\n')]),
   closing: (retryMs) =>
     new SseFrame({ retry: retryMs, event: 'closing', data: JSON.stringify({ retryMs }) }),

@@ -1,6 +1,6 @@
 import type { MessageEvent } from '@nestjs/common';
 import type { BusEvent } from '../bus/bus-event.js';
-import type { StreamEncoding } from './stream-encoding.js';
+import { type StreamEncoding, topicsData } from './stream-encoding.js';
 
 const events = new WeakMap<BusEvent, MessageEvent>();
 
@@ -31,6 +31,7 @@ export const MESSAGE_EVENT_ENCODING: StreamEncoding<MessageEvent> = {
     const message = messageEventOf(event);
     return id === message.id ? message : { ...message, id };
   },
+  topics: (topics, id) => ({ type: 'topics', id, data: topicsData(topics) }),
   heartbeat: { comment: '' },
   closing: (retryMs, lastId) => ({
     type: 'closing',

@@ -15,10 +15,17 @@ export interface StreamEncoding<T> {
    * carry it, and when its id is the stream's own, the rest of it still is.
    */
   event(event: BusEvent, id: string): T;
+  /** The stream's topics now, after a change of its client's (`topics`), with its id. */
+  topics(topics: ReadonlySet<string> | null, id: string): T;
   /** A comment, which clients ignore and proxies count as traffic. */
   readonly heartbeat: T;
   /** The last word of a stream that ends: its own `retry`; `lastId` is the last id it sent. */
   closing(retryMs: number, lastId: string): T;
   /** The instance is full or closing: come back after `retryMs`. */
   busy(retryMs: number, id: string): T;
+}
+
+/** The data of a `topics` event: `{"topics": [...]}`, sorted. */
+export function topicsData(topics: ReadonlySet<string> | null): string {
+  return JSON.stringify({ topics: [...(topics ?? [])].sort() });
 }

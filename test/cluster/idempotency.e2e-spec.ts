@@ -51,6 +51,7 @@ describe('idempotency keys on a Redis Cluster', () => {
       hashTag: `{${PREFIX}:${shard}}`,
       maxLength: 10_000,
       idempotency: IDEMPOTENCY,
+      membershipTtlMs: 60_000,
       shard,
       waitReplicas: 0,
       commandTimeoutMs: 3000,

@@ -45,8 +45,12 @@ describe('scheduled jobs', () => {
   afterAll(() => redis?.stop());
 
   it.each([
-    ['the embedded bus', false, ['sse-bus:history-retention']],
-    ['Redis', true, ['sse-bus:history-retention', 'sse-bus:presence-refresh']],
+    ['the embedded bus', false, ['sse-bus:history-retention', 'sse-bus:membership-retention']],
+    [
+      'Redis',
+      true,
+      ['sse-bus:history-retention', 'sse-bus:membership-retention', 'sse-bus:presence-refresh'],
+    ],
   ])('on %s, run while the app does and leave no timer behind', async (_, withRedis, jobs) => {
     const left = await timersLeftBy(async () => {
       const app = await startApp({

@@ -3,26 +3,11 @@ import { BusTransport } from '../../src/bus/bus-transport.js';
 import { parseEntryId } from '../../src/bus/log-position.js';
 import { RedisLog } from '../../src/bus/transports/redis-log.js';
 import { RedisWatchdog } from '../../src/redis/redis-watchdog.js';
+import { commandsRun, historyReadsBetween } from '../support/command-stats.js';
 import { type RedisServer, startRedis } from '../support/redis-server.js';
 import { RawSseClient } from '../support/sse-client.js';
 import { type TestApp, startApp } from '../support/test-app.js';
 import { waitFor } from '../support/wait-for.js';
-
-/** Commands Redis has run, by name, but `INFO` itself (the test's own). */
-async function commandsRun(admin: Redis): Promise<Map<string, number>> {
-  const counts = new Map<string, number>();
-  for (const [, name, calls] of (await admin.info('commandstats')).matchAll(
-    /^cmdstat_(\S+?):calls=(\d+)/gm,
-  )) {
-    if (name !== 'info') counts.set(name, Number(calls));
-  }
-  return counts;
-}
-
-/** Reads of the log's history between two `commandsRun`: only the history script runs XRANGE. */
-function historyReadsBetween(before: Map<string, number>, after: Map<string, number>): number {
-  return (after.get('xrange') ?? 0) - (before.get('xrange') ?? 0);
-}
 
 /** Ids of the messages a stream received (resets would show up as an `undefined`). */
 const messageIds = (client: RawSseClient) =>
@@ -145,6 +130,7 @@ describe('history shared by resuming clients (Redis)', () => {
       hashTag: '{continuity}',
       maxLength: 100,
       idempotency: { windowMs: 60_000, maxKeys: 100 },
+      membershipTtlMs: 60_000,
       waitReplicas: 0,
       commandTimeoutMs: 3000,
     });

@@ -15,7 +15,12 @@ const message = (data: unknown, to: string[] | null = null, topics: string[] | n
 });
 
 function setup(maxLength = 100, maxBytes = 1024 * 1024) {
-  const transport = new MemoryTransport(maxLength, maxBytes, { windowMs: 60_000, maxKeys: 100 });
+  const transport = new MemoryTransport(
+    maxLength,
+    maxBytes,
+    { windowMs: 60_000, maxKeys: 100 },
+    60_000,
+  );
   const metrics = new BusCounters();
   const router = new ClientRouter(transport.events$, metrics);
   const view = (clientId: string, lastEventId: string, count: number, topics?: string[]) => {
@@ -28,6 +33,7 @@ function setup(maxLength = 100, maxBytes = 1024 * 1024) {
         transport,
         audience,
         lastEventId,
+        Promise.resolve(audience.topics),
         lease,
         { whenWritable: () => undefined },
         metrics,

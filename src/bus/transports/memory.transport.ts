@@ -9,6 +9,8 @@ import type { BusMessage } from '../bus-event.js';
 import { type LogEventId, formatEventId, newEpoch } from '../event-id.js';
 import type { IdempotencyLimits } from '../idempotency.js';
 import { type LogPosition, START, comparePositions } from '../log-position.js';
+import type { Membership, TopicChange } from '../topic-change.js';
+import { MemoryMembership } from './memory-membership.js';
 import { RecentWindow } from './recent-window.js';
 import { SeenKeys } from './seen-keys.js';
 
@@ -22,11 +24,18 @@ export class MemoryTransport extends SingleLogTransport {
   /** The history: the newest messages, by count and bytes; the newest always stays. */
   private readonly log: RecentWindow;
   private readonly seen: SeenKeys;
+  protected readonly memberships: MemoryMembership;
 
-  constructor(maxLength: number, maxBytes: number, idempotency: IdempotencyLimits) {
+  constructor(
+    maxLength: number,
+    maxBytes: number,
+    idempotency: IdempotencyLimits,
+    membershipTtlMs: number,
+  ) {
     super();
     this.log = new RecentWindow(maxLength, maxBytes, 1);
     this.seen = new SeenKeys(idempotency);
+    this.memberships = new MemoryMembership(membershipTtlMs);
     this.log.restart(this.epoch, START);
   }
 
@@ -34,7 +43,7 @@ export class MemoryTransport extends SingleLogTransport {
     return formatEventId(this.epoch, this.top);
   }
 
-  async publish({ idempotency, ...message }: OutgoingMessage): Promise<string> {
+  async publish({ idempotency, topicChange, ...message }: OutgoingMessage): Promise<string> {
     const now = Date.now();
     const seen = idempotency && this.seen.idOf(idempotency, now);
     if (seen) return seen;
@@ -45,8 +54,11 @@ export class MemoryTransport extends SingleLogTransport {
       id: formatEventId(this.epoch, this.top),
       position: this.top,
       ...message,
+      // As the Redis log writes a change: with the membership it changes.
+      ...(topicChange && { data: this.logged(message.to![0], topicChange, now) }),
     };
     if (idempotency) this.seen.remember(idempotency, stored.id, now);
+    if (topicChange) this.memberships.change(stored, now);
     this.log.add(stored);
     this.read$.next(stored);
     return stored.id;
@@ -65,6 +77,20 @@ export class MemoryTransport extends SingleLogTransport {
     }
   }
 
+  override membership(clientId: string): Membership {
+    this.memberships.expire(Date.now());
+    return super.membership(clientId);
+  }
+
+  keepMembership(clientId: string): void {
+    this.memberships.keep(clientId, Date.now());
+  }
+
+  async keepMemberships(clientIds: Iterable<string>): Promise<void> {
+    const now = Date.now();
+    for (const clientId of clientIds) this.memberships.keep(clientId, now);
+  }
+
   async trimBefore(ms: number): Promise<void> {
     this.log.dropBefore(ms);
   }
@@ -74,6 +100,12 @@ export class MemoryTransport extends SingleLogTransport {
   }
 
   async start(): Promise<void> {}
+
+  /** The data of `change` of `clientId`'s topics, with the membership before it. */
+  private logged(clientId: string, change: TopicChange, now: number): string {
+    this.memberships.expire(now);
+    return JSON.stringify({ ...change, before: this.memberships.now(clientId), forgotten: [] });
+  }
 
   async close(): Promise<void> {
     this.read$.complete();

@@ -18,10 +18,12 @@ if (not epoch) or (redis.call('HEXISTS', KEYS[1], 'top') == 1 and redis.call('EX
 end`;
 
 /**
- * KEYS: meta, log. ARGV: candidate epoch, and optionally the id of the last entry the caller gave
- * out. Returns { epoch, top id, hole }: hole is 1 when that entry is gone while an older one is
- * still there. Trimming only ever cuts the oldest entries, so the log lost it otherwise (a
- * failover before it reached the replica), even if it has been written to since.
+ * KEYS: meta, log, memberships. ARGV: candidate epoch, and optionally the id of the last entry
+ * the caller gave out. Returns { epoch, top id, hole, memberships }: hole is 1 when that entry is
+ * gone while an older one is still there. Trimming only ever cuts the oldest entries, so the log
+ * lost it otherwise (a failover before it reached the replica), even if it has been written to
+ * since. The memberships (`HGETALL`) are as they stand at the top: what a reader that reads on
+ * from there starts its projection of them with.
  */
 export const SYNC_SCRIPT = `${ENSURE_EPOCH}
 local hole = 0
@@ -29,20 +31,53 @@ if ARGV[2] then
   local at = redis.call('XREVRANGE', KEYS[2], ARGV[2], '-', 'COUNT', 1)[1]
   if at and at[1] ~= ARGV[2] then hole = 1 end
 end
-return { epoch, redis.call('HGET', KEYS[1], 'top') or '0-0', hole }`;
+return { epoch, redis.call('HGET', KEYS[1], 'top') or '0-0', hole, redis.call('HGETALL', KEYS[3]) }`;
 
 /**
  * Arguments per message of `PUBLISH_SCRIPT`: to, event, data, topics, spread, channels,
- * idempotency key and fingerprint ('' and '' without one).
+ * idempotency key and fingerprint ('' and '' without one), and '1' for a change of its client's
+ * topics ('' otherwise).
  */
-export const ARGS_PER_MESSAGE = 8;
+export const ARGS_PER_MESSAGE = 9;
+
+/**
+ * `changed(membership, change)`: a client's membership (`{ joined, left }`) after a change
+ * (`{ join, leave }`), as `changeMembership` gives it: a leave wins over a join of the same topic.
+ * `list(items)`: a JSON array of strings (cjson makes an empty table `{}`).
+ */
+const MEMBERSHIP_FUNCTIONS = `
+local function list(items)
+  local quoted = {}
+  for i, item in ipairs(items) do quoted[i] = cjson.encode(item) end
+  return '[' .. table.concat(quoted, ',') .. ']'
+end
+local function changed(membership, change)
+  local leaving, joining = {}, {}
+  for _, t in ipairs(change.leave) do leaving[t] = true end
+  for _, t in ipairs(change.join) do if not leaving[t] then joining[t] = true end end
+  local function merge(kept, dropped, added, listed)
+    local out, has = {}, {}
+    for _, t in ipairs(kept) do
+      if not dropped[t] and not has[t] then out[#out + 1] = t; has[t] = true end
+    end
+    for _, t in ipairs(listed) do
+      if added[t] and not has[t] then out[#out + 1] = t; has[t] = true end
+    end
+    return out
+  end
+  return {
+    joined = merge(membership.joined, leaving, joining, change.join),
+    left = merge(membership.left, joining, leaving, change.leave),
+  }
+end`;
 
 /** What `PUBLISH_SCRIPT` answers in place of an id for a key seen with another message. */
 export const KEY_REUSED = '!';
 
 /**
  * KEYS: meta, log, receipt, keys. ARGV: candidate epoch, max length, receipt ttl ms, channel
- * prefix, key window ms, max keys, then `ARGS_PER_MESSAGE` per message. Appends the messages in
+ * prefix (the hash tag), key window ms, max keys, membership ttl ms, then `ARGS_PER_MESSAGE` per
+ * message. Appends the messages in
  * order and returns `<epoch> <id> <id>…`, their ids. The receipt (one per batch) makes a retried
  * batch (after a lost reply) a no-op that returns the first ids, instead of appending the
  * messages again.
@@ -59,17 +94,27 @@ export const KEY_REUSED = '!';
  * and the log fills any gap in what it heard. What goes out is `<id> <epoch> <spread> <to>
  * <topics> <event> <data>`, separated by \x1f, which none of them can hold. A log with one order
  * is given no channels.
+ *
+ * A change of a client's topics (its data `{ join, leave }`) is also kept as the client's
+ * membership, in the `<prefix>:members` hash (client id to `{ id, joined, left }`, `id` its last
+ * change's), with the time it was last used in the `<prefix>:members:used` sorted set (its last
+ * change, or a stream of it, `KEEP_MEMBERSHIPS_SCRIPT`). Each change first forgets up to 16
+ * memberships unused for the membership ttl. Its entry's data is written with the membership
+ * before it and the client ids forgotten (`{ join, leave, before, forgotten }`): every reader
+ * of the log keeps the same projection of the hash from it, and a stream resuming from before
+ * the change finds what it started with.
  */
-export const PUBLISH_SCRIPT = `
+export const PUBLISH_SCRIPT = `${MEMBERSHIP_FUNCTIONS}
 local receipt = redis.call('GET', KEYS[3])
 if receipt then return receipt end
 ${ENSURE_EPOCH}
 local now = redis.call('TIME')
 now = now[1] * 1000 + math.floor(now[2] / 1000)
 local ids, top, remembered = {}, nil, false
-for b = 7, #ARGV, ${ARGS_PER_MESSAGE} do
+local members, used = ARGV[4] .. ':members', ARGV[4] .. ':members:used'
+for b = 8, #ARGV, ${ARGS_PER_MESSAGE} do
   local to, ev, d, tp, sp, channels = ARGV[b], ARGV[b + 1], ARGV[b + 2], ARGV[b + 3], ARGV[b + 4], ARGV[b + 5]
-  local key, print = ARGV[b + 6], ARGV[b + 7]
+  local key, print, change = ARGV[b + 6], ARGV[b + 7], ARGV[b + 8]
   local id
   if key ~= '' then
     key = KEYS[4] .. ':' .. key
@@ -82,6 +127,21 @@ for b = 7, #ARGV, ${ARGS_PER_MESSAGE} do
     end
   end
   if not id then
+    local membership
+    if change ~= '' then
+      local forgotten = redis.call('ZRANGEBYSCORE', used, '-inf', now - ARGV[7], 'LIMIT', 0, 16)
+      if #forgotten > 0 then
+        redis.call('HDEL', members, unpack(forgotten))
+        redis.call('ZREM', used, unpack(forgotten))
+      end
+      local stored = redis.call('HGET', members, to)
+      local before = stored and cjson.decode(stored) or { joined = {}, left = {} }
+      local parsed = cjson.decode(d)
+      membership = changed(before, parsed)
+      d = '{"join":' .. list(parsed.join) .. ',"leave":' .. list(parsed.leave) ..
+        ',"before":{"joined":' .. list(before.joined) .. ',"left":' .. list(before.left) ..
+        '},"forgotten":' .. list(forgotten) .. '}'
+    end
     id = redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], '*', 'e', epoch, 'to', to, 'ev', ev, 'd', d, 'tp', tp, 'sp', sp)
     top = id
     if channels ~= '' then
@@ -89,6 +149,11 @@ for b = 7, #ARGV, ${ARGS_PER_MESSAGE} do
       for channel in string.gmatch(channels, '[^\\n]+') do
         redis.call('SPUBLISH', ARGV[4] .. channel, heard)
       end
+    end
+    if membership then
+      redis.call('HSET', members, to, '{"id":' .. cjson.encode(id) .. ',"joined":' ..
+        list(membership.joined) .. ',"left":' .. list(membership.left) .. '}')
+      redis.call('ZADD', used, now, to)
     end
     if key ~= '' then
       redis.call('SET', key, epoch .. ' ' .. id .. ' ' .. print, 'PX', ARGV[5])
@@ -111,6 +176,20 @@ end
 receipt = epoch .. ' ' .. table.concat(ids, ' ')
 redis.call('SET', KEYS[3], receipt, 'PX', ARGV[3])
 return receipt`;
+
+/**
+ * KEYS: the memberships' last uses (`<prefix>:members:used`). ARGV: client ids. Marks the
+ * memberships of those that have one as used now (`ZADD XX`): their clients have streams.
+ */
+export const KEEP_MEMBERSHIPS_SCRIPT = `
+local now = redis.call('TIME')
+now = now[1] * 1000 + math.floor(now[2] / 1000)
+local args = { 'XX' }
+for _, client in ipairs(ARGV) do
+  args[#args + 1] = now
+  args[#args + 1] = client
+end
+return redis.call('ZADD', KEYS[1], unpack(args))`;
 
 /** `facts(log)`: what `XINFO STREAM` says of the log, by name. */
 const STREAM_FACTS = `
@@ -161,14 +240,15 @@ return trimmed`;
 
 /** The scripts as commands of a connection (see `openRedis`). */
 export const LOG_SCRIPTS = {
-  sseBusSync: { numberOfKeys: 2, lua: SYNC_SCRIPT },
+  sseBusSync: { numberOfKeys: 3, lua: SYNC_SCRIPT },
   sseBusPublish: { numberOfKeys: 4, lua: PUBLISH_SCRIPT },
   sseBusHistory: { numberOfKeys: 2, lua: HISTORY_SCRIPT },
   sseBusTrimBefore: { numberOfKeys: 2, lua: TRIM_BEFORE_SCRIPT },
+  sseBusKeepMemberships: { numberOfKeys: 1, lua: KEEP_MEMBERSHIPS_SCRIPT },
 };
 
 /** What `SYNC_SCRIPT` answers: hole is 1 when the entry given is gone while an older one stays. */
-export type SyncReply = [epoch: string, top: string, hole: 0 | 1];
+export type SyncReply = [epoch: string, top: string, hole: 0 | 1, memberships: string[]];
 
 export type LogEntry = [id: string, fields: string[]];
 
@@ -177,7 +257,13 @@ export type HistoryReply = ['gap', 'epoch' | 'lost'] | ['ok', string, string, Lo
 
 /** The commands `LOG_SCRIPTS` define. */
 export interface LogScripts {
-  sseBusSync(meta: string, log: string, epoch: string, given: string): Promise<SyncReply>;
+  sseBusSync(
+    meta: string,
+    log: string,
+    members: string,
+    epoch: string,
+    given: string,
+  ): Promise<SyncReply>;
   sseBusPublish(
     meta: string,
     log: string,
@@ -187,4 +273,5 @@ export interface LogScripts {
   ): Promise<string>;
   sseBusHistory(meta: string, log: string, ...args: string[]): Promise<HistoryReply>;
   sseBusTrimBefore(meta: string, log: string, ms: string): Promise<number>;
+  sseBusKeepMemberships(used: string, ...clientIds: string[]): Promise<number>;
 }

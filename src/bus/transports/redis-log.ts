@@ -18,6 +18,7 @@ import {
   parseEntryId,
 } from '../log-position.js';
 import { contentBytes } from '../message-size.js';
+import type { Membership } from '../topic-change.js';
 import { formatVectorId } from '../vector-id.js';
 import { type LogPage, logHistory } from './log-history.js';
 import { PublishBatch } from './publish-batch.js';
@@ -56,6 +57,8 @@ export interface RedisLogOptions {
   readonly maxLength: number;
   /** Idempotency keys it remembers: for how long, and how many. */
   readonly idempotency: IdempotencyLimits;
+  /** How long a client's membership is kept after its last change or its last stream. */
+  readonly membershipTtlMs: number;
   /** The shard it is, on a sharded log: its messages say so, and carry vector ids. */
   readonly shard?: number;
   /** Replicas that must have an append before it counts (`WAIT`); 0: none. */
@@ -96,6 +99,9 @@ export class RedisLog {
     readonly receipts: string;
     /** The idempotency keys' index; `<seen>:<key>` each key. */
     readonly seen: string;
+    /** The clients' memberships, and when each was last used (see `PUBLISH_SCRIPT`). */
+    readonly members: string;
+    readonly membersUsed: string;
   };
   private readonly pages = new SharedReads<LogPage>();
   private readonly batch = new PublishBatch<LogWrite, Appended>(
@@ -110,6 +116,8 @@ export class RedisLog {
       log: `${hashTag}:log`,
       receipts: `${hashTag}:receipt:`,
       seen: `${hashTag}:idem`,
+      members: `${hashTag}:members`,
+      membersUsed: `${hashTag}:members:used`,
     };
   }
 
@@ -132,29 +140,40 @@ export class RedisLog {
 
   /**
    * Reads the epoch and the end of the log (starting a new epoch if it has none or lost its
-   * log), and whether it still holds the last entry given out. The first read takes them as they
-   * are. After that, `lostFrom` says whether the log lost what was given out, and where reading
-   * goes on from, to which `top` moves: the start of a new epoch's log; the end of a log that
-   * ends before what was given out; or, when it was written to since, the place of what it lost.
+   * log), and whether it still holds the last entry given out, with the memberships as they
+   * stand at the end. The first read takes them as they are. After that, `lostFrom` says whether
+   * the log lost what was given out, and where reading goes on from, to which `top` moves: the
+   * start of a new epoch's log; the end of a log that ends before what was given out; or, when it
+   * was written to since, the place of what it lost. Reading on from before the end applies
+   * changes the memberships already hold again, which leaves them as they are: each change
+   * carries the membership before it.
    */
-  async sync(): Promise<{ readonly end: LogPosition; readonly lostFrom?: LogPosition }> {
+  async sync(): Promise<{
+    readonly end: LogPosition;
+    readonly lostFrom?: LogPosition;
+    readonly memberships: [string, Membership, LogPosition][];
+  }> {
     const { redis, commands } = this.options.reader ?? this.options.writer;
-    const [epoch, top, hole] = await commands.ask(
-      redis.sseBusSync(this.keys.meta, this.keys.log, newEpoch(), formatEntryId(this.top)),
+    const { meta, log, members } = this.keys;
+    const [epoch, top, hole, stored] = await commands.ask(
+      redis.sseBusSync(meta, log, members, newEpoch(), formatEntryId(this.top)),
       this.options.commandTimeoutMs,
     );
     const end = parseEntryId(top);
+    const memberships = parseMemberships(stored);
     const first = this.epoch === '';
     const renewed = this.epoch !== epoch;
     this.epoch = epoch;
     if (first) {
       this.top = end;
-      return { end };
+      return { end, memberships };
     }
+    let lostFrom: LogPosition | undefined;
     // Every entry of a new epoch's log was written after the loss: none has been read yet.
-    if (renewed) return { end, lostFrom: (this.top = START) };
-    if (comparePositions(end, this.top) < 0) return { end, lostFrom: (this.top = end) };
-    return { end, lostFrom: hole === 1 ? this.top : undefined };
+    if (renewed) lostFrom = this.top = START;
+    else if (comparePositions(end, this.top) < 0) lostFrom = this.top = end;
+    else if (hole === 1) lostFrom = this.top;
+    return { end, memberships, lostFrom };
   }
 
   /**
@@ -194,6 +213,18 @@ export class RedisLog {
         return { top, since, messages: entries.map((entry) => this.decode(entry, epoch)) };
       });
     return logHistory(after, read, recent);
+  }
+
+  /**
+   * Marks the memberships of `clientIds` (those that have one) as used now; one call per
+   * thousand.
+   */
+  async keepMemberships(clientIds: readonly string[]): Promise<void> {
+    const { redis, commands } = this.options.writer;
+    for (let from = 0; from < clientIds.length; from += 1000) {
+      const some = clientIds.slice(from, from + 1000);
+      await commands.ask(redis.sseBusKeepMemberships(this.keys.membersUsed, ...some));
+    }
   }
 
   /**
@@ -271,6 +302,7 @@ export class RedisLog {
       hashTag,
       String(idempotency.windowMs),
       String(idempotency.maxKeys),
+      String(this.options.membershipTtlMs),
     ];
     for (const { message, channels, spread } of writes) {
       args.push(
@@ -282,6 +314,7 @@ export class RedisLog {
         channels.join('\n'),
         message.idempotency?.key ?? '',
         message.idempotency?.fingerprint ?? '',
+        message.topicChange ? '1' : '',
       );
     }
     const reply = await appendUntil(
@@ -321,6 +354,16 @@ export class RedisLog {
     }
     return ids as string;
   }
+}
+
+/** `HGETALL` of the memberships: client id, `{ id, joined, left }`, … */
+function parseMemberships(stored: readonly string[]): [string, Membership, LogPosition][] {
+  const memberships: [string, Membership, LogPosition][] = [];
+  for (let i = 0; i < stored.length; i += 2) {
+    const { id, joined, left } = JSON.parse(stored[i + 1]) as Membership & { id: string };
+    memberships.push([stored[i], { joined, left }, parseEntryId(id)]);
+  }
+  return memberships;
 }
 
 type Fields = Readonly<Record<string, string | undefined>>;

@@ -15,6 +15,8 @@ import {
 import { type LogEventId, formatEventId } from '../event-id.js';
 import type { IdempotencyLimits } from '../idempotency.js';
 import { formatEntryId } from '../log-position.js';
+import { MembershipProjection } from '../membership-projection.js';
+import { topicChangeOf } from '../topic-change.js';
 import { RecentWindow } from './recent-window.js';
 import { type LogLink, RedisLog } from './redis-log.js';
 import { LOG_SCRIPTS, type LogEntry, type LogScripts } from './redis-log.scripts.js';
@@ -29,6 +31,8 @@ export interface RedisBusOptions {
   readonly maxLength: number;
   /** Idempotency keys each log remembers: for how long, and how many. */
   readonly idempotency: IdempotencyLimits;
+  /** How long a client's membership is kept after its last change or its last stream. */
+  readonly membershipTtlMs: number;
   /** How long a command may take before the connection is treated as dead. */
   readonly commandTimeoutMs: number;
   /** Where its reconnections and the bytes it reads are counted. */
@@ -59,6 +63,9 @@ export class RedisTransport extends SingleLogTransport {
   private readonly log: RedisLog;
   /** What the reader read last, where resuming clients are served from first. */
   private readonly recent: RecentWindow;
+  protected readonly memberships = new MembershipProjection();
+  /** Clients with a membership whose last stream here ended since it was last kept. */
+  private readonly ended = new Set<string>();
   private reading = false;
   private problem: string | undefined;
   private closed = false;
@@ -82,6 +89,7 @@ export class RedisTransport extends SingleLogTransport {
       hashTag: `{${options.keyPrefix}}`,
       maxLength: options.maxLength,
       idempotency: options.idempotency,
+      membershipTtlMs: options.membershipTtlMs,
       waitReplicas: 0,
       commandTimeoutMs,
       whenWritable: (ms) => this.whenWriterReady(ms),
@@ -101,7 +109,8 @@ export class RedisTransport extends SingleLogTransport {
   async start(): Promise<void> {
     try {
       await Promise.all([this.writer.connect(), this.reader.redis.connect()]);
-      await this.log.sync();
+      const { memberships } = await this.log.sync();
+      this.memberships.restart(memberships);
       this.recent.restart(this.log.epoch, this.log.top);
     } catch (err) {
       this.writer.disconnect();
@@ -145,6 +154,17 @@ export class RedisTransport extends SingleLogTransport {
     );
   }
 
+  keepMembership(clientId: string): void {
+    if (this.memberships.has(clientId)) this.ended.add(clientId);
+  }
+
+  async keepMemberships(clientIds: Iterable<string>): Promise<void> {
+    const kept = new Set(this.ended);
+    this.ended.clear();
+    for (const clientId of clientIds) if (this.memberships.has(clientId)) kept.add(clientId);
+    if (kept.size > 0) await this.log.keepMemberships([...kept]);
+  }
+
   async trimBefore(ms: number): Promise<void> {
     this.recent.dropBefore(ms);
     await this.log.trimBefore(ms);
@@ -158,16 +178,20 @@ export class RedisTransport extends SingleLogTransport {
   }
 
   /**
-   * Finds the epoch and where to read from. False when the log lost what was read from it (a new
-   * epoch, or entries gone): every subscriber is reset.
+   * Finds the epoch and where to read from; when the log lost what was read from it (a new
+   * epoch, or entries gone), every subscriber is reset. Unless what it reads next follows what it
+   * read last, the memberships are taken from the log anew and the recent window starts over.
    */
-  private async sync(): Promise<boolean> {
-    const { lostFrom } = await this.log.sync();
+  private async sync(): Promise<void> {
+    const { lostFrom, memberships } = await this.log.sync();
     if (lostFrom) {
       this.logger.warn('The log lost messages read from it: subscribers are reset');
       this.read$.next(this.log.reset('lost', lostFrom));
     }
-    return !lostFrom;
+    if (lostFrom || !(await this.log.holdsEverythingAfterTop())) {
+      this.memberships.restart(memberships);
+      this.recent.restart(this.log.epoch, this.log.top);
+    }
   }
 
   private async read(): Promise<void> {
@@ -175,10 +199,7 @@ export class RedisTransport extends SingleLogTransport {
     while (!this.closed) {
       try {
         if (!synced) {
-          // What it reads next follows what it read last only if the log lost nothing after it.
-          if (!(await this.sync()) || !(await this.log.holdsEverythingAfterTop())) {
-            this.recent.restart(this.log.epoch, this.log.top);
-          }
+          await this.sync();
           synced = true;
         }
         const reply = (await this.reader.commands.ask(
@@ -211,6 +232,7 @@ export class RedisTransport extends SingleLogTransport {
       if (RedisLog.epochOf(entry) !== this.log.epoch) return false;
       const message = this.log.decode(entry);
       this.log.top = message.position;
+      if (topicChangeOf(message)) this.memberships.apply(message);
       this.recent.add(message);
       this.read$.next(message);
     }

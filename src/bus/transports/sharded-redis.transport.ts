@@ -18,6 +18,7 @@ import {
 import { BROADCAST_CHANNEL, byShard, channelsFor, channelsOf } from '../channels.js';
 import { type LogPosition, parseEntryId } from '../log-position.js';
 import type { StreamLease } from '../stream-lease.js';
+import { type Membership, NO_MEMBERSHIP } from '../topic-change.js';
 import { type ShardedLog, VectorLease } from '../vector-lease.js';
 import { epochsDigest, formatVectorId, parseVectorId } from '../vector-id.js';
 import { RedisLog } from './redis-log.js';
@@ -66,6 +67,7 @@ export class ShardedRedisTransport extends BusTransport implements ShardedLog {
       keyPrefix,
       maxLength,
       idempotency,
+      membershipTtlMs,
       shards,
       commandTimeoutMs,
       waitReplicas,
@@ -89,6 +91,7 @@ export class ShardedRedisTransport extends BusTransport implements ShardedLog {
         hashTag: `{${keyPrefix}:${shard}}`,
         maxLength,
         idempotency,
+        membershipTtlMs,
         shard,
         waitReplicas,
         commandTimeoutMs,
@@ -144,6 +147,12 @@ export class ShardedRedisTransport extends BusTransport implements ShardedLog {
   }
 
   async publish(message: OutgoingMessage, timeoutMs: number): Promise<string> {
+    // An open stream would need its joined topics' channels, and its place on their shards.
+    if (message.topicChange) {
+      throw new BusUnavailableError(
+        'Joining and leaving topics is not available on a Redis Cluster yet',
+      );
+    }
     const grouped = this.shardsOf(channelsOf(message));
     const spread = grouped.size > 1 ? String(this.options.shards) : '';
     const [first] = await Promise.all(
@@ -155,6 +164,18 @@ export class ShardedRedisTransport extends BusTransport implements ShardedLog {
     );
     return formatVectorId(this.digest, new Map([first]));
   }
+
+  membership(): Membership {
+    return NO_MEMBERSHIP;
+  }
+
+  async membershipAt(): Promise<Membership> {
+    return NO_MEMBERSHIP;
+  }
+
+  keepMembership(): void {}
+
+  async keepMemberships(): Promise<void> {}
 
   async trimBefore(ms: number): Promise<void> {
     await Promise.all(this.logs.map((log) => log.trimBefore(ms)));

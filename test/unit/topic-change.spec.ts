@@ -1,0 +1,135 @@
+import { Subject } from 'rxjs';
+import type { BusEvent, BusMessage } from '../../src/index.js';
+import { BusCounters } from '../../src/bus/bus-counters.js';
+import { ClientRouter } from '../../src/bus/client-router.js';
+import { MembershipProjection } from '../../src/bus/membership-projection.js';
+import { toTopicChangeMessage } from '../../src/bus/message-validation.js';
+import {
+  type Membership,
+  NO_MEMBERSHIP,
+  type TopicChange,
+  applyTopicChange,
+  changeMembership,
+  startingTopics,
+} from '../../src/bus/topic-change.js';
+import { MemoryMembership } from '../../src/bus/transports/memory-membership.js';
+import { MemoryTransport } from '../../src/bus/transports/memory.transport.js';
+
+const at = (ms: number, extra: Partial<BusMessage> = {}): BusMessage => ({
+  kind: 'message',
+  id: `e.${ms}-0`,
+  position: { ms, seq: 0 },
+  to: null,
+  topics: null,
+  event: undefined,
+  data: String(ms),
+  ...extra,
+});
+const change = (
+  ms: number,
+  clientId: string,
+  { join, leave }: TopicChange,
+  before: Membership = NO_MEMBERSHIP,
+) => at(ms, { to: [clientId], event: 'topics', data: JSON.stringify({ join, leave, before }) });
+
+describe('a change of topics', () => {
+  it('applies to a stream and to a membership alike, a leave winning over a join', () => {
+    const both = { join: ['a', 'b'], leave: ['b', 'c'] };
+    expect(applyTopicChange(new Set(['c', 'd']), both)).toEqual(new Set(['d', 'a']));
+    expect(applyTopicChange(new Set(['c']), { join: [], leave: ['c'] })).toBeNull();
+    const membership = changeMembership({ joined: ['c'], left: ['a'] }, both);
+    expect(membership).toEqual({ joined: ['a'], left: ['b', 'c'] });
+    expect(startingTopics(new Set(['b', 'x']), membership)).toEqual(new Set(['x', 'a']));
+    expect(startingTopics(null, NO_MEMBERSHIP)).toBeNull();
+  });
+
+  it('is kept in memory as it stood at each place in the log, until its time to live is up', () => {
+    const memberships = new MemoryMembership(1000);
+    const joinA = change(10, 'alice', { join: ['a'], leave: [] });
+    memberships.change(joinA, 0);
+    const before = { joined: ['a'], left: [] };
+    memberships.change(change(20, 'alice', { join: [], leave: ['a'] }, before), 500);
+    expect(memberships.at('alice', { ms: 5, seq: 0 })).toEqual(NO_MEMBERSHIP);
+    expect(memberships.at('alice', { ms: 10, seq: 0 })).toEqual(before);
+    expect(memberships.now('alice')).toEqual({ joined: [], left: ['a'] });
+    memberships.keep('alice', 1400);
+    memberships.expire(2300);
+    expect(memberships.now('alice').left).toEqual(['a']);
+    memberships.expire(2400);
+    expect(memberships.now('alice')).toEqual(NO_MEMBERSHIP);
+  });
+});
+
+describe('MembershipProjection', () => {
+  const joined = (topic: string) => ({ joined: [topic], left: [] });
+
+  it('answers from the changes it holds, and leaves older cursors to the log', () => {
+    const projection = new MembershipProjection();
+    // As Redis had it when read: alice's last change at 10.
+    projection.restart([['alice', joined('a'), { ms: 10, seq: 0 }]]);
+    expect(projection.at('alice', { ms: 10, seq: 0 })).toEqual(joined('a'));
+    expect(projection.at('alice', { ms: 9, seq: 0 })).toBeUndefined();
+    expect(projection.at('bob', { ms: 1, seq: 0 })).toEqual(NO_MEMBERSHIP);
+    projection.apply(change(20, 'alice', { join: ['b'], leave: ['a'] }, joined('a')));
+    expect(projection.at('alice', { ms: 15, seq: 0 })).toEqual(joined('a'));
+    expect(projection.now('alice')).toEqual({ joined: ['b'], left: ['a'] });
+    for (let ms = 21; ms < 60; ms++) {
+      const before = projection.now('alice');
+      projection.apply(change(ms, 'alice', { join: [`t${ms}`], leave: [] }, before));
+    }
+    // It holds the latest changes only: from before them, the log is asked.
+    expect(projection.at('alice', { ms: 20, seq: 0 })).toBeUndefined();
+    expect(projection.at('alice', { ms: 58, seq: 0 })?.joined).toContain('t58');
+  });
+
+  it('forgets the memberships the log forgot with a change', () => {
+    const projection = new MembershipProjection();
+    projection.restart([['alice', joined('a'), { ms: 10, seq: 0 }]]);
+    const forgetting = change(20, 'bob', { join: ['b'], leave: [] });
+    projection.apply({
+      ...forgetting,
+      data: JSON.stringify({ join: ['b'], forgotten: ['alice'] }),
+    });
+    expect(projection.has('alice')).toBe(false);
+    expect(projection.now('bob')).toEqual(joined('b'));
+  });
+});
+
+describe('MemoryTransport.membershipAt', () => {
+  it('finds what a cursor from before the changes it holds started with in the history', async () => {
+    const transport = new MemoryTransport(
+      1000,
+      1024 * 1024,
+      { windowMs: 1000, maxKeys: 10 },
+      60_000,
+    );
+    const ids: string[] = [];
+    for (let i = 0; i < 40; i++) {
+      ids.push(await transport.publish(toTopicChangeMessage('alice', { join: `t${i}` })));
+    }
+    expect(await transport.membershipAt('alice', ids[1])).toEqual({
+      joined: ['t0', 't1'],
+      left: [],
+    });
+    expect((await transport.membershipAt('alice', ids[38])).joined).toHaveLength(39);
+    expect(transport.membership('alice').joined).toHaveLength(40);
+  });
+});
+
+describe('ClientRouter and changes of topics', () => {
+  it("moves the client's streams between topics before giving them the change, and no one else's", () => {
+    const source = new Subject<BusEvent>();
+    const router = new ClientRouter(source, new BusCounters());
+    const got: Record<string, number[]> = { alice: [], bob: [] };
+    for (const clientId of ['alice', 'bob']) {
+      const audience = { clientId, topics: new Set(['base']) };
+      router.view(audience).subscribe((event) => got[clientId].push(event.position.ms));
+    }
+    source.next(at(1, { topics: ['news'] }));
+    source.next(change(2, 'alice', { join: ['news'], leave: ['base'] }));
+    source.next(at(3, { topics: ['news'] }));
+    source.next(at(4, { topics: ['base'] }));
+    expect(got).toEqual({ alice: [2, 3], bob: [4] });
+    expect(router.clientsOn('news', 10)).toEqual(['alice']);
+  });
+});
