@@ -1,33 +1,13 @@
 import { Redis } from 'ioredis';
 import { IdempotencyKeyReusedError, InvalidMessageError } from '../../src/index.js';
 import { type RedisServer, startRedis } from '../support/redis-server.js';
-import { RawSseClient } from '../support/sse-client.js';
 import { type TestApp, startApp } from '../support/test-app.js';
+import { messagesUpTo, streamOf } from '../support/own-stream.js';
+import { postPublish } from '../support/publish.js';
 
 async function post(url: string, body: unknown, idempotencyKey?: string) {
-  const response = await fetch(`${url}/sse/publish`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      authorization: 'Bearer p-token',
-      ...(idempotencyKey === undefined ? {} : { 'idempotency-key': idempotencyKey }),
-    },
-    body: JSON.stringify(body),
-  });
+  const response = await postPublish(url, 'p-token', body, idempotencyKey);
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
-}
-
-/** A stream of `clientId`'s, opened (its `connected` event read). */
-async function streamOf(app: TestApp, clientId: string): Promise<RawSseClient> {
-  const client = new RawSseClient(`${app.url}/orders/events`, { 'x-user': clientId });
-  await client.waitForEvents(1);
-  return client;
-}
-
-/** Waits for the message `{ marker }`, published after the others: every one before it is in. */
-async function messagesUpTo(client: RawSseClient, marker: string): Promise<unknown[]> {
-  await client.waitForEvent((event) => event.data === JSON.stringify({ marker }), marker);
-  return client.messages;
 }
 
 describe('idempotency keys on the embedded bus', () => {

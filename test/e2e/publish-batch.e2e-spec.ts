@@ -1,35 +1,15 @@
 import { TooManyMessagesError } from '../../src/index.js';
 import { type RedisServer, startRedis } from '../support/redis-server.js';
-import { RawSseClient } from '../support/sse-client.js';
 import { type Platform, type TestApp, startApp } from '../support/test-app.js';
+import { messagesUpTo, streamOf } from '../support/own-stream.js';
+import { postPublish } from '../support/publish.js';
 
 type Result = { id: string } | { error: { statusCode: number; message: string } };
 
 async function post(url: string, body: unknown, idempotencyKey?: string) {
-  const response = await fetch(`${url}/sse/publish`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      authorization: 'Bearer p-token',
-      ...(idempotencyKey === undefined ? {} : { 'idempotency-key': idempotencyKey }),
-    },
-    body: JSON.stringify(body),
-  });
+  const response = await postPublish(url, 'p-token', body, idempotencyKey);
   const answer = (await response.json()) as { results?: Result[]; message?: string };
   return { status: response.status, answer, retryAfter: response.headers.get('retry-after') };
-}
-
-/** A stream of `clientId`'s, opened (its `connected` event read). */
-async function streamOf(app: TestApp, clientId: string): Promise<RawSseClient> {
-  const client = new RawSseClient(`${app.url}/orders/events`, { 'x-user': clientId });
-  await client.waitForEvents(1);
-  return client;
-}
-
-/** The messages `client` got up to `{ marker }`, published after the others. */
-async function messagesUpTo(client: RawSseClient, marker: string): Promise<unknown[]> {
-  await client.waitForEvent((event) => event.data === JSON.stringify({ marker }), marker);
-  return client.messages;
 }
 
 const LIMITS = { publishToken: 'p-token', maxBatch: 5, maxMessageBytes: 100 };

@@ -13,3 +13,21 @@ export async function publishTo(
   if (response.status !== 202) throw new Error(`${response.status}: ${answer.message}`);
   return answer.id!;
 }
+
+/** `POST /sse/publish` with any body (an `Idempotency-Key` if given); the response as it is. */
+export function postPublish(
+  url: string,
+  token: string,
+  body: unknown,
+  idempotencyKey?: string,
+): Promise<Response> {
+  return fetch(`${url}/sse/publish`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      authorization: `Bearer ${token}`,
+      ...(idempotencyKey === undefined ? {} : { 'idempotency-key': idempotencyKey }),
+    },
+    body: JSON.stringify(body),
+  });
+}
