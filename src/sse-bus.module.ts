@@ -7,7 +7,7 @@ import { BusCounters } from './bus/bus-counters.js';
 import { ClientsController } from './clients.controller.js';
 import { HistoryRetention } from './bus/history-retention.js';
 import { StreamFeeds } from './bus/stream-feed.js';
-import { FastifyPublishRoute, servedByFastify } from './fastify-publish-route.js';
+import { FastifyTokenRoutes, servedByFastify } from './fastify-token-routes.js';
 import { JsonBodyMiddleware } from './http/json-body.middleware.js';
 import { MessageBus } from './message-bus.js';
 import { Presence } from './presence/presence.js';
@@ -50,7 +50,7 @@ import { StreamRegistry } from './sse/stream-registry.js';
     PublishTokenGuard,
     JsonBodyMiddleware,
     PublishEndpoint,
-    FastifyPublishRoute,
+    FastifyTokenRoutes,
   ],
   exports: [MessageBus, Presence],
 })
@@ -61,11 +61,11 @@ export class SseBusModule extends SseBusConfigurableModule implements NestModule
 
   /**
    * The token routes' checks, before the body: the token, then (for a publish) the media type.
-   * On Fastify, `FastifyPublishRoute` runs the publish route's as its own hooks instead.
+   * On Fastify, `FastifyTokenRoutes` runs them as the routes' own hooks instead.
    */
   configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(PublishTokenGuard).forRoutes(ClientsController);
     if (servedByFastify(this.adapterHost)) return;
+    consumer.apply(PublishTokenGuard).forRoutes(ClientsController);
     consumer.apply(PublishTokenGuard, JsonBodyMiddleware).forRoutes(PublishController);
   }
 }
