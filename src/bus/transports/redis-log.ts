@@ -215,8 +215,13 @@ export class RedisLog {
     return this.message(id, epoch, named(fields));
   }
 
-  static epochOf([, fields]: LogEntry): string | undefined {
-    return named(fields).e;
+  /**
+   * An entry the reader read, as a message of the log's epoch; undefined when it is of another
+   * (the log was replaced). Its fields are read once: the reader decodes every message published.
+   */
+  decodeRead([id, fields]: LogEntry): BusMessage | undefined {
+    const byName = named(fields);
+    return byName.e === this.epoch ? this.message(id, this.epoch, byName) : undefined;
   }
 
   /**
