@@ -32,17 +32,24 @@ end
 return { epoch, redis.call('HGET', KEYS[1], 'top') or '0-0', hole }`;
 
 /**
- * Arguments per message of `PUBLISH_SCRIPT`: to, event, data, topics, spread, channels,
- * idempotency key and fingerprint ('' and '' without one).
+ * What separates the fields of a message in `PUBLISH_SCRIPT`'s arguments, and of a message sent
+ * with `SPUBLISH`: \x1f, which none of them can hold (JSON escapes it; ids, names, topics and
+ * keys refuse control characters).
  */
-export const ARGS_PER_MESSAGE = 8;
+export const FIELD_SEPARATOR = '\x1f';
+
+/** A Lua pattern of the eight fields of a message as `PUBLISH_SCRIPT` is given it. */
+const MESSAGE_FIELDS = Array.from({ length: 8 }, () => '([^\\31]*)').join('\\31');
 
 /** What `PUBLISH_SCRIPT` answers in place of an id for a key seen with another message. */
 export const KEY_REUSED = '!';
 
 /**
  * KEYS: meta, log, receipt, keys. ARGV: candidate epoch, max length, receipt ttl ms, channel
- * prefix, key window ms, max keys, then `ARGS_PER_MESSAGE` per message. Appends the messages in
+ * prefix, key window ms, max keys, then one per message: its to, event, data, topics, spread,
+ * channels, idempotency key and fingerprint ('' and '' without one), joined by
+ * `FIELD_SEPARATOR`. One argument a message rather than eight: the client spends a microsecond
+ * on each message's arguments less, about a tenth of a publish's CPU. Appends the messages in
  * order and returns `<epoch> <id> <id>…`, their ids. The receipt (one per batch) makes a retried
  * batch (after a lost reply) a no-op that returns the first ids, instead of appending the
  * messages again.
@@ -67,9 +74,8 @@ ${ENSURE_EPOCH}
 local now = redis.call('TIME')
 now = now[1] * 1000 + math.floor(now[2] / 1000)
 local ids, top, remembered = {}, nil, false
-for b = 7, #ARGV, ${ARGS_PER_MESSAGE} do
-  local to, ev, d, tp, sp, channels = ARGV[b], ARGV[b + 1], ARGV[b + 2], ARGV[b + 3], ARGV[b + 4], ARGV[b + 5]
-  local key, print = ARGV[b + 6], ARGV[b + 7]
+for b = 7, #ARGV do
+  local to, ev, d, tp, sp, channels, key, print = string.match(ARGV[b], '^${MESSAGE_FIELDS}$')
   local id
   if key ~= '' then
     key = KEYS[4] .. ':' .. key

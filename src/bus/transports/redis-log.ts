@@ -21,7 +21,12 @@ import { contentBytes } from '../message-size.js';
 import { formatVectorId } from '../vector-id.js';
 import { type LogPage, logHistory } from './log-history.js';
 import { PublishBatch } from './publish-batch.js';
-import { KEY_REUSED, type LogEntry, type LogScripts } from './redis-log.scripts.js';
+import {
+  FIELD_SEPARATOR,
+  KEY_REUSED,
+  type LogEntry,
+  type LogScripts,
+} from './redis-log.scripts.js';
 import { SharedReads } from './shared-reads.js';
 
 /** A connection (or a Cluster client) with `LOG_SCRIPTS` defined, and its watchdog. */
@@ -279,14 +284,16 @@ export class RedisLog {
     ];
     for (const { message, channels, spread } of writes) {
       args.push(
-        message.to === null ? '' : message.to.join('\n'),
-        message.event ?? '',
-        message.data,
-        message.topics === null ? '' : message.topics.join('\n'),
-        spread,
-        channels.join('\n'),
-        message.idempotency?.key ?? '',
-        message.idempotency?.fingerprint ?? '',
+        [
+          message.to === null ? '' : message.to.join('\n'),
+          message.event ?? '',
+          message.data,
+          message.topics === null ? '' : message.topics.join('\n'),
+          spread,
+          channels.join('\n'),
+          message.idempotency?.key ?? '',
+          message.idempotency?.fingerprint ?? '',
+        ].join(FIELD_SEPARATOR),
       );
     }
     const reply = await appendUntil(
