@@ -1,5 +1,15 @@
-import { Controller, Delete, HttpCode, HttpStatus, Param, Query, UseFilters } from '@nestjs/common';
+import {
+  Controller,
+  Delete,
+  HttpCode,
+  HttpStatus,
+  Param,
+  Query,
+  SetMetadata,
+  UseFilters,
+} from '@nestjs/common';
 import { parseDisconnectQuery } from './disconnect-request.js';
+import { TOKEN_ROUTE_CONFIG } from './fastify-token-routes.js';
 import { BusErrorFilter } from './http/bus-error.filter.js';
 import { MessageBus } from './message-bus.js';
 
@@ -11,9 +21,11 @@ export class ClientsController {
 
   /**
    * `DELETE /sse/clients/:clientId/streams?blockMs=&reason=&revokeTokens=`: `bus.disconnect()`.
-   * The token is checked before anything else (see `SseBusModule.configure`).
+   * The token is checked before anything else (see `SseBusModule.configure`; on Fastify,
+   * `FastifyTokenRoutes`).
    */
   @Delete(':clientId/streams')
+  @SetMetadata(...TOKEN_ROUTE_CONFIG)
   @HttpCode(HttpStatus.ACCEPTED)
   async disconnect(@Param('clientId') clientId: string, @Query() query: unknown): Promise<void> {
     await this.bus.disconnect(clientId, parseDisconnectQuery(query));

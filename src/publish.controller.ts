@@ -1,12 +1,12 @@
 import { Body, Controller, Headers, Post, Res, SetMetadata } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import { PUBLISH_ROUTE_CONFIG } from './fastify-publish-route.js';
+import { PUBLISH_ROUTE_CONFIG } from './fastify-token-routes.js';
 import { PublishEndpoint } from './publish-endpoint.js';
 
 /**
  * `POST /sse/publish`: `MessageBus.publish()` and `publishMany()` for services that are not in
  * this process (see `PublishEndpoint`). The token and the media type are checked before the body
- * is read (see `SseBusModule.configure`). On Fastify, `FastifyPublishRoute` serves this route
+ * is read (see `SseBusModule.configure`). On Fastify, `FastifyTokenRoutes` serves this route
  * without Nest's pipeline; this handler serves it on other platforms.
  */
 @Controller('sse')

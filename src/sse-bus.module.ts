@@ -8,7 +8,7 @@ import { ClientsController } from './clients.controller.js';
 import { HistoryRetention } from './bus/history-retention.js';
 import { MembershipRetention } from './bus/membership-retention.js';
 import { StreamFeeds } from './bus/stream-feed.js';
-import { FastifyPublishRoute, servedByFastify } from './fastify-publish-route.js';
+import { FastifyTokenRoutes, servedByFastify } from './fastify-token-routes.js';
 import { JsonBodyMiddleware } from './http/json-body.middleware.js';
 import { MessageBus } from './message-bus.js';
 import { Presence } from './presence/presence.js';
@@ -60,7 +60,7 @@ import { StreamRegistry } from './sse/stream-registry.js';
     PublishTokenGuard,
     JsonBodyMiddleware,
     PublishEndpoint,
-    FastifyPublishRoute,
+    FastifyTokenRoutes,
   ],
   exports: [MessageBus, Presence],
 })
@@ -71,12 +71,13 @@ export class SseBusModule extends SseBusConfigurableModule implements NestModule
 
   /**
    * The token routes' checks, before the body: the token, then (for a body) the media type. On
-   * Fastify, `FastifyPublishRoute` runs the publish route's as its own hooks instead.
+   * Fastify, `FastifyTokenRoutes` runs them as the routes' own hooks instead.
    */
   configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(PublishTokenGuard).forRoutes(ClientsController);
-    consumer.apply(PublishTokenGuard, JsonBodyMiddleware).forRoutes(TopicsController);
     if (servedByFastify(this.adapterHost)) return;
-    consumer.apply(PublishTokenGuard, JsonBodyMiddleware).forRoutes(PublishController);
+    consumer.apply(PublishTokenGuard).forRoutes(ClientsController);
+    consumer
+      .apply(PublishTokenGuard, JsonBodyMiddleware)
+      .forRoutes(PublishController, TopicsController);
   }
 }

@@ -1,21 +1,29 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 
 /**
- * A secret that requests must bear, compared in constant time: what is compared are digests,
- * which have one length, so the time taken says nothing about what was given.
+ * A secret that requests must bear, compared in constant time with respect to its content: a
+ * token of the secret's length byte for byte (`timingSafeEqual`), any other as a SHA-256 digest
+ * (refused, at the cost of a digest). The time taken may tell whether a token has the secret's
+ * length, never how much of it is right. Hashing every token cost a twelfth of a publish's CPU.
  */
 export class SecretToken {
   private readonly expected: Buffer;
+  private readonly expectedDigest: Buffer;
 
   constructor(secret: string) {
-    this.expected = digest(secret);
+    this.expected = Buffer.from(secret);
+    this.expectedDigest = digest(this.expected);
   }
 
   matches(given: string | undefined): boolean {
-    return given !== undefined && timingSafeEqual(digest(given), this.expected);
+    if (given === undefined) return false;
+    const bytes = Buffer.from(given);
+    return bytes.length === this.expected.length
+      ? timingSafeEqual(bytes, this.expected)
+      : timingSafeEqual(digest(bytes), this.expectedDigest);
   }
 }
 
-function digest(token: string): Buffer {
-  return createHash('sha256').update(token).digest();
+function digest(bytes: Buffer): Buffer {
+  return createHash('sha256').update(bytes).digest();
 }

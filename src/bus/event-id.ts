@@ -9,9 +9,19 @@ export interface LogEventId extends LogPosition {
 // Ids stay in [A-Za-z0-9._-] and short: anything else makes a cross-origin EventSource preflight.
 const EVENT_ID = /^([A-Za-z0-9_-]{1,16})\.(\d{1,15})-(\d{1,15})$/;
 
+const EPOCH_BYTES = 6;
+/** Random bytes for epochs, drawn a few hundred at a time: every publish batch offers one. */
+let pool = Buffer.alloc(0);
+let taken = 0;
+
 /** A fresh epoch: a log that lost its history gets a new one, so old ids are recognisably stale. */
 export function newEpoch(): string {
-  return randomBytes(6).toString('base64url');
+  if (taken + EPOCH_BYTES > pool.length) {
+    pool = randomBytes(EPOCH_BYTES * 256);
+    taken = 0;
+  }
+  taken += EPOCH_BYTES;
+  return pool.toString('base64url', taken - EPOCH_BYTES, taken);
 }
 
 /** `<epoch>.<ms>-<seq>`, read; undefined when it is not one. */

@@ -1,11 +1,12 @@
 import { Logger as NestLogger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { Logger } from 'nestjs-pino';
+import { Logger, PinoLogger } from 'nestjs-pino';
 import { closeOnSignals } from './close-on-signals.js';
 import type { ServiceConfig } from './env.config.js';
 import { fastifyOptions } from './fastify-options.js';
 import { ServiceErrorsFilter } from './service-errors.filter.js';
+import { bindRequestLoggers } from './logging/request-logger-hook.js';
 import { createServiceLogger } from './logging/service-logger.js';
 import { ServiceModule } from './service.module.js';
 
@@ -18,6 +19,7 @@ export async function bootstrap(config: ServiceConfig): Promise<void> {
     { bufferLogs: true, abortOnError: false },
   );
   app.useLogger(app.get(Logger));
+  bindRequestLoggers(app.getHttpAdapter().getInstance(), await app.resolve(PinoLogger));
   app.useGlobalFilters(new ServiceErrorsFilter(app.getHttpAdapter()));
   const { corsOrigins, shutdownMs } = config;
   if (corsOrigins.length > 0) {

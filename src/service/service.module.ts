@@ -1,4 +1,4 @@
-import { type DynamicModule, Module, RequestMethod } from '@nestjs/common';
+import { type DynamicModule, Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { LoggerModule } from 'nestjs-pino';
 import type { Logger } from 'pino';
@@ -18,16 +18,10 @@ export class ServiceModule {
     return {
       module: ServiceModule,
       imports: [
-        // Nest logs through `logger`, and what it logs while handling a request carries the
-        // request's id, from the request logger Fastify made of it (`useExisting`). The module's
-        // default routes (`{/*splat}`) match no request on the Fastify adapter. GETs only: the one
-        // POST, a publish, logs nothing while it is handled, and running Nest's middleware to bind
-        // its logger cost a tenth of a publish's CPU.
-        LoggerModule.forRoot({
-          pinoHttp: { logger },
-          useExisting: true,
-          forRoutes: [{ path: '{*path}', method: RequestMethod.GET }],
-        }),
+        // Nest logs through `logger`. No routes: the request's id is bound to what Nest logs
+        // while handling it by a Fastify hook (`bindRequestLoggers`), not by this module's
+        // middleware, whose mere presence costs every request.
+        LoggerModule.forRoot({ pinoHttp: { logger }, useExisting: true, forRoutes: [] }),
         SseBusModule.forRoot({ ...config.options, metrics: config.metrics }),
         // The bus logs when it stops and starts reading; a line per failed probe would repeat it.
         TerminusModule.forRoot({ logger: false }),

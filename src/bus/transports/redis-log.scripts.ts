@@ -34,11 +34,14 @@ end
 return { epoch, redis.call('HGET', KEYS[1], 'top') or '0-0', hole, redis.call('HGETALL', KEYS[3]) }`;
 
 /**
- * Arguments per message of `PUBLISH_SCRIPT`: to, event, data, topics, spread, channels,
- * idempotency key and fingerprint ('' and '' without one), and '1' for a change of its client's
- * topics ('' otherwise).
+ * What separates the fields of a message in `PUBLISH_SCRIPT`'s arguments, and of a message sent
+ * with `SPUBLISH`: \x1f, which none of them can hold (JSON escapes it; ids, names, topics and
+ * keys refuse control characters).
  */
-export const ARGS_PER_MESSAGE = 9;
+export const FIELD_SEPARATOR = '\x1f';
+
+/** A Lua pattern of the nine fields of a message as `PUBLISH_SCRIPT` is given it. */
+const MESSAGE_FIELDS = Array.from({ length: 9 }, () => '([^\\31]*)').join('\\31');
 
 /**
  * `changed(membership, change)`: a client's membership (`{ joined, left }`) after a change
@@ -76,8 +79,11 @@ export const KEY_REUSED = '!';
 
 /**
  * KEYS: meta, log, receipt, keys. ARGV: candidate epoch, max length, receipt ttl ms, channel
- * prefix (the hash tag), key window ms, max keys, membership ttl ms, then `ARGS_PER_MESSAGE` per
- * message. Appends the messages in
+ * prefix (the hash tag), key window ms, max keys, membership ttl ms, then one per message: its
+ * to, event, data, topics, spread, channels, idempotency key and fingerprint ('' and '' without
+ * one), and '1' for a change of its client's topics ('' otherwise), joined by `FIELD_SEPARATOR`.
+ * One argument a message rather than nine: the client spends a microsecond on each message's
+ * arguments less, about a tenth of a publish's CPU. Appends the messages in
  * order and returns `<epoch> <id> <id>…`, their ids. The receipt (one per batch) makes a retried
  * batch (after a lost reply) a no-op that returns the first ids, instead of appending the
  * messages again.
@@ -112,9 +118,8 @@ local now = redis.call('TIME')
 now = now[1] * 1000 + math.floor(now[2] / 1000)
 local ids, top, remembered = {}, nil, false
 local members, used = ARGV[4] .. ':members', ARGV[4] .. ':members:used'
-for b = 8, #ARGV, ${ARGS_PER_MESSAGE} do
-  local to, ev, d, tp, sp, channels = ARGV[b], ARGV[b + 1], ARGV[b + 2], ARGV[b + 3], ARGV[b + 4], ARGV[b + 5]
-  local key, print, change = ARGV[b + 6], ARGV[b + 7], ARGV[b + 8]
+for b = 8, #ARGV do
+  local to, ev, d, tp, sp, channels, key, print, change = string.match(ARGV[b], '^${MESSAGE_FIELDS}$')
   local id
   if key ~= '' then
     key = KEYS[4] .. ':' .. key

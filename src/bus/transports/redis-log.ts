@@ -22,7 +22,12 @@ import type { Membership } from '../topic-change.js';
 import { formatVectorId } from '../vector-id.js';
 import { type LogPage, logHistory } from './log-history.js';
 import { PublishBatch } from './publish-batch.js';
-import { KEY_REUSED, type LogEntry, type LogScripts } from './redis-log.scripts.js';
+import {
+  FIELD_SEPARATOR,
+  KEY_REUSED,
+  type LogEntry,
+  type LogScripts,
+} from './redis-log.scripts.js';
 import { SharedReads } from './shared-reads.js';
 
 /** A connection (or a Cluster client) with `LOG_SCRIPTS` defined, and its watchdog. */
@@ -246,8 +251,13 @@ export class RedisLog {
     return this.message(id, epoch, named(fields));
   }
 
-  static epochOf([, fields]: LogEntry): string | undefined {
-    return named(fields).e;
+  /**
+   * An entry the reader read, as a message of the log's epoch; undefined when it is of another
+   * (the log was replaced). Its fields are read once: the reader decodes every message published.
+   */
+  decodeRead([id, fields]: LogEntry): BusMessage | undefined {
+    const byName = named(fields);
+    return byName.e === this.epoch ? this.message(id, this.epoch, byName) : undefined;
   }
 
   /**
@@ -306,15 +316,17 @@ export class RedisLog {
     ];
     for (const { message, channels, spread } of writes) {
       args.push(
-        message.to === null ? '' : message.to.join('\n'),
-        message.event ?? '',
-        message.data,
-        message.topics === null ? '' : message.topics.join('\n'),
-        spread,
-        channels.join('\n'),
-        message.idempotency?.key ?? '',
-        message.idempotency?.fingerprint ?? '',
-        message.topicChange ? '1' : '',
+        [
+          message.to === null ? '' : message.to.join('\n'),
+          message.event ?? '',
+          message.data,
+          message.topics === null ? '' : message.topics.join('\n'),
+          spread,
+          channels.join('\n'),
+          message.idempotency?.key ?? '',
+          message.idempotency?.fingerprint ?? '',
+          message.topicChange ? '1' : '',
+        ].join(FIELD_SEPARATOR),
       );
     }
     const reply = await appendUntil(

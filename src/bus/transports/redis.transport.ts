@@ -229,8 +229,8 @@ export class RedisTransport extends SingleLogTransport {
   /** Emits the entries in order; false when one is from another epoch (the log was replaced). */
   private deliver(entries: LogEntry[]): boolean {
     for (const entry of entries) {
-      if (RedisLog.epochOf(entry) !== this.log.epoch) return false;
-      const message = this.log.decode(entry);
+      const message = this.log.decodeRead(entry);
+      if (!message) return false;
       this.log.top = message.position;
       if (topicChangeOf(message)) this.memberships.apply(message);
       this.recent.add(message);

@@ -6,10 +6,14 @@ import { JsonBodyMiddleware } from './http/json-body.middleware.js';
 
 /** `@nestjs/platform-fastify`'s key of a route's Fastify config (`@RouteConfig()`). */
 const FASTIFY_ROUTE_CONFIG = '__fastify_route_config__';
-const MARK = 'sseBusPublish';
+const MARK = 'sseBusRoute';
 
-/** The metadata that marks the publish handler for `FastifyPublishRoute` (`@RouteConfig()`'s). */
-export const PUBLISH_ROUTE_CONFIG = [FASTIFY_ROUTE_CONFIG, { [MARK]: true }] as const;
+/** The metadata that marks the publish handler for `FastifyTokenRoutes` (`@RouteConfig()`'s). */
+export const PUBLISH_ROUTE_CONFIG = [FASTIFY_ROUTE_CONFIG, { [MARK]: 'publish' }] as const;
+/** The metadata that marks a handler behind the publish token, with no body to check. */
+export const TOKEN_ROUTE_CONFIG = [FASTIFY_ROUTE_CONFIG, { [MARK]: 'token' }] as const;
+/** The metadata that marks a handler behind the publish token that takes a JSON body. */
+export const JSON_TOKEN_ROUTE_CONFIG = [FASTIFY_ROUTE_CONFIG, { [MARK]: 'json' }] as const;
 
 /** The parts of Fastify this touches: typed here, as the platform is an optional peer. */
 interface FastifyRequestLike {
@@ -33,16 +37,18 @@ interface FastifyLike {
 }
 
 /**
- * On Fastify, serves `POST /sse/publish` straight from Fastify's route, not through Nest's
- * pipeline: middleware run through `middie`, then the router's guards, interceptors, pipes and
- * filters, each adding to every publish what a whole bare Fastify request costs. The route stays
- * Nest's, with its path, prefix and version; as it is added, its handler becomes
- * `PublishEndpoint`'s, and the token and media-type checks become its `onRequest` hooks (before
- * the body, as the middleware were). Their errors go to Nest's exception handling, as before.
- * Elsewhere (Express) it does nothing, and the controller serves the route.
+ * On Fastify, checks the token routes in Fastify's `onRequest` hooks rather than as Nest
+ * middleware, and serves `POST /sse/publish` straight from Fastify's route, not through Nest's
+ * pipeline. Any Nest middleware at all puts every request of the app through `@fastify/middie`,
+ * and the router's guards, interceptors, pipes and filters add to every publish what a whole bare
+ * Fastify request costs. The routes stay Nest's, with their paths, prefix and version; as one is
+ * added, the token check (and for a publish, the media type's) becomes its `onRequest` hook
+ * (before the body, as the middleware were), and the publish route's handler becomes
+ * `PublishEndpoint`'s. The checks' errors go to Nest's exception handling, as before. Elsewhere
+ * (Express) it does nothing: the module's middleware check, and the controllers serve.
  */
 @Injectable()
-export class FastifyPublishRoute {
+export class FastifyTokenRoutes {
   constructor(
     adapterHost: HttpAdapterHost,
     endpoint: PublishEndpoint,
@@ -50,16 +56,22 @@ export class FastifyPublishRoute {
     media: JsonBodyMiddleware,
   ) {
     if (!servedByFastify(adapterHost)) return;
-    const checks = [token, media].map((middleware): Hook => (request, _reply, done) => {
-      try {
-        middleware.use(request.raw, undefined, done);
-      } catch (err) {
-        done(err);
-      }
-    });
+    const [tokenCheck, mediaCheck] = [token, media].map(
+      (middleware): Hook =>
+        (request, _reply, done) => {
+          try {
+            middleware.use(request.raw, undefined, done);
+          } catch (err) {
+            done(err);
+          }
+        },
+    );
     (adapterHost.httpAdapter.getInstance() as FastifyLike).addHook('onRoute', (route) => {
-      if (route.config?.[MARK] !== true) return;
+      const mark = route.config?.[MARK];
+      if (mark !== 'publish' && mark !== 'token' && mark !== 'json') return;
+      const checks = mark === 'token' ? [tokenCheck] : [tokenCheck, mediaCheck];
       route.onRequest = [...[route.onRequest ?? []].flat(), ...checks];
+      if (mark !== 'publish') return;
       route.handler = async (request, reply) => {
         const key = request.headers['idempotency-key'];
         const answer = await endpoint.answer(
@@ -73,7 +85,7 @@ export class FastifyPublishRoute {
   }
 }
 
-/** Whether `FastifyPublishRoute` serves the route: Nest's middleware must then stay off it. */
+/** Whether `FastifyTokenRoutes` checks the routes: Nest's middleware must then stay off them. */
 export function servedByFastify(adapterHost: HttpAdapterHost): boolean {
   const adapter = adapterHost.httpAdapter as HttpAdapterHost['httpAdapter'] | undefined;
   return adapter?.getType() === 'fastify';
