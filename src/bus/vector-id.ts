@@ -44,3 +44,18 @@ export function parseVectorId(
   }
   return { digest: match[1], positions };
 }
+
+/**
+ * Where a stream starts on `shard` from an id: its position there, else (a publish id names only
+ * the shards its message was written to) just before the earliest time the id names, so that
+ * what any shard took since is replayed. Entries of that same millisecond on other shards are
+ * replayed too: their order against the id's is unknown, and a repeat beats a skip. Assumes the
+ * masters' clocks agree.
+ */
+export function startOn(positions: ShardPositions, shard: number): LogPosition {
+  const named = positions.get(shard);
+  if (named) return named;
+  const ms = Math.min(...[...positions.values()].map((position) => position.ms));
+  // The last sequence an id can carry: after every entry of the millisecond before.
+  return { ms: ms - 1, seq: 36 ** 8 - 1 };
+}

@@ -80,6 +80,24 @@ describe('on a Redis Cluster', () => {
     expect(own).toEqual([...own].sort((x, y) => x - y));
   });
 
+  it('starts a stream from a publish id: what came since on every shard, once, in order', async () => {
+    const id = await a.bus.publish({ n: 0 }, { clientId: 'frank' });
+    await b.bus.publish({ n: 1 });
+    await a.bus.publish({ n: 2 }, { topic: 'news' });
+    await b.bus.publish({ n: 3 });
+    const stream = open(`${b.url}/orders/events?topic=news`, {
+      'x-user': 'frank',
+      'last-event-id': id,
+    });
+    await stream.waitForEvents(1);
+    await a.bus.publish({ n: 4 }, { clientId: 'frank' });
+    await stream.waitForEvent((event) => event.data === '{"n":4}', 'n 4');
+    expect(stream.events.filter((event) => event.event === 'reset')).toEqual([]);
+    const ns = stream.messages.map((m) => (m as { n: number }).n);
+    expect([...ns].sort()).toEqual([1, 2, 3, 4]);
+    expect(ns.filter((n) => n % 2 === 1)).toEqual([1, 3]);
+  });
+
   it('reads only the channels of its own streams', async () => {
     const seenOnB: string[] = [];
     const subscription = b.bus.events$.subscribe((event) => {

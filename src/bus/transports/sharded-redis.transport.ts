@@ -16,11 +16,11 @@ import {
   type TransportHealth,
 } from '../bus-transport.js';
 import { BROADCAST_CHANNEL, byShard, channelsFor, channelsOf } from '../channels.js';
-import { type LogPosition, parseEntryId } from '../log-position.js';
+import { type LogPosition, comparePositions, parseEntryId } from '../log-position.js';
 import type { StreamLease } from '../stream-lease.js';
 import { type Membership, NO_MEMBERSHIP } from '../topic-change.js';
 import { type ShardedLog, VectorLease } from '../vector-lease.js';
-import { epochsDigest, formatVectorId, parseVectorId } from '../vector-id.js';
+import { epochsDigest, formatVectorId, parseVectorId, startOn } from '../vector-id.js';
 import { RedisLog } from './redis-log.js';
 import { LOG_SCRIPTS, type LogScripts } from './redis-log.scripts.js';
 import type { RedisBusOptions } from './redis.transport.js';
@@ -117,7 +117,12 @@ export class ShardedRedisTransport extends BusTransport implements ShardedLog {
     const given = parseVectorId(lastEventId);
     const positions = new Map<number, LogPosition>();
     for (const shard of [...grouped.keys()].sort()) {
-      positions.set(shard, given?.positions.get(shard) ?? this.logs[shard].top);
+      const top = this.logs[shard].top;
+      const named = given?.positions.get(shard);
+      const start = given && !named ? startOn(given.positions, shard) : undefined;
+      // A start the id does not name goes no further than this instance read: an id ahead of a
+      // shard's log could not resume.
+      positions.set(shard, named ?? (start && comparePositions(start, top) < 0 ? start : top));
     }
     const waits = [...grouped].map(([shard, each]) => this.readers[shard].want(each));
     const ready = waits.some((wait) => wait !== undefined)
@@ -140,9 +145,13 @@ export class ShardedRedisTransport extends BusTransport implements ShardedLog {
     if (!from) throw new HistoryGap('malformed');
     if (from.digest !== this.digest) throw new HistoryGap('epoch');
     for (const shard of [...this.shardsOf(channelsFor(audience)).keys()].sort()) {
-      const after = from.positions.get(shard);
-      // A shard the stream did not read before (it has other topics now): it missed nothing there.
-      if (after) yield* this.logs[shard].history(after);
+      try {
+        yield* this.logs[shard].history(startOn(from.positions, shard));
+      } catch (err) {
+        // A shard the id does not name that took nothing since its time: nothing was missed.
+        const unnamed = !from.positions.has(shard) && err instanceof HistoryGap;
+        if (!unnamed || err.reason !== 'ahead') throw err;
+      }
     }
   }
 
@@ -155,14 +164,15 @@ export class ShardedRedisTransport extends BusTransport implements ShardedLog {
     }
     const grouped = this.shardsOf(channelsOf(message));
     const spread = grouped.size > 1 ? String(this.options.shards) : '';
-    const [first] = await Promise.all(
+    // Every shard it was written to: the id is a start position, and its copies are not after it.
+    const written = await Promise.all(
       [...grouped].map(([shard, channels]) =>
         this.logs[shard]
           .append({ message, channels, spread }, timeoutMs)
           .then(({ entryId }) => [shard, parseEntryId(entryId)] as const),
       ),
     );
-    return formatVectorId(this.digest, new Map([first]));
+    return formatVectorId(this.digest, new Map(written.sort(([x], [y]) => x - y)));
   }
 
   membership(): Membership {
