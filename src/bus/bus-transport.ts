@@ -73,7 +73,8 @@ export abstract class BusTransport {
 
   /**
    * The messages after `lastEventId` that `audience` may see (or more: the caller filters), a
-   * page at a time, in log order (shard after shard on a sharded log). Throws `HistoryGap` when
+   * page at a time, in log order (on a sharded log, its shards interleaved by their entries'
+   * times, each in its own order). Throws `HistoryGap` when
    * it cannot give all of them: never a partial history passed off as complete.
    */
   abstract replay(lastEventId: string, audience: Audience): AsyncIterable<readonly BusMessage[]>;

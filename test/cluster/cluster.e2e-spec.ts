@@ -1,3 +1,5 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parseVectorId } from '../../src/bus/vector-id.js';
 import { Presence } from '../../src/index.js';
 import { type RedisCluster, startRedisCluster } from '../support/redis-cluster.js';
 import { RawSseClient } from '../support/sse-client.js';
@@ -96,6 +98,23 @@ describe('on a Redis Cluster', () => {
     const ns = stream.messages.map((m) => (m as { n: number }).n);
     expect([...ns].sort()).toEqual([1, 2, 3, 4]);
     expect(ns.filter((n) => n % 2 === 1)).toEqual([1, 3]);
+  });
+
+  it('replays the shards interleaved by entry time, as a live stream would have seen them', async () => {
+    // xena's channel is on shard 6, the broadcasts on shard 0.
+    const first = open(`${a.url}/orders/events`, { 'x-user': 'xena' });
+    await first.waitForEvents(1);
+    const lastId = first.lastId!;
+    first.close();
+    for (let n = 0; n < 6; n++) {
+      const id = await a.bus.publish({ n }, n % 2 ? { clientId: 'xena' } : {});
+      // The next entry's time is later on any shard: publish order is entry time order.
+      const [written] = parseVectorId(id)!.positions.values();
+      while (Date.now() <= written.ms) await sleep(1);
+    }
+    const again = open(`${b.url}/orders/events`, { 'x-user': 'xena', 'last-event-id': lastId });
+    await waitFor(() => again.messages.length >= 6, 'xena gets 6');
+    expect(again.messages.map((m) => (m as { n: number }).n)).toEqual([0, 1, 2, 3, 4, 5]);
   });
 
   it('reads only the channels of its own streams', async () => {

@@ -20,9 +20,16 @@ import { type LogPosition, comparePositions, parseEntryId } from '../log-positio
 import type { StreamLease } from '../stream-lease.js';
 import { type Membership, NO_MEMBERSHIP } from '../topic-change.js';
 import { type ShardedLog, VectorLease } from '../vector-lease.js';
-import { epochsDigest, formatVectorId, parseVectorId, startOn } from '../vector-id.js';
+import {
+  type ShardPositions,
+  epochsDigest,
+  formatVectorId,
+  parseVectorId,
+  startOn,
+} from '../vector-id.js';
 import { RedisLog } from './redis-log.js';
 import { LOG_SCRIPTS, type LogScripts } from './redis-log.scripts.js';
+import { mergeHistories } from './merged-history.js';
 import type { RedisBusOptions } from './redis.transport.js';
 import { type ShardHost, ShardReader } from './shard-reader.js';
 
@@ -144,15 +151,9 @@ export class ShardedRedisTransport extends BusTransport implements ShardedLog {
     const from = parseVectorId(lastEventId);
     if (!from) throw new HistoryGap('malformed');
     if (from.digest !== this.digest) throw new HistoryGap('epoch');
-    for (const shard of [...this.shardsOf(channelsFor(audience)).keys()].sort()) {
-      try {
-        yield* this.logs[shard].history(startOn(from.positions, shard));
-      } catch (err) {
-        // A shard the id does not name that took nothing since its time: nothing was missed.
-        const unnamed = !from.positions.has(shard) && err instanceof HistoryGap;
-        if (!unnamed || err.reason !== 'ahead') throw err;
-      }
-    }
+    const shards = [...this.shardsOf(channelsFor(audience)).keys()].sort();
+    // Interleaved by entry time, as the stream would have seen them live: not shard after shard.
+    yield* mergeHistories(shards.map((shard) => this.shardHistory(from.positions, shard)));
   }
 
   async publish(message: OutgoingMessage, timeoutMs: number): Promise<string> {
@@ -241,5 +242,18 @@ export class ShardedRedisTransport extends BusTransport implements ShardedLog {
 
   private shardsOf(channels: readonly string[]): Map<number, string[]> {
     return byShard(channels, this.options.shards);
+  }
+
+  private async *shardHistory(
+    positions: ShardPositions,
+    shard: number,
+  ): AsyncIterable<readonly BusMessage[]> {
+    try {
+      yield* this.logs[shard].history(startOn(positions, shard));
+    } catch (err) {
+      // A shard the id does not name that took nothing since its time: nothing was missed.
+      const unnamed = !positions.has(shard) && err instanceof HistoryGap;
+      if (!unnamed || err.reason !== 'ahead') throw err;
+    }
   }
 }
