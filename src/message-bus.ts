@@ -92,8 +92,8 @@ export class MessageBus<Events extends object = object, Topic extends string = s
    * event carrying `{"reason": …}`; a stream that opens later, or resumes from before it, is not
    * ended by it. With `blockMs`, the client's new streams and reconnects are refused meanwhile
    * (`204`); with `revokeTokens`, its tokens issued until now (`401`). Resolves once it is on the
-   * bus, which every instance reads within a second and ends its streams as it does; rejects with `InvalidMessageError` for bad options and `BusUnavailableError` when
-   * the bus cannot take it in time.
+   * bus, which every instance reads within a second; rejects with `InvalidMessageError` for bad
+   * options and `BusUnavailableError` when the bus cannot take it in time.
    */
   async disconnect(clientId: string, options: DisconnectOptions = {}): Promise<void> {
     const { blockMs, reason, revokeTokens } = checkDisconnect(clientId, options);

@@ -21,8 +21,8 @@ const MAX_HELD_BACK = 10_000;
 /**
  * A stream's events from `lastEventId` on: first those it missed that it may see, from the
  * history, then live ones, each exactly once and in order (on a sharded log, the shards
- * interleaved by their entries' times, and in order within each). Live events that arrive during the replay are held back and released
- * after it, minus those the stream has by then (its `lease`, which its client's id starts and
+ * interleaved by their entries' times, and in order within each). Live events that arrive
+ * during the replay are held back and released after it, minus those the stream has by then (its `lease`, which its client's id starts and
  * each event it is sent moves on). A cursor the history cannot serve gives one `reset`, carrying
  * the position live events continue from. After each replayed message the replay waits for the
  * stream's `pacer`, so history reaches a slow reader at the pace it reads. The replay is read

@@ -99,8 +99,9 @@ export class StreamRegistry
   /**
    * Whether a stream of `request` for `clientId` may open now: not while shutting down, nor past
    * `maxConnections`. One that may not is counted as turned away. Throws 429 when the client has
-   * `maxStreamsPerClient` open already on this instance (`clear` counts all): coming back later would not help it, unlike a full
-   * instance, so even a browser gets the status (and its EventSource stops).
+   * `maxStreamsPerClient` open already on this instance (`clear` counts all instances): coming
+   * back later would not help it, unlike a full instance, so even a browser gets the status (and
+   * its EventSource stops).
    */
   admit(request: RawStreamRequest, clientId: string): Admission {
     const { maxStreamsPerClient } = this.options;

@@ -27,6 +27,19 @@ describe('the doors of the request path, on the service', () => {
     );
   }
 
+  /** A publish with the token, of `body` as `type` (and `extra` headers), as a raw client sends it. */
+  const rawPublish = (type: string, body: string, ...extra: string[]) =>
+    rawHttp(
+      service.url,
+      head(
+        'POST /sse/publish',
+        `Authorization: Bearer ${PUBLISH_TOKEN}`,
+        `Content-Type: ${type}`,
+        ...extra,
+        `Content-Length: ${body.length}`,
+      ) + body,
+    );
+
   const stream = async (sub: string, extra: Record<string, string> = {}) =>
     new RawSseClient(`${service.url}/sse/msg`, {
       authorization: `Bearer ${await signToken(JWT_SECRET, sub)}`,
@@ -71,16 +84,7 @@ describe('the doors of the request path, on the service', () => {
     ['plain text', 'text/plain', [], '{"data":1}'],
     ['gzip that is not', 'application/json', ['Content-Encoding: gzip'], '{"data":1}'],
   ])('answers 415 to %s', async (_, type, extra, body) => {
-    const response = await rawHttp(
-      service.url,
-      head(
-        'POST /sse/publish',
-        `Authorization: Bearer ${PUBLISH_TOKEN}`,
-        `Content-Type: ${type}`,
-        ...extra,
-        `Content-Length: ${body.length}`,
-      ) + body,
-    );
+    const response = await rawPublish(type, body, ...extra);
     expect(response.status).toBe(415);
     expect(JSON.parse(response.body)).toMatchObject({
       statusCode: 415,
@@ -92,15 +96,7 @@ describe('the doors of the request path, on the service', () => {
   it('takes application/json with its charset named, and without', async () => {
     for (const type of ['application/json; charset=UTF-8', 'application/json']) {
       const body = JSON.stringify({ data: type, clientId: 'witness' });
-      const response = await rawHttp(
-        service.url,
-        head(
-          'POST /sse/publish',
-          `Authorization: Bearer ${PUBLISH_TOKEN}`,
-          `Content-Type: ${type}`,
-          `Content-Length: ${body.length}`,
-        ) + body,
-      );
+      const response = await rawPublish(type, body);
       expect(response.status).toBe(202);
     }
   });
