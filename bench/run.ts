@@ -10,11 +10,14 @@
  *   --modes embedded,redis only these modes
  *   --levels a,b           these idle levels (connections) in every mode; the broadcast and
  *                          targeted steps and the storm run at 10,000
- *   --only publish|systems only the publish steps (MessageBus.publish() and publishMany()
+ *   --only publish|steering|systems
+ *                          only the publish steps (MessageBus.publish() and publishMany()
  *                          against pipelined XADD; POST /sse/publish against a bare Fastify
- *                          route, at few and many streams, and in batches; ~6 min; its JSON
- *                          goes to a temporary file unless --out, and the docs are left alone),
- *                          or only the systems
+ *                          route, at few and many streams, and in batches; ~6 min), only the
+ *                          steering step (server CPU per change of one client's topics at 100
+ *                          and 10,000 open streams, and changes/s of many clients; ~4 min): the
+ *                          JSON of either goes to a temporary file unless --out, and the docs
+ *                          are left alone; or only the systems
  *   --out FILE             where the JSON goes (full: bench/results/<timestamp>.json;
  *                          smoke: a temporary file)
  *   --no-docs              do not rewrite docs/benchmarks.md and docs/benchmarks.svg
@@ -37,6 +40,7 @@ import { join, relative } from 'node:path';
 import { ROOT } from './lib/paths.js';
 import { runHttpPublishStep } from './http-publish/http-publish-step.js';
 import { runPublishStep } from './publish/publish-step.js';
+import { runSteeringStep } from './steering/steering-step.js';
 import { readText } from './lib/proc.js';
 import { brokenClusterChecks } from './cluster/cluster-checks.js';
 import { clientSizeLine, measureClientSize } from './lib/client-size.js';
@@ -120,6 +124,16 @@ function config(smoke: boolean): BenchConfig {
         batch: 100,
         batchRequests: 100,
       },
+      steering: {
+        streams: [10, 200],
+        clientStreams: 2,
+        pairs: 50,
+        warmupPairs: 10,
+        reps: 1,
+        requests: 400,
+        warmup: 100,
+        concurrency: 16,
+      },
       resumeStorm: { instances: 3, n: 1000, missed: 100, jitterMs: 1000 },
       waitCapMs: 30_000,
       settleMs: 500,
@@ -154,6 +168,16 @@ function config(smoke: boolean): BenchConfig {
       streams: [100, 10_000],
       batch: 100,
       batchRequests: 1_000,
+    },
+    steering: {
+      streams: [100, 10_000],
+      clientStreams: 2,
+      pairs: 2_000,
+      warmupPairs: 500,
+      reps: 7,
+      requests: 20_000,
+      warmup: 5_000,
+      concurrency: 32,
     },
     resumeStorm: { instances: 3, n: 10_000, missed: 100, jitterMs: 5000 },
     waitCapMs: 90_000,
@@ -198,10 +222,17 @@ function git(dir = ROOT): { commit: string; dirty: boolean } {
 }
 
 /** What makes a smoke run fail: the benchmark is broken, never that something is slow. */
-function brokenChecks({ runs, publish, httpPublish, resumeStorm }: BenchResult): string[] {
+function brokenChecks({
+  runs,
+  publish,
+  httpPublish,
+  steering,
+  resumeStorm,
+}: BenchResult): string[] {
   const broken: string[] = [];
   if (publish?.problem) broken.push(`publish step: ${publish.problem}`);
   if (httpPublish?.problem) broken.push(`HTTP publish step: ${httpPublish.problem}`);
+  if (steering?.problem) broken.push(`steering step: ${steering.problem}`);
   if (resumeStorm === null) broken.push('the reconnect storm with resume did not complete');
   // Every problem of this step is a broken guarantee: a failed reconnect, a client short of a
   // message or given one twice.
@@ -238,9 +269,11 @@ async function main(): Promise<void> {
   }
   const smoke = flag('--smoke');
   const only = option('--only');
-  if (only !== undefined && only !== 'publish' && only !== 'systems') {
-    throw new Error(`--only publish or --only systems, not ${only}`);
+  if (only !== undefined && !['publish', 'steering', 'systems'].includes(only)) {
+    throw new Error(`--only publish, --only steering or --only systems, not ${only}`);
   }
+  /** A step run alone: its JSON goes to a temporary file, and the docs are left alone. */
+  const focused = only === 'publish' || only === 'steering';
   const beforeDir = option('--before');
   // Checked before anything runs: a wrong DIR would fail only once its systems' turn came.
   const beforeDist = beforeDir === undefined ? undefined : useBeforeBuild(beforeDir);
@@ -252,14 +285,14 @@ async function main(): Promise<void> {
     .replace(/-\d{3}Z$/, 'Z');
   const out =
     option('--out') ??
-    (smoke || only === 'publish'
-      ? join(tmpdir(), `sse-bus-bench-${smoke ? 'smoke' : 'publish'}-${stamp}.json`)
+    (smoke || focused
+      ? join(tmpdir(), `sse-bus-bench-${smoke ? 'smoke' : only}-${stamp}.json`)
       : join(ROOT, 'bench/results', `${stamp}.json`));
   const command = `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
   const log = (line: string) =>
     console.log(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}`);
   log(
-    `sse-bus bench (${smoke ? 'smoke' : 'full'}): ${only === 'publish' ? 'the publish step only' : `${cfg.configs.length} system/mode pairs x ${cfg.rounds} round(s)`}, ` +
+    `sse-bus bench (${smoke ? 'smoke' : 'full'}): ${focused ? `the ${only} step only` : `${cfg.configs.length} system/mode pairs x ${cfg.rounds} round(s)`}, ` +
       `${cfg.cpuServers ? `servers on CPU ${cfg.cpuServers}, load on CPU ${cfg.cpuLoad}` : 'unpinned'}`,
   );
   const runs: RunResult[] = [];
@@ -291,7 +324,7 @@ async function main(): Promise<void> {
   log(clientSizeLine(result.clientSize));
   const resumeStormOnly = flag('--resume-storm-only');
   const clusterOnly = flag('--cluster-only');
-  if (only !== 'systems' && !resumeStormOnly && !clusterOnly) {
+  if ((only === undefined || only === 'publish') && !resumeStormOnly && !clusterOnly) {
     log('publish throughput: MessageBus.publish() and publishMany() against pipelined XADD');
     const publish = await runPublishStep(cfg);
     result.publish = publish;
@@ -311,7 +344,15 @@ async function main(): Promise<void> {
     if (result.httpPublish.problem) log(`  FAILED: ${result.httpPublish.problem}`);
     save();
   }
-  const systems = only !== 'publish' && !resumeStormOnly && !clusterOnly;
+  if ((only === undefined || only === 'steering') && !resumeStormOnly && !clusterOnly) {
+    log(
+      "steering: a change of one client's topics at few and many streams; many clients' changes/s",
+    );
+    result.steering = await runSteeringStep(cfg, log);
+    if (result.steering.problem) log(`  FAILED: ${result.steering.problem}`);
+    save();
+  }
+  const systems = !focused && !resumeStormOnly && !clusterOnly;
   for (let roundNo = 1; roundNo <= (systems ? cfg.rounds : 0); roundNo++) {
     // Every other round goes through the systems the other way round.
     const order = roundNo % 2 ? cfg.configs : [...cfg.configs].reverse();
@@ -322,14 +363,14 @@ async function main(): Promise<void> {
     }
   }
   const withRedis = cfg.configs.some((c) => c.system === 'sse-bus' && c.mode === 'redis');
-  if (cfg.resumeStorm && only !== 'publish' && !clusterOnly && (withRedis || resumeStormOnly)) {
+  if (cfg.resumeStorm && !focused && !clusterOnly && (withRedis || resumeStormOnly)) {
     log(`reconnect storm with resume: sse-bus x${cfg.resumeStorm.instances} / redis`);
     result.resumeStorm = await runResumeStorm(cfg, cfg.resumeStorm, log).catch((err: Error) => {
       log(`  FAILED: resume storm: ${err.message}`);
       return null;
     });
   }
-  if (!flag('--no-cluster') && only !== 'publish' && !resumeStormOnly) {
+  if (!flag('--no-cluster') && !focused && !resumeStormOnly) {
     result.cluster = await runClusterSteps(clusterStepsConfig(smoke), log);
   }
   save();

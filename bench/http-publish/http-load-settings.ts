@@ -15,6 +15,12 @@ export interface HttpLoadSettings {
   readonly clients: number;
   /** Bytes of each message's data, about. */
   readonly payloadBytes: number;
+  /**
+   * `topics`: each request is a change of its recipient's topics instead (`POST
+   * /sse/clients/:clientId/topics`, a join of one topic, then its leave the next time round).
+   * Unset: `POST /sse/publish`.
+   */
+  readonly route?: 'topics';
 }
 
 /** One measurement: server CPU per request and per message (µs), and throughput. */

@@ -1,6 +1,7 @@
 /**
  * The HTTP publish step's load process: keep-alive connections POSTing targeted messages to
- * `/sse/publish`, one request in flight on each, while it reads the server's CPU from /proc.
+ * `/sse/publish` (or changes of clients' topics), one request in flight on each, while it reads
+ * the server's CPU from /proc.
  * Prints its figures as one line of JSON.
  *
  * Argument: the settings as JSON (`HttpLoadSettings`).
@@ -24,16 +25,27 @@ function body(seq: number): string {
   return `[${items.join(',')}]`;
 }
 
+/** A change of a recipient's topics: a join of `room` the first time round, its leave the next. */
+function change(seq: number): { path: string; text: string } {
+  const client = clientIdOf(seq % settings.clients);
+  const join = Math.floor(seq / settings.clients) % 2 === 0;
+  return {
+    path: `/sse/clients/${client}/topics`,
+    text: join ? '{"join":["room"]}' : '{"leave":["room"]}',
+  };
+}
+
 /** Resolves to whether the server took it (202). */
 function post(seq: number): Promise<boolean> {
-  const text = body(seq);
+  const { path, text } =
+    settings.route === 'topics' ? change(seq) : { path: '/sse/publish', text: body(seq) };
   return new Promise((resolve) => {
     const req = request(
       {
         host: '127.0.0.1',
         port: settings.port,
         method: 'POST',
-        path: '/sse/publish',
+        path,
         agent,
         headers: {
           authorization: `Bearer ${PUBLISH_TOKEN}`,

@@ -140,7 +140,8 @@ async function measureMode(
   }
 }
 
-async function runLoad(
+/** Runs the HTTP load process with `settings` where the load goes; throws if a request failed. */
+export async function runLoad(
   cfg: BenchConfig,
   settings: Omit<HttpLoadSettings, 'payloadBytes'>,
 ): Promise<HttpLoadReport> {

@@ -15,6 +15,7 @@ import { hasOwnSse, ownSseSection } from './report-own-sse.js';
 import { httpPublishSection } from './report-http-publish.js';
 import { publishSection } from './report-publish.js';
 import { resumeStormSection } from './report-resume-storm.js';
+import { steeringSection } from './report-steering.js';
 import { clusterSection } from '../cluster/report-cluster.js';
 import {
   ORDER,
@@ -525,6 +526,8 @@ export function renderMarkdown({ result, path: source }: Source, more: Source[] 
     const xadd = median(http.result.publish?.xaddPerSecond ?? []);
     out.push(httpPublishSection(http.result.httpPublish!, http.path, xadd));
   }
+  const steering = [{ result, path: source }, ...more].reverse().find((m) => m.result.steering);
+  if (steering) out.push(steeringSection(steering.result.steering!, steering.path));
   const cluster = [{ result, path: source }, ...more].reverse().find((m) => m.result.cluster);
   if (cluster) out.push(clusterSection(cluster.result, cluster.path));
   out.push('## Method');

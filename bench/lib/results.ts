@@ -1,6 +1,7 @@
 import type { ClusterBenchResult } from '../cluster/results.js';
 import type { ClientSize } from './client-size.js';
 import type { HttpPublishConfig } from './scenarios.js';
+import type { SteeringConfig } from '../steering/steering-settings.js';
 import type { LatencySummary } from './stats.js';
 import type { SystemId } from './servers.js';
 
@@ -248,6 +249,30 @@ export interface HttpPublishResult extends HttpPublishConfig {
   problem: string | null;
 }
 
+/** The steering step on one mode (see `steering-step.ts`): medians over its turns. */
+export interface SteeringMode {
+  mode: Mode;
+  /** Server CPU per change of one client's topics (µs) in each turn, at the few streams and at the many. */
+  fewUs: number[];
+  manyUs: number[];
+  /** Their medians, and the ratio of those. */
+  fewUsPerChange: number | null;
+  manyUsPerChange: number | null;
+  manyOverFew: number | null;
+  /** From the request to the last of the client's streams having its `topics` event (p50, ms). */
+  fewP50Ms: number | null;
+  manyP50Ms: number | null;
+  /** Changes of the many clients' topics, concurrent requests: per second, and CPU each (µs). */
+  changesPerSecond: number;
+  throughputUsPerChange: number | null;
+}
+
+export interface SteeringResult extends SteeringConfig {
+  modes: SteeringMode[];
+  /** Why the step did not complete. */
+  problem: string | null;
+}
+
 export interface BenchResult {
   meta: {
     startedAt: string;
@@ -266,6 +291,8 @@ export interface BenchResult {
   publish?: PublishThroughput;
   /** Absent from runs made before the step existed, and with `--only systems`. */
   httpPublish?: HttpPublishResult;
+  /** Absent from runs made before the step existed, and with `--only systems` or `publish`. */
+  steering?: SteeringResult;
   runs: RunResult[];
   /** Absent from results of before it existed, and when not run. */
   resumeStorm?: ResumeStormResult | null;

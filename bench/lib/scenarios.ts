@@ -11,6 +11,7 @@ import { Publisher } from '../loadgen/publisher-client.js';
 import type { PublishResult } from '../loadgen/publisher.js';
 import { cpuMs, rssKb, sum, tcpMemKb } from './proc.js';
 import type { ResumeStormConfig } from './resume-storm.js';
+import type { SteeringConfig } from '../steering/steering-settings.js';
 import type {
   BroadcastStep,
   ConnectStats,
@@ -59,6 +60,8 @@ export interface BenchConfig {
   publish: { n: number; warmup: number; reps: number; inFlight: number; batch: number };
   /** The HTTP publish step (see `http-publish-step.ts`). */
   httpPublish: HttpPublishConfig;
+  /** The steering step (see `steering-step.ts`). */
+  steering: SteeringConfig;
   /** The reconnect storm with resume, run once after the systems (see `resume-storm.ts`). */
   resumeStorm: ResumeStormConfig | null;
   /** Longest wait for deliveries once a step has published everything. */
