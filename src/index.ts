@@ -25,6 +25,7 @@ export { InvalidQueryError } from './errors/invalid-query.error.js';
 export { MessageTooLargeError } from './errors/message-too-large.error.js';
 export { TooManyRecipientsError } from './errors/too-many-recipients.error.js';
 export { TooManyMessagesError } from './errors/too-many-messages.error.js';
+export { TooManyTopicsError } from './errors/too-many-topics.error.js';
 export { IdempotencyKeyReusedError } from './errors/idempotency-key-reused.error.js';
 export type { SseBusOptions, ResolvedSseBusOptions } from './config/sse-bus.options.js';
 // forRoot() and forRootAsync() throw it for a wrong option: an app meets it at start-up.

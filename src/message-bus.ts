@@ -156,6 +156,9 @@ export class MessageBus<Events extends object = object, Topic extends string = s
    * resolves (to the change's id), they get what is published on them, and nothing from before.
    * Each stream is sent a `topics` event with its topics now. Streams the client opens later
    * start with them too, whatever they ask for (a token's `topics` claim does not limit them).
+   * Rejects with `TooManyTopicsError`, changing nothing, when it would leave the client joined to
+   * more than `maxTopicsPerClient` topics, `InvalidMessageError` for a bad client id or topic, and
+   * `BusUnavailableError` when the bus cannot take it in time.
    */
   join(clientId: string, topics: string | readonly string[]): Promise<string> {
     return this.changeTopics(clientId, { join: topics });
@@ -169,9 +172,12 @@ export class MessageBus<Events extends object = object, Topic extends string = s
     return this.changeTopics(clientId, { leave: topics });
   }
 
-  /** `join` and `leave` in one change, which every stream of the client gets at once. */
+  /**
+   * `join` and `leave` in one change, which every stream of the client gets at once: the joined
+   * topics it leaves are counted against `maxTopicsPerClient`, the whole change or none of it.
+   */
   changeTopics(clientId: string, change: TopicChangeOptions): Promise<string> {
-    return this.append(toTopicChangeMessage(clientId, change));
+    return this.append(toTopicChangeMessage(clientId, change, this.options.maxTopicsPerClient));
   }
 
   /**

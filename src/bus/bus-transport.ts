@@ -4,7 +4,7 @@ import { type LogEventId, parseEventId } from './event-id.js';
 import type { Idempotency } from './idempotency.js';
 import { LogLease, type StreamLease } from './stream-lease.js';
 import type { MembershipProjection } from './membership-projection.js';
-import { type Membership, type TopicChange, topicChangeOf } from './topic-change.js';
+import { type BoundedTopicChange, type Membership, topicChangeOf } from './topic-change.js';
 
 /** A message on its way to the log: `data` is already JSON text. */
 export interface OutgoingMessage {
@@ -14,8 +14,11 @@ export interface OutgoingMessage {
   readonly data: string;
   /** Set: a message with the same key seen within the window is not appended again. */
   readonly idempotency?: Idempotency;
-  /** Set: a change of its one client's topics, which the log keeps as its membership too. */
-  readonly topicChange?: TopicChange;
+  /**
+   * Set: a change of its one client's topics, which the log keeps as its membership too; refused
+   * with `TooManyTopicsError`, in the same atomic step as the append, past its `maxJoined`.
+   */
+  readonly topicChange?: BoundedTopicChange;
 }
 
 export interface TransportHealth {

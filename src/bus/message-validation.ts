@@ -122,11 +122,13 @@ export function toOutgoingMessage(
 
 /**
  * Checks a change of `clientId`'s topics and makes it a message to that client, which the log
- * keeps in order with the others; throws `InvalidMessageError` saying what is wrong.
+ * keeps in order with the others, and refuses if it would leave the client joined to more than
+ * `maxJoined` topics; throws `InvalidMessageError` saying what is wrong.
  */
 export function toTopicChangeMessage(
   clientId: string,
   { join, leave }: TopicChangeOptions,
+  maxJoined: number,
 ): OutgoingMessage {
   const problem = clientIdProblem(clientId);
   if (problem) throw new InvalidMessageError(`clientId: ${problem}`);
@@ -142,7 +144,8 @@ export function toTopicChangeMessage(
   const both = change.join.find((topic) => change.leave.includes(topic));
   if (both) throw invalid(`topic "${both}" is both joined and left`);
   const data = JSON.stringify(change);
-  return { to: [clientId], topics: null, event: TOPICS_EVENT, data, topicChange: change };
+  const topicChange = { ...change, maxJoined };
+  return { to: [clientId], topics: null, event: TOPICS_EVENT, data, topicChange };
 }
 
 function escapeCharacter(character: string): string {

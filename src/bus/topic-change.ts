@@ -23,6 +23,14 @@ export interface Membership {
 
 export const NO_MEMBERSHIP: Membership = { joined: [], left: [] };
 
+/**
+ * A change on its way to the log, with the most topics it may leave its client joined to
+ * (`maxTopicsPerClient`).
+ */
+export interface BoundedTopicChange extends TopicChange {
+  readonly maxJoined: number;
+}
+
 /** A stream whose topics its client's changes move: its audience, as it stands now. */
 export interface Member extends Audience {
   topics: ReadonlySet<string> | null;
@@ -70,6 +78,19 @@ export function changeMembership({ joined, left }: Membership, change: TopicChan
     joined: [...joined.filter((topic) => !leaving.has(topic)), ...joining].filter(unique),
     left: [...left.filter((topic) => !joining.has(topic)), ...leaving].filter(unique),
   };
+}
+
+/**
+ * How many topics `change` would leave its client joined to, when that is over its `maxJoined`
+ * and more than before (a change that takes none away from an over-full membership, after the
+ * limit was lowered, still goes); else undefined. The Redis log's publish script checks the same.
+ */
+export function joinedPastLimit(
+  before: Membership,
+  change: BoundedTopicChange,
+): number | undefined {
+  const joined = changeMembership(before, change).joined.length;
+  return joined > change.maxJoined && joined > before.joined.length ? joined : undefined;
 }
 
 /** The topics a stream that asked for `asked` starts with: (asked ∪ joined) − left. */

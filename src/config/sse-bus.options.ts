@@ -85,6 +85,12 @@ export interface SseBusOptions {
   maxMessageBytes?: number;
   /** Client ids one message may name. @default 1000 */
   maxRecipients?: number;
+  /**
+   * Topics one client may be joined to at run time (`MessageBus.join`, `changeTopics`), counted
+   * on its membership as the change finds it: a change that would take it past the limit is
+   * refused whole. @default 1000
+   */
+  maxTopicsPerClient?: number;
   /** Messages one `publishMany()` call, or one `POST /sse/publish` array, may carry. @default 1000 */
   maxBatch?: number;
   /**
@@ -141,6 +147,7 @@ export const NUMERIC_OPTIONS: Record<NumericOption, NumericSpec> = {
   maxStreamsPerClient: { default: 100, min: 0 },
   maxMessageBytes: { default: 64 * 1024, min: 1 },
   maxRecipients: { default: 1_000, min: 1 },
+  maxTopicsPerClient: { default: 1_000, min: 1 },
   maxBatch: { default: 1_000, min: 1 },
   idempotencyWindowMs: { default: 10 * 60_000, min: 1 },
   idempotencyMaxKeys: { default: 100_000, min: 1 },

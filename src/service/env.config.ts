@@ -41,6 +41,7 @@ const OPTION_VARIABLES: Record<keyof SseBusOptions, string> = {
   maxStreamsPerClient: 'SSE_MAX_STREAMS_PER_CLIENT',
   maxMessageBytes: 'SSE_MAX_MESSAGE_BYTES',
   maxRecipients: 'SSE_MAX_RECIPIENTS',
+  maxTopicsPerClient: 'SSE_MAX_TOPICS_PER_CLIENT',
   maxBatch: 'SSE_MAX_BATCH',
   idempotencyWindowMs: 'SSE_IDEMPOTENCY_WINDOW_MS',
   idempotencyMaxKeys: 'SSE_IDEMPOTENCY_MAX_KEYS',

@@ -1,18 +1,9 @@
 import { type RedisServer, startRedis } from '../support/redis-server.js';
 import { RawSseClient } from '../support/sse-client.js';
 import { type TestApp, startApp } from '../support/test-app.js';
-import { expectResumesAsStayed, given } from '../support/topic-streams.js';
+import { changeTopics, expectResumesAsStayed, given } from '../support/topic-streams.js';
 
 const TOKEN = 'p-token';
-
-async function changeTopics(url: string, clientId: string, body: unknown, token = TOKEN) {
-  const response = await fetch(`${url}/sse/clients/${encodeURIComponent(clientId)}/topics`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-    body: JSON.stringify(body),
-  });
-  return { status: response.status, body: (await response.json()) as { message?: string } };
-}
 
 describe.each(['embedded', 'redis'] as const)('topics joined and left at run time (%s)', (bus) => {
   let redis: RedisServer | undefined;
@@ -59,7 +50,7 @@ describe.each(['embedded', 'redis'] as const)('topics joined and left at run tim
     await a.bus.publish({ n: 0 }, { topic: 'news' });
     await a.bus.join('alice', 'news');
     await b.bus.publish({ n: 1 }, { topic: 'news' });
-    expect((await changeTopics(b.url, 'alice', { leave: ['news'] })).status).toBe(202);
+    expect((await changeTopics(b.url, 'alice', { leave: ['news'] }, TOKEN)).status).toBe(202);
     await a.bus.publish({ n: 2 }, { topic: 'news' });
     await marker(1, ...tabs, bob);
     for (const tab of tabs) {
@@ -139,7 +130,7 @@ describe.each(['embedded', 'redis'] as const)('topics joined and left at run tim
       [[], 400, /JSON object/],
     ];
     for (const [body, status, message] of cases) {
-      const answer = await changeTopics(a.url, 'erin', body);
+      const answer = await changeTopics(a.url, 'erin', body, TOKEN);
       expect(answer.status).toBe(status);
       if (message) expect(answer.body.message).toMatch(message);
     }
@@ -161,7 +152,7 @@ describe.each(['fastify', 'express'] as const)(
     afterAll(() => app.close());
 
     it('is not there: 404 naming the whole path, as any unknown route', async () => {
-      const answer = await changeTopics(app.url, 'alice', { join: ['a'] });
+      const answer = await changeTopics(app.url, 'alice', { join: ['a'] }, TOKEN);
       expect(answer).toEqual({
         status: 404,
         body: {

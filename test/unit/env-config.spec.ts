@@ -43,6 +43,7 @@ describe('loadEnvConfig', () => {
       SSE_HISTORY_MAX_AGE_MS: '3600000',
       SSE_JWT_REQUIRE_EXP: 'false',
       SSE_MAX_STREAMS_PER_CLIENT: '0',
+      SSE_MAX_TOPICS_PER_CLIENT: '50',
     });
     expect(config.port).toBe(8080);
     expect(config.corsOrigins).toEqual(['https://a.example', 'http://localhost:5173']);
@@ -59,13 +60,15 @@ describe('loadEnvConfig', () => {
       historyMaxAgeMs: 3600000,
       jwtRequireExp: false,
       maxStreamsPerClient: 0,
+      maxTopicsPerClient: 50,
     });
   });
 
-  it('keeps presence for 30 s and the history regardless of age by default', () => {
+  it('keeps presence for 30 s, the history regardless of age, and 1,000 topics a client by default', () => {
     const { options } = loadEnvConfig({});
     expect(options.presenceTtlMs).toBe(30000);
     expect(options.historyMaxAgeMs).toBeUndefined();
+    expect(options.maxTopicsPerClient).toBe(1000);
   });
 
   it('logs JSON unless stdout is a terminal, and as LOG_FORMAT says', () => {
@@ -128,6 +131,7 @@ describe('loadEnvConfig', () => {
     ['REDIS_URL', 'http://a:1'],
     ['SSE_JWT_REQUIRE_EXP', 'no'],
     ['SSE_MAX_STREAMS_PER_CLIENT', '-1'],
+    ['SSE_MAX_TOPICS_PER_CLIENT', '0'],
   ])('names %s when it is %p', (name, value) => {
     expect(() => loadEnvConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadEnvConfig({ [name]: value })).toThrow(new RegExp(`^${name}: expected`));

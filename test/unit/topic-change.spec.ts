@@ -10,6 +10,7 @@ import {
   type TopicChange,
   applyTopicChange,
   changeMembership,
+  joinedPastLimit,
   startingTopics,
 } from '../../src/bus/topic-change.js';
 import { MemoryMembership } from '../../src/bus/transports/memory-membership.js';
@@ -41,6 +42,20 @@ describe('a change of topics', () => {
     expect(membership).toEqual({ joined: ['a'], left: ['b', 'c'] });
     expect(startingTopics(new Set(['b', 'x']), membership)).toEqual(new Set(['x', 'a']));
     expect(startingTopics(null, NO_MEMBERSHIP)).toBeNull();
+  });
+
+  it('may not take a client past its limit of joined topics, but may always take some away', () => {
+    const full = { joined: ['a', 'b'], left: ['x'] };
+    const past = (join: string[], leave: string[], maxJoined = 2) =>
+      joinedPastLimit(full, { join, leave, maxJoined });
+    expect(past(['c'], [])).toBe(3);
+    expect(past(['c', 'x'], ['a'])).toBe(3);
+    expect(past(['a', 'b'], [])).toBeUndefined();
+    expect(past(['c'], ['a'])).toBeUndefined();
+    // Over a limit lowered since: a change that does not add to it still goes.
+    expect(past(['c'], ['a'], 1)).toBeUndefined();
+    expect(past([], ['a'], 1)).toBeUndefined();
+    expect(past(['c'], [], 1)).toBe(3);
   });
 
   it('is kept in memory as it stood at each place in the log, until its time to live is up', () => {
@@ -105,7 +120,7 @@ describe('MemoryTransport.membershipAt', () => {
     );
     const ids: string[] = [];
     for (let i = 0; i < 40; i++) {
-      ids.push(await transport.publish(toTopicChangeMessage('alice', { join: `t${i}` })));
+      ids.push(await transport.publish(toTopicChangeMessage('alice', { join: `t${i}` }, 1000)));
     }
     expect(await transport.membershipAt('alice', ids[1])).toEqual({
       joined: ['t0', 't1'],

@@ -9,7 +9,8 @@ import type { BusMessage } from '../bus-event.js';
 import { type LogEventId, formatEventId, newEpoch } from '../event-id.js';
 import type { IdempotencyLimits } from '../idempotency.js';
 import { type LogPosition, START, comparePositions } from '../log-position.js';
-import type { Membership, TopicChange } from '../topic-change.js';
+import { TooManyTopicsError } from '../../errors/too-many-topics.error.js';
+import { type BoundedTopicChange, type Membership, joinedPastLimit } from '../topic-change.js';
 import { MemoryMembership } from './memory-membership.js';
 import { RecentWindow } from './recent-window.js';
 import { SeenKeys } from './seen-keys.js';
@@ -47,6 +48,9 @@ export class MemoryTransport extends SingleLogTransport {
     const now = Date.now();
     const seen = idempotency && this.seen.idOf(idempotency, now);
     if (seen) return seen;
+    // With the membership it changes, as the Redis log writes a change; before the log moves, as
+    // a change refused takes no place in it.
+    const data = topicChange ? this.logged(message.to![0], topicChange, now) : message.data;
     const ms = Math.max(now, this.top.ms);
     this.top = { ms, seq: ms === this.top.ms ? this.top.seq + 1 : 0 };
     const stored: BusMessage = {
@@ -54,8 +58,7 @@ export class MemoryTransport extends SingleLogTransport {
       id: formatEventId(this.epoch, this.top),
       position: this.top,
       ...message,
-      // As the Redis log writes a change: with the membership it changes.
-      ...(topicChange && { data: this.logged(message.to![0], topicChange, now) }),
+      data,
     };
     if (idempotency) this.seen.remember(idempotency, stored.id, now);
     if (topicChange) this.memberships.change(stored, now);
@@ -101,10 +104,17 @@ export class MemoryTransport extends SingleLogTransport {
 
   async start(): Promise<void> {}
 
-  /** The data of `change` of `clientId`'s topics, with the membership before it. */
-  private logged(clientId: string, change: TopicChange, now: number): string {
+  /**
+   * The data of `change` of `clientId`'s topics, with the membership before it; throws
+   * `TooManyTopicsError` when it would take the client past the change's limit.
+   */
+  private logged(clientId: string, change: BoundedTopicChange, now: number): string {
     this.memberships.expire(now);
-    return JSON.stringify({ ...change, before: this.memberships.now(clientId), forgotten: [] });
+    const before = this.memberships.now(clientId);
+    const joined = joinedPastLimit(before, change);
+    if (joined !== undefined) throw new TooManyTopicsError(joined, change.maxJoined);
+    const { join, leave } = change;
+    return JSON.stringify({ join, leave, before, forgotten: [] });
   }
 
   async close(): Promise<void> {

@@ -78,10 +78,17 @@ end`;
 export const KEY_REUSED = '!';
 
 /**
+ * What `PUBLISH_SCRIPT` answers in place of an id for a change of a client's topics it refused,
+ * followed by the number of topics it would have left the client joined to.
+ */
+export const TOO_MANY_TOPICS = '#';
+
+/**
  * KEYS: meta, log, receipt, keys. ARGV: candidate epoch, max length, receipt ttl ms, channel
  * prefix (the hash tag), key window ms, max keys, membership ttl ms, then one per message: its
  * to, event, data, topics, spread, channels, idempotency key and fingerprint ('' and '' without
- * one), and '1' for a change of its client's topics ('' otherwise), joined by `FIELD_SEPARATOR`.
+ * one), and for a change of its client's topics the most topics it may leave the client joined
+ * to ('' otherwise), joined by `FIELD_SEPARATOR`.
  * One argument a message rather than nine: the client spends a microsecond on each message's
  * arguments less, about a tenth of a publish's CPU. Appends the messages in
  * order and returns `<epoch> <id> <id>…`, their ids. The receipt (one per batch) makes a retried
@@ -108,7 +115,9 @@ export const KEY_REUSED = '!';
  * memberships unused for the membership ttl. Its entry's data is written with the membership
  * before it and the client ids forgotten (`{ join, leave, before, forgotten }`): every reader
  * of the log keeps the same projection of the hash from it, and a stream resuming from before
- * the change finds what it started with.
+ * the change finds what it started with. A change that would leave its client joined to more
+ * topics than it may, and more than before (as `joinedPastLimit`), is not appended and changes
+ * nothing: it answers `TOO_MANY_TOPICS` and that number in place of an id.
  */
 export const PUBLISH_SCRIPT = `${MEMBERSHIP_FUNCTIONS}
 local receipt = redis.call('GET', KEYS[3])
@@ -131,22 +140,28 @@ for b = 8, #ARGV do
       end
     end
   end
-  if not id then
-    local membership
-    if change ~= '' then
-      local forgotten = redis.call('ZRANGEBYSCORE', used, '-inf', now - ARGV[7], 'LIMIT', 0, 16)
+  local membership
+  if not id and change ~= '' then
+    local forgotten = redis.call('ZRANGEBYSCORE', used, '-inf', now - ARGV[7], 'LIMIT', 0, 16)
+    local stored = redis.call('HGET', members, to)
+    for _, client in ipairs(forgotten) do if client == to then stored = nil end end
+    local before = stored and cjson.decode(stored) or { joined = {}, left = {} }
+    local parsed = cjson.decode(d)
+    membership = changed(before, parsed)
+    local joined = #membership.joined
+    if joined > tonumber(change) and joined > #before.joined then
+      id = '${TOO_MANY_TOPICS}' .. joined
+    else
       if #forgotten > 0 then
         redis.call('HDEL', members, unpack(forgotten))
         redis.call('ZREM', used, unpack(forgotten))
       end
-      local stored = redis.call('HGET', members, to)
-      local before = stored and cjson.decode(stored) or { joined = {}, left = {} }
-      local parsed = cjson.decode(d)
-      membership = changed(before, parsed)
       d = '{"join":' .. list(parsed.join) .. ',"leave":' .. list(parsed.leave) ..
         ',"before":{"joined":' .. list(before.joined) .. ',"left":' .. list(before.left) ..
         '},"forgotten":' .. list(forgotten) .. '}'
     end
+  end
+  if not id then
     id = redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], '*', 'e', epoch, 'to', to, 'ev', ev, 'd', d, 'tp', tp, 'sp', sp)
     top = id
     if channels ~= '' then

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
 import { BusUnavailableError } from '../../errors/bus-unavailable.error.js';
 import { IdempotencyKeyReusedError } from '../../errors/idempotency-key-reused.error.js';
+import { TooManyTopicsError } from '../../errors/too-many-topics.error.js';
 import { appendUntil } from '../../redis/append-until.js';
 import { DeadlineExceeded } from '../../redis/deadline.js';
 import type { RedisWatchdog } from '../../redis/redis-watchdog.js';
@@ -26,6 +27,7 @@ import {
   FIELD_SEPARATOR,
   KEY_REUSED,
   type LogEntry,
+  TOO_MANY_TOPICS,
   type LogScripts,
 } from './redis-log.scripts.js';
 import { SharedReads } from './shared-reads.js';
@@ -129,7 +131,8 @@ export class RedisLog {
   /**
    * Appends `write` with the others of this turn; rejects with `BusUnavailableError` when the log
    * has not taken it within `timeoutMs`. With an idempotency key the log has seen, resolves to
-   * where the first one is (or rejects with `IdempotencyKeyReusedError`) and appends nothing.
+   * where the first one is (or rejects with `IdempotencyKeyReusedError`) and appends nothing; a
+   * change of a client's topics past its limit rejects with `TooManyTopicsError`.
    */
   async append(write: LogWrite, timeoutMs: number): Promise<Appended> {
     let appended: Appended;
@@ -140,6 +143,10 @@ export class RedisLog {
       throw new BusUnavailableError(`Message not published within ${timeoutMs} ms: ${err.message}`);
     }
     if (appended.entryId === KEY_REUSED) throw new IdempotencyKeyReusedError();
+    if (appended.entryId.startsWith(TOO_MANY_TOPICS)) {
+      const joined = Number(appended.entryId.slice(TOO_MANY_TOPICS.length));
+      throw new TooManyTopicsError(joined, write.message.topicChange!.maxJoined);
+    }
     return appended;
   }
 
@@ -325,7 +332,7 @@ export class RedisLog {
           channels.join('\n'),
           message.idempotency?.key ?? '',
           message.idempotency?.fingerprint ?? '',
-          message.topicChange ? '1' : '',
+          message.topicChange ? String(message.topicChange.maxJoined) : '',
         ].join(FIELD_SEPARATOR),
       );
     }
