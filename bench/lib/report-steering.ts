@@ -9,13 +9,15 @@ import type { SteeringMode, SteeringResult } from './results.js';
 /** Issue 15: a change of one client's topics at the many streams, over the few, at most. */
 const TARGET_MANY_OVER_FEW = 1.2;
 
+const range = (values: number[]) => `${fmt(Math.min(...values), 1)}–${fmt(Math.max(...values), 1)}`;
+
 export function steeringSection(step: SteeringResult, source: string): string {
   const [few, many] = step.streams;
   const out: string[] = ["## Steering a client's streams", ''];
   out.push(
     `From [\`${source}\`](../${source}). Two instances of the service (\`node dist/service/main.js\`), pinned where the servers under test go, on the embedded bus or each on a redis-server of its own: one with ${fmt(few, 0)} streams open, one with ${fmt(many, 0)}, each stream of a client of its own. ` +
       `A process of its own where the load goes opens ${step.clientStreams} streams of one more client on each, then joins that client to a topic and has it leave it (\`POST /sse/clients/:clientId/topics\`), ${fmt(step.pairs, 0)} pairs (after ${fmt(step.warmupPairs, 0)}), one change at a time, each waited for until every stream of the client has its \`topics\` event (checked): ` +
-      `${step.reps} times on each instance, in turns. Server CPU per change is its utime + stime (/proc) over the measured changes, by the number of changes: the request, the change in the log, and its \`topics\` events; the ratio is of the medians. ` +
+      `${step.reps} times on each instance, in turns. Server CPU per change is its utime + stime (/proc) over the measured changes, by the number of changes: the request, the change in the log, and its \`topics\` events (median, and range, over the turns); the ratio is the median over the turns of ${fmt(many, 0)} / ${fmt(few, 0)}, each against the turn just before. ` +
       `Then, on the instance with ${fmt(many, 0)} streams, ${fmt(step.requests, 0)} changes (after ${fmt(step.warmup, 0)}) of those clients' topics, each joining a topic and, the next time round, leaving it, ${step.concurrency} requests in flight over keep-alive connections: changes per second one instance takes, and its CPU per change. ` +
       '`npm run bench -- --only steering` runs this step alone.',
   );
@@ -26,8 +28,8 @@ export function steeringSection(step: SteeringResult, source: string): string {
   }
   const row = (m: SteeringMode) => [
     m.mode,
-    fmt(m.fewUsPerChange, 1),
-    fmt(m.manyUsPerChange, 1),
+    `${fmt(m.fewUsPerChange, 1)} (${range(m.fewUs)})`,
+    `${fmt(m.manyUsPerChange, 1)} (${range(m.manyUs)})`,
     `${fmtX(m.manyOverFew)} (≤ ${fmtX(TARGET_MANY_OVER_FEW)}): ${verdict(m.manyOverFew === null ? null : m.manyOverFew <= TARGET_MANY_OVER_FEW)}`,
     `${fmt(m.fewP50Ms, 2)} / ${fmt(m.manyP50Ms, 2)}`,
     fmt(m.changesPerSecond, 0),

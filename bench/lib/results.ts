@@ -255,7 +255,7 @@ export interface SteeringMode {
   /** Server CPU per change of one client's topics (µs) in each turn, at the few streams and at the many. */
   fewUs: number[];
   manyUs: number[];
-  /** Their medians, and the ratio of those. */
+  /** Their medians, and the median over the turns of many / few. */
   fewUsPerChange: number | null;
   manyUsPerChange: number | null;
   manyOverFew: number | null;
