@@ -122,7 +122,7 @@ export function toOutgoingMessage(
 
 /**
  * Checks a change of `clientId`'s topics and makes it a message to that client, which the log
- * keeps in order with the others, and refuses if it would leave the client joined to more than
+ * keeps in order with the others, and refuses when it would leave the client joined to more than
  * `maxJoined` topics; throws `InvalidMessageError` saying what is wrong.
  */
 export function toTopicChangeMessage(
