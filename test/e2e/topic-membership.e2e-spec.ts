@@ -1,3 +1,4 @@
+import { postTopicChange } from '../support/publish.js';
 import { type RedisServer, startRedis } from '../support/redis-server.js';
 import { RawSseClient } from '../support/sse-client.js';
 import { type TestApp, startApp } from '../support/test-app.js';
@@ -5,14 +6,8 @@ import { expectResumesAsStayed, given } from '../support/topic-streams.js';
 
 const TOKEN = 'p-token';
 
-async function changeTopics(url: string, clientId: string, body: unknown, token = TOKEN) {
-  const response = await fetch(`${url}/sse/clients/${encodeURIComponent(clientId)}/topics`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-    body: JSON.stringify(body),
-  });
-  return { status: response.status, body: (await response.json()) as { message?: string } };
-}
+const changeTopics = (url: string, clientId: string, body: unknown, token = TOKEN) =>
+  postTopicChange(url, token, clientId, body);
 
 describe.each(['embedded', 'redis'] as const)('topics joined and left at run time (%s)', (bus) => {
   let redis: RedisServer | undefined;

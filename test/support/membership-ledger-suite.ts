@@ -1,0 +1,193 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { LedgerTab } from './ledger-tab.js';
+import { type Channel, LedgerTraffic, type Publisher } from './ledger-traffic.js';
+import {
+  type LedgerRule,
+  type LoggedChange,
+  auditStream,
+  failedAudits,
+} from './membership-ledger.js';
+import { postTopicChange, publishTo } from './publish.js';
+import { type TestApp, startApp } from './test-app.js';
+import { signToken } from './tokens.js';
+
+const SECRET = 'ledger-secret';
+const TOKEN = 'ledger-publish-token';
+/** Between two steps of the scenario: time for messages to flow. */
+const STEP_MS = 300;
+const PACE_MS = 4;
+
+const CHANNELS: Channel[] = [
+  ['news', null, ['news']],
+  ['t1', null, ['t1']],
+  ['all', null, null],
+  ['sport', null, ['sport']],
+  ['t2', null, ['t2']],
+  ['alice', ['alice'], null],
+  ['t1+sport', null, ['t1', 'sport']],
+  ['t3', null, ['t3']],
+  ['bob', ['bob'], null],
+  ['alice@t2', ['alice'], ['t2']],
+].map(([name, to, topics]) => ({ name, to, topics }) as Channel);
+
+/** Alice's topic changes, in turn from A (in process) and B (over HTTP). */
+const CHANGES: { join?: string[]; leave?: string[] }[] = [
+  { join: ['t1'] },
+  { leave: ['news'] },
+  { join: ['t2'], leave: ['sport'] },
+  { leave: ['t1'] },
+  { join: ['news', 't1'] },
+  { leave: ['t2'] },
+  { join: ['sport'], leave: ['t1'] },
+  { join: ['t2'] },
+  { leave: ['news', 'sport'] },
+  { join: ['t1'], leave: ['t2'] },
+  { join: ['news'] },
+  { leave: ['t1'] },
+];
+
+export interface LedgerDeployment {
+  /** Starts the Redis both instances use (at `url`). */
+  startRedis(): Promise<{ readonly url: string; stop(): Promise<void> }>;
+  /** What each stream should have got. */
+  readonly rule: LedgerRule;
+}
+
+/**
+ * The ledger suite on two instances A and B over the Redis `deployment` starts: Alice's three
+ * tabs (two on A, one on B) and Bob's one on B take traffic from a publisher on each instance
+ * while Alice's topics are joined and left from both, her tabs reconnecting around each change;
+ * then every connection's ledger is checked.
+ */
+export function describeMembershipLedger(title: string, deployment: LedgerDeployment): void {
+  describe(title, () => {
+    let redis: { url: string; stop(): Promise<void> };
+    let a: TestApp;
+    let b: TestApp;
+    const tabs: LedgerTab[] = [];
+
+    beforeAll(async () => {
+      redis = await deployment.startRedis();
+      const options = {
+        redisUrl: redis.url,
+        redisKeyPrefix: 'ledger',
+        jwtSecret: SECRET,
+        publishToken: TOKEN,
+      };
+      [a, b] = await Promise.all([startApp(options), startApp(options)]);
+    });
+    afterAll(async () => {
+      tabs.forEach((tab) => tab.close());
+      await Promise.all([a?.close(), b?.close()]);
+      await redis?.stop();
+    });
+
+    const tab = async (name: string, app: TestApp, clientId: string, asked: string[]) => {
+      const token = await signToken(SECRET, clientId, 600, { topics: asked });
+      const query = asked.map((topic) => `topic=${topic}`).join('&');
+      const opened = new LedgerTab(name, clientId, asked, `${app.url}/sse/msg?${query}`, token);
+      tabs.push(opened);
+      await opened.open();
+      return opened;
+    };
+
+    it('gives every stream what the log says, while topics are joined and left and tabs reconnect', async () => {
+      const alice = [
+        await tab('alice-A1', a, 'alice', ['news', 'sport']),
+        await tab('alice-A2', a, 'alice', ['news']),
+        await tab('alice-B1', b, 'alice', ['sport']),
+      ];
+      const bob = await tab('bob-B', b, 'bob', ['news', 't1']);
+      const publishers: Publisher[] = [
+        { name: 'A', publish: (data, { to, topics }) => a.bus.publish(data, aimed(to, topics)) },
+        {
+          name: 'B',
+          publish: (data, { to, topics }) =>
+            publishTo(b.url, TOKEN, { data, ...aimed(to, topics) }),
+        },
+      ];
+      const traffic = new LedgerTraffic(publishers, CHANNELS, PACE_MS);
+      const changes: LoggedChange[] = [];
+      const change = async (i: number) => {
+        const { join = [], leave = [] } = CHANGES[i];
+        await traffic.issuedOn([...join, ...leave]);
+        const issuedAt = performance.now();
+        const id = await (i % 2
+          ? changeOverHttp(b, { join, leave })
+          : a.bus.changeTopics('alice', { join, leave }));
+        const resolvedAt = performance.now();
+        changes.push({
+          clientId: 'alice',
+          join,
+          leave,
+          id,
+          to: ['alice'],
+          topics: null,
+          issuedAt,
+          resolvedAt,
+        });
+      };
+
+      for (let i = 0; i < CHANGES.length; i++) {
+        const [x, y, z] = [0, 1, 2].map((k) => alice[(i + k) % 3]);
+        await sleep(STEP_MS);
+        await z.open(z.lastId); // before the change: z is open through it
+        x.close();
+        const beforeChange = y.lastId;
+        await sleep(STEP_MS);
+        await change(i);
+        await sleep(STEP_MS);
+        await x.open(x.lastId); // away during the change: resumes from before it
+        await y.open(beforeChange); // got past the change, resumes from an id before it
+        await sleep(STEP_MS);
+        await z.open(z.lastId);
+      }
+      await traffic.stop();
+      await a.bus.publish({ marker: 'end' });
+      await Promise.all([...alice, bob].map((each) => each.received('end')));
+      tabs.forEach((each) => each.close());
+
+      const { sent } = traffic;
+      const streams = [...alice, bob].flatMap((each) => each.connections);
+      const audits = streams.map((stream) => auditStream(deployment.rule, stream, sent, changes));
+      expect(failedAudits(audits)).toEqual([]);
+      expect([...alice, bob].map((each) => each.errors)).toEqual([0, 0, 0, 0]);
+
+      // The ledger proves something: messages on the changed topics were in flight with each
+      // change, and the changes moved what each of Alice's tabs should have got.
+      for (const made of changes) {
+        const moved = new Set([...made.join, ...made.leave]);
+        const inFlight = sent.filter(
+          (m) =>
+            m.topics?.some((topic) => moved.has(topic)) &&
+            m.issuedAt < made.resolvedAt &&
+            m.resolvedAt > made.issuedAt,
+        );
+        expect(inFlight.length).toBeGreaterThan(0);
+      }
+      for (const each of alice) {
+        const moved = each.connections.flatMap((stream) => {
+          const span = { ...stream, end: stream.events.at(-1)!.id };
+          return sent.filter(
+            (m) =>
+              deployment.rule.shouldGet(m, span, changes) !==
+              deployment.rule.shouldGet(m, span, []),
+          );
+        });
+        expect(moved.length).toBeGreaterThan(0);
+        expect(each.connections.length).toBeGreaterThan(CHANGES.length);
+      }
+      expect(audits.reduce((sum, audit) => sum + audit.received, 0)).toBeGreaterThan(1000);
+    }, 120_000);
+  });
+}
+
+function aimed(to: readonly string[] | null, topics: readonly string[] | null) {
+  return { clientId: to ? [...to] : undefined, topic: topics ? [...topics] : undefined };
+}
+
+async function changeOverHttp(app: TestApp, body: { join: string[]; leave: string[] }) {
+  const answer = await postTopicChange(app.url, TOKEN, 'alice', body);
+  if (answer.status !== 202) throw new Error(`${answer.status}: ${answer.body.message}`);
+  return answer.body.id!;
+}
