@@ -11,8 +11,9 @@ interface Connection extends StreamRecord {
 }
 
 /**
- * A browser tab of a client: an EventSource on `url` (its topics in the query), closed and
- * opened again with a `Last-Event-ID` as a test says, each connection recorded from its start.
+ * A browser tab of a client: an EventSource on `GET /sse/msg` with its topics in the query, at
+ * its home instance or another, closed and opened again with a `Last-Event-ID` as a test says,
+ * each connection recorded from its start.
  */
 export class LedgerTab {
   readonly connections: Connection[] = [];
@@ -24,7 +25,7 @@ export class LedgerTab {
     readonly name: string,
     readonly clientId: string,
     readonly asked: readonly string[],
-    private readonly url: string,
+    readonly home: string,
     private readonly token: string,
   ) {}
 
@@ -34,8 +35,11 @@ export class LedgerTab {
     return connection.events.at(-1)?.id ?? connection.start;
   }
 
-  /** A new connection (fresh, or resuming from `lastEventId`); resolves once `connected` came. */
-  async open(lastEventId?: string): Promise<void> {
+  /**
+   * A new connection (fresh, or resuming from `lastEventId`) to the instance at `baseUrl`;
+   * resolves once `connected` came.
+   */
+  async open(lastEventId?: string, baseUrl = this.home): Promise<void> {
     this.close();
     const connection: Connection = {
       name: `${this.name}#${this.connections.length}`,
@@ -48,7 +52,8 @@ export class LedgerTab {
     const headers: Record<string, string> = { authorization: `Bearer ${this.token}` };
     // The EventSource's own Last-Event-ID, when it reconnects by itself, wins over this one.
     if (lastEventId) headers['Last-Event-ID'] = lastEventId;
-    const source = new EventSource(this.url, {
+    const query = this.asked.map((topic) => `topic=${topic}`).join('&');
+    const source = new EventSource(`${baseUrl}/sse/msg?${query}`, {
       fetch: (input, init) => fetch(input, { ...init, headers: { ...headers, ...init?.headers } }),
     });
     this.source = source;
