@@ -123,6 +123,11 @@ export interface StreamAudit {
   readonly other: string[];
 }
 
+/** A connection's span: from its start to the id of the last event it got. */
+export function spanOf(stream: StreamRecord): StreamSpan {
+  return { ...stream, end: stream.events.at(-1)?.id ?? stream.start };
+}
+
 const keyOf = ({ publisher, channel, seq }: Pick<LoggedMessage, 'publisher' | 'channel' | 'seq'>) =>
   `${publisher}/${channel}/${seq}`;
 
@@ -138,7 +143,7 @@ export function auditStream(
   changes: readonly LoggedChange[],
 ): StreamAudit {
   const [connected, ...events] = stream.events;
-  const span: StreamSpan = { ...stream, end: stream.events.at(-1)?.id ?? stream.start };
+  const span = spanOf(stream);
   const other = connected?.type === 'connected' ? [] : ['no connected event first'];
   const expected = new Map(
     messages.filter((m) => rule.shouldGet(m, span, changes)).map((m) => [keyOf(m), m]),
