@@ -57,9 +57,11 @@ export class LedgerTab {
       fetch: (input, init) => fetch(input, { ...init, headers: { ...headers, ...init?.headers } }),
     });
     this.source = source;
-    const record = ({ type, lastEventId: id, data }: MessageEvent) => {
-      connection.events.push({ type, id, data });
-      if (type === 'connected' && !lastEventId) connection.start = id;
+    // An event without an id (a resumed stream's `connected`) leaves the last id as it was, as
+    // the EventSource of a browser keeps it.
+    const record = ({ type, lastEventId: own, data }: MessageEvent) => {
+      connection.events.push({ type, id: own || this.lastId, data });
+      if (type === 'connected' && !lastEventId) connection.start = own;
     };
     source.onmessage = record;
     for (const name of NAMED_EVENTS) source.addEventListener(name, record);
