@@ -1,8 +1,9 @@
 import { TooManyTopicsError } from '../../src/errors/too-many-topics.error.js';
+import { postTopicChange } from '../support/publish.js';
 import { type RedisServer, startRedis } from '../support/redis-server.js';
 import { RawSseClient } from '../support/sse-client.js';
 import { type TestApp, startApp } from '../support/test-app.js';
-import { changeTopics, given } from '../support/topic-streams.js';
+import { given } from '../support/topic-streams.js';
 
 const TOKEN = 'p-token';
 const LIMIT = 3;
@@ -65,14 +66,14 @@ describe.each(['embedded', 'redis'] as const)(
 
     it('answers 409 naming the limit on the route; each client has its own', async () => {
       const join = (clientId: string, topics: string[]) =>
-        changeTopics(b.url, clientId, { join: topics }, TOKEN);
+        postTopicChange(b.url, TOKEN, clientId, { join: topics });
       expect((await join('bob', ['x1', 'x2', 'x3'])).status).toBe(202);
       expect(await join('bob', ['x4'])).toEqual({
         status: 409,
         body: { statusCode: 409, error: 'Conflict', message: refusal(4) },
       });
       expect((await join('carol', ['x1', 'x2', 'x3'])).status).toBe(202);
-      expect((await changeTopics(a.url, 'bob', { leave: ['x1'] }, TOKEN)).status).toBe(202);
+      expect((await postTopicChange(a.url, TOKEN, 'bob', { leave: ['x1'] })).status).toBe(202);
       expect((await join('bob', ['x4'])).status).toBe(202);
     });
 

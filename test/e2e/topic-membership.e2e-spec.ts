@@ -1,7 +1,8 @@
+import { postTopicChange } from '../support/publish.js';
 import { type RedisServer, startRedis } from '../support/redis-server.js';
 import { RawSseClient } from '../support/sse-client.js';
 import { type TestApp, startApp } from '../support/test-app.js';
-import { changeTopics, expectResumesAsStayed, given } from '../support/topic-streams.js';
+import { expectResumesAsStayed, given } from '../support/topic-streams.js';
 
 const TOKEN = 'p-token';
 
@@ -50,7 +51,7 @@ describe.each(['embedded', 'redis'] as const)('topics joined and left at run tim
     await a.bus.publish({ n: 0 }, { topic: 'news' });
     await a.bus.join('alice', 'news');
     await b.bus.publish({ n: 1 }, { topic: 'news' });
-    expect((await changeTopics(b.url, 'alice', { leave: ['news'] }, TOKEN)).status).toBe(202);
+    expect((await postTopicChange(b.url, TOKEN, 'alice', { leave: ['news'] })).status).toBe(202);
     await a.bus.publish({ n: 2 }, { topic: 'news' });
     await marker(1, ...tabs, bob);
     for (const tab of tabs) {
@@ -130,11 +131,11 @@ describe.each(['embedded', 'redis'] as const)('topics joined and left at run tim
       [[], 400, /JSON object/],
     ];
     for (const [body, status, message] of cases) {
-      const answer = await changeTopics(a.url, 'erin', body, TOKEN);
+      const answer = await postTopicChange(a.url, TOKEN, 'erin', body);
       expect(answer.status).toBe(status);
       if (message) expect(answer.body.message).toMatch(message);
     }
-    expect((await changeTopics(a.url, 'erin', { join: 'a' }, 'wrong')).status).toBe(401);
+    expect((await postTopicChange(a.url, 'wrong', 'erin', { join: 'a' })).status).toBe(401);
     const form = await fetch(`${a.url}/sse/clients/erin/topics`, {
       method: 'POST',
       headers: { 'content-type': 'text/plain', authorization: `Bearer ${TOKEN}` },
@@ -152,7 +153,7 @@ describe.each(['fastify', 'express'] as const)(
     afterAll(() => app.close());
 
     it('is not there: 404 naming the whole path, as any unknown route', async () => {
-      const answer = await changeTopics(app.url, 'alice', { join: ['a'] }, TOKEN);
+      const answer = await postTopicChange(app.url, TOKEN, 'alice', { join: ['a'] });
       expect(answer).toEqual({
         status: 404,
         body: {

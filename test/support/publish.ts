@@ -31,3 +31,24 @@ export function postPublish(
     body: JSON.stringify(body),
   });
 }
+
+/**
+ * `POST /sse/clients/:clientId/topics` to the service at `url`; the status and the body as JSON
+ * (the change's `id` with a 202, a `message` otherwise).
+ */
+export async function postTopicChange(
+  url: string,
+  token: string,
+  clientId: string,
+  body: unknown,
+): Promise<{ status: number; body: { id?: string; message?: string } }> {
+  const response = await fetch(`${url}/sse/clients/${encodeURIComponent(clientId)}/topics`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify(body),
+  });
+  return {
+    status: response.status,
+    body: (await response.json()) as { id?: string; message?: string },
+  };
+}

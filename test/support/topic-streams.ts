@@ -30,18 +30,3 @@ export async function expectResumesAsStayed(
     resumed.close();
   }
 }
-
-/** `POST /sse/clients/:clientId/topics` with `body`: the status and the JSON body answered. */
-export async function changeTopics(
-  url: string,
-  clientId: string,
-  body: unknown,
-  token: string,
-): Promise<{ status: number; body: { message?: string; error?: string } }> {
-  const response = await fetch(`${url}/sse/clients/${encodeURIComponent(clientId)}/topics`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-    body: JSON.stringify(body),
-  });
-  return { status: response.status, body: (await response.json()) as { message?: string } };
-}
