@@ -9,7 +9,10 @@ import type { Audience, BusMessage } from './bus-event.js';
 /** The channel of every broadcast: on shard 0. */
 export const BROADCAST_CHANNEL = 'b';
 
-export const clientChannel = (clientId: string) => `c:${clientId}`;
+/** What a client's channel starts with, before its id. */
+export const CLIENT_CHANNEL = 'c:';
+
+export const clientChannel = (clientId: string) => `${CLIENT_CHANNEL}${clientId}`;
 export const topicChannel = (topic: string) => `t:${topic}`;
 
 /**
@@ -39,11 +42,15 @@ export function channelsFor({ clientId, topics }: Audience): string[] {
   return channels;
 }
 
-/** `channels` by the shard they are on. */
-export function byShard(channels: readonly string[], shards: number): Map<number, string[]> {
+/** `channels` by the shard they are on; or any items, by the shard of their `channelOf`. */
+export function byShard(
+  channels: readonly string[],
+  shards: number,
+  channelOf = (item: string) => item,
+): Map<number, string[]> {
   const grouped = new Map<number, string[]>();
   for (const channel of channels) {
-    const shard = shardOf(channel, shards);
+    const shard = shardOf(channelOf(channel), shards);
     const list = grouped.get(shard);
     if (list) list.push(channel);
     else grouped.set(shard, [channel]);

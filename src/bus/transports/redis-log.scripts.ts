@@ -108,7 +108,9 @@ export const KEY_REUSED = '!';
  * memberships unused for the membership ttl. Its entry's data is written with the membership
  * before it and the client ids forgotten (`{ join, leave, before, forgotten }`): every reader
  * of the log keeps the same projection of the hash from it, and a stream resuming from before
- * the change finds what it started with.
+ * the change finds what it started with. On a sharded log a change comes with `markers` (see
+ * `ShardMarker`), which its entry keeps, and the membership keeps the latest marker's id on each
+ * shard (`marks`, shard to id): where a stream that starts with it stands on that shard at least.
  */
 export const PUBLISH_SCRIPT = `${MEMBERSHIP_FUNCTIONS}
 local receipt = redis.call('GET', KEYS[3])
@@ -143,9 +145,15 @@ for b = 8, #ARGV do
       local before = stored and cjson.decode(stored) or { joined = {}, left = {} }
       local parsed = cjson.decode(d)
       membership = changed(before, parsed)
+      membership.marks = before.marks or {}
+      local marked = ''
+      if parsed.markers then
+        for _, marker in ipairs(parsed.markers) do membership.marks[tostring(marker.shard)] = marker.id end
+        marked = ',"markers":' .. cjson.encode(parsed.markers)
+      end
       d = '{"join":' .. list(parsed.join) .. ',"leave":' .. list(parsed.leave) ..
         ',"before":{"joined":' .. list(before.joined) .. ',"left":' .. list(before.left) ..
-        '},"forgotten":' .. list(forgotten) .. '}'
+        '},"forgotten":' .. list(forgotten) .. marked .. '}'
     end
     id = redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], '*', 'e', epoch, 'to', to, 'ev', ev, 'd', d, 'tp', tp, 'sp', sp)
     top = id
@@ -156,8 +164,9 @@ for b = 8, #ARGV do
       end
     end
     if membership then
+      local marks = next(membership.marks) and cjson.encode(membership.marks) or '{}'
       redis.call('HSET', members, to, '{"id":' .. cjson.encode(id) .. ',"joined":' ..
-        list(membership.joined) .. ',"left":' .. list(membership.left) .. '}')
+        list(membership.joined) .. ',"left":' .. list(membership.left) .. ',"marks":' .. marks .. '}')
       redis.call('ZADD', used, now, to)
     end
     if key ~= '' then

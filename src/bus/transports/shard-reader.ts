@@ -101,6 +101,11 @@ export class ShardReader {
     return this.channels.whenSubscribed(channels);
   }
 
+  /** Whether a stream here listens on `channel`. */
+  wants(channel: string): boolean {
+    return this.channels.wants(channel);
+  }
+
   /** A stream no longer listens on `channels`. */
   release(channels: readonly string[]): void {
     const gone = this.channels.release(channels);

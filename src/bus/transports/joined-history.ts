@@ -1,0 +1,107 @@
+import type { BusMessage } from '../bus-event.js';
+import { topicChannel } from '../channels.js';
+import type { CatchUpSource } from '../join-catch-up.js';
+import { type LogPosition, comparePositions, parseEntryId } from '../log-position.js';
+import type { StreamLease } from '../stream-lease.js';
+import { type LoggedChange, type Member, topicMarkerOf } from '../topic-change.js';
+import type { VectorLease } from '../vector-lease.js';
+import { isVisibleTo, reaches } from '../visibility.js';
+import type { RedisLog } from './redis-log.js';
+
+/** A topic a stream joined: the shard it is on, and where its messages start to count there. */
+interface Joined {
+  readonly shard: number;
+  readonly from: LogPosition;
+}
+
+/**
+ * What a stream on a sharded log is owed for the topics a change of its client joins: on each of
+ * their shards, their messages from the change's marker there (the change itself on its own
+ * shard) up to where the stream stands, which it is given late, and everything it may see after
+ * where it stands up to the end of the log, in the shard's order, which moves it on. Its place on
+ * a shard it read nothing of is the earliest marker. Before it reads, it listens on the topics'
+ * channels, so that what comes after the end it reads is heard (the stream drops what it has).
+ *
+ * Late, a topic's messages keep their own order, but not their order against the other messages
+ * of the shard the stream had: a race of the change and the shard, written down in the README. A
+ * leave of a joined topic whose marker it meets (a later change, read here before it) is given to
+ * the stream, which then drops the topic.
+ */
+export class JoinedHistory implements CatchUpSource {
+  constructor(private readonly logs: readonly RedisLog[]) {}
+
+  async *catchUp(
+    message: BusMessage,
+    change: LoggedChange,
+    joined: readonly string[],
+    before: Member['topics'],
+    stream: Member,
+    lease: StreamLease,
+  ): AsyncIterable<BusMessage> {
+    const topics = new Map<string, Joined>();
+    for (const topic of joined) {
+      const marker = change.markers.find((each) => each.topics.includes(topic));
+      topics.set(
+        topic,
+        marker
+          ? { shard: marker.shard, from: parseEntryId(marker.id) }
+          : { shard: message.shard!, from: message.position },
+      );
+    }
+    const had = { clientId: stream.clientId, topics: before };
+    const vector = lease as VectorLease;
+    for (const shard of new Set([...topics.values()].map((each) => each.shard))) {
+      const here = [...topics].filter(([, each]) => each.shard === shard);
+      const from = here.map(([, each]) => each.from).reduce(earlier);
+      const listening = vector.listen(
+        here.map(([topic]) => topicChannel(topic)),
+        () => from,
+      );
+      if (listening) await listening;
+      const owed = (entry: BusMessage): boolean => {
+        const stands = vector.positionOn(shard)!;
+        if (comparePositions(entry.position, stands) > 0) {
+          return isVisibleTo(entry, stream) && !beforeItsJoin(entry, stream, topics);
+        }
+        // Behind where it stands: only what the joined topics bring, and their leaves' markers.
+        if (entry.topics === null || !afterAJoin(entry, stream, topics)) return false;
+        if (entry.to !== null) return entry.to[0] === stream.clientId && !!topicMarkerOf(entry);
+        return !reaches(entry, had) && reaches(entry, stream);
+      };
+      for await (const page of this.logs[shard].history(earlier(from, vector.positionOn(shard)!))) {
+        for (const entry of page) if (owed(entry)) yield entry;
+      }
+    }
+  }
+}
+
+function earlier(a: LogPosition, b: LogPosition): LogPosition {
+  return comparePositions(a, b) <= 0 ? a : b;
+}
+
+/** A message on joined topics only, from before their joins: not owed. */
+function beforeItsJoin(
+  entry: BusMessage,
+  stream: Member,
+  topics: ReadonlyMap<string, Joined>,
+): boolean {
+  if (entry.to !== null || entry.topics === null) return false;
+  return entry.topics.every((topic) => {
+    const joined = topics.get(topic);
+    return (
+      !stream.topics?.has(topic) || (joined && comparePositions(entry.position, joined.from) <= 0)
+    );
+  });
+}
+
+/** On a joined topic the stream is still on, after that topic's join. */
+function afterAJoin(
+  entry: BusMessage,
+  stream: Member,
+  topics: ReadonlyMap<string, Joined>,
+): boolean {
+  return entry.topics!.some((topic) => {
+    const joined = topics.get(topic);
+    return joined && stream.topics?.has(topic) && comparePositions(entry.position, joined.from) > 0;
+  });
+}
