@@ -49,22 +49,21 @@ export function withJoinCatchUps(
       if (lease.has(event)) return;
       if (event.to === null && event.topics !== null && !reaches(event, stream)) return;
       const change = topicChangeOf(event);
-      const before = stream.topics;
-      const joined = change?.join.filter((topic) => !before?.has(topic)) ?? [];
+      const joined = change?.join.filter((topic) => !stream.topics?.has(topic)) ?? [];
+      // Placed on the joined topics' shards before the change goes out with its id.
+      const owed =
+        joined.length > 0
+          ? source.catchUp(event, change!, joined, stream.topics, stream, lease)
+          : undefined;
       subscriber.next(event);
-      if (joined.length > 0) catchUp(event, change!, joined, before);
+      if (owed) catchUp(owed);
     };
-    const catchUp = (
-      message: BusMessage,
-      change: LoggedChange,
-      joined: readonly string[],
-      before: Member['topics'],
-    ) => {
+    const catchUp = (owed: AsyncIterable<BusMessage>) => {
       held = [];
       const run = async () => {
-        for await (const owed of source.catchUp(message, change, joined, before, stream, lease)) {
+        for await (const message of owed) {
           if (subscriber.closed) return;
-          subscriber.next(owed);
+          subscriber.next(message);
         }
       };
       run().then(

@@ -48,3 +48,29 @@ export function membershipOnShards(
 function stateIn({ joined, left }: Membership, topic: string): 'joined' | 'left' | undefined {
   return joined.includes(topic) ? 'joined' : left.includes(topic) ? 'left' : undefined;
 }
+
+/**
+ * The topics joined by `changes` up to `clientAt` whose markers were ahead of where the stream
+ * stood on their shards (`at(shard)`): the stream had them, but their messages count only from
+ * their markers on. Each with its shard and marker.
+ */
+export function joinsAhead(
+  changes: readonly HeldChange[],
+  clientAt: LogPosition,
+  at: (shard: number) => LogPosition,
+): Map<string, { readonly shard: number; readonly from: LogPosition }> {
+  const ahead = new Map<string, { readonly shard: number; readonly from: LogPosition }>();
+  for (const { position, change } of changes) {
+    if (comparePositions(position, clientAt) > 0) break;
+    change.leave.forEach((topic) => ahead.delete(topic));
+    change.join.forEach((topic) => ahead.delete(topic));
+    for (const { shard, id, topics } of change.markers) {
+      const from = parseEntryId(id);
+      if (comparePositions(from, at(shard)) <= 0) continue;
+      for (const topic of topics.filter((each) => change.join.includes(each))) {
+        ahead.set(topic, { shard, from });
+      }
+    }
+  }
+  return ahead;
+}

@@ -3,7 +3,7 @@ import { topicChannel } from '../channels.js';
 import type { CatchUpSource } from '../join-catch-up.js';
 import { type LogPosition, comparePositions, parseEntryId } from '../log-position.js';
 import type { StreamLease } from '../stream-lease.js';
-import { type LoggedChange, type Member, topicMarkerOf } from '../topic-change.js';
+import { type LoggedChange, type Member, topicChangeOf, topicMarkerOf } from '../topic-change.js';
 import type { VectorLease } from '../vector-lease.js';
 import { isVisibleTo, reaches } from '../visibility.js';
 import type { RedisLog } from './redis-log.js';
@@ -30,7 +30,11 @@ interface Joined {
 export class JoinedHistory implements CatchUpSource {
   constructor(private readonly logs: readonly RedisLog[]) {}
 
-  async *catchUp(
+  /**
+   * Listens on the joined topics' channels, and stands on the shards of those it read nothing of
+   * at once (so the change's own id names them); what is owed is read as it is iterated.
+   */
+  catchUp(
     message: BusMessage,
     change: LoggedChange,
     joined: readonly string[],
@@ -48,28 +52,60 @@ export class JoinedHistory implements CatchUpSource {
           : { shard: message.shard!, from: message.position },
       );
     }
-    const had = { clientId: stream.clientId, topics: before };
-    const vector = lease as VectorLease;
+    const shards = new Map<number, Promise<void> | undefined>();
     for (const shard of new Set([...topics.values()].map((each) => each.shard))) {
       const here = [...topics].filter(([, each]) => each.shard === shard);
       const from = here.map(([, each]) => each.from).reduce(earlier);
-      const listening = vector.listen(
-        here.map(([topic]) => topicChannel(topic)),
-        () => from,
+      const channels = here.map(([topic]) => topicChannel(topic));
+      shards.set(
+        shard,
+        (lease as VectorLease).listen(channels, () => from),
       );
+    }
+    return this.owed(shards, topics, { clientId: stream.clientId, topics: before }, stream, lease);
+  }
+
+  private async *owed(
+    shards: ReadonlyMap<number, Promise<void> | undefined>,
+    topics: ReadonlyMap<string, Joined>,
+    had: Member,
+    stream: Member,
+    lease: StreamLease,
+  ): AsyncIterable<BusMessage> {
+    const vector = lease as VectorLease;
+    for (const [shard, listening] of shards) {
       if (listening) await listening;
+      const stood = vector.positionOn(shard)!;
       const owed = (entry: BusMessage): boolean => {
-        const stands = vector.positionOn(shard)!;
-        if (comparePositions(entry.position, stands) > 0) {
-          return isVisibleTo(entry, stream) && !beforeItsJoin(entry, stream, topics);
+        if (comparePositions(entry.position, vector.positionOn(shard)!) > 0) {
+          if (!isVisibleTo(entry, stream)) return false;
+          return topicMarkerOf(entry)
+            ? ownMarker(entry, stream, topics)
+            : !beforeItsJoin(entry, stream, topics);
         }
-        // Behind where it stands: only what the joined topics bring, and their leaves' markers.
+        // Behind where it stood: only what the joined topics bring, and their leaves' markers.
+        if (comparePositions(entry.position, stood) > 0) return false;
         if (entry.topics === null || !afterAJoin(entry, stream, topics)) return false;
         if (entry.to !== null) return entry.to[0] === stream.clientId && !!topicMarkerOf(entry);
         return !reaches(entry, had) && reaches(entry, stream);
       };
-      for await (const page of this.logs[shard].history(earlier(from, vector.positionOn(shard)!))) {
-        for (const entry of page) if (owed(entry)) yield entry;
+      const from = [...topics.values()]
+        .filter((each) => each.shard === shard)
+        .map((each) => each.from)
+        .reduce(earlier);
+      for await (const page of this.logs[shard].history(earlier(from, stood))) {
+        for (const entry of page) {
+          if (!owed(entry)) continue;
+          const later = topicChangeOf(entry);
+          const joining = later?.join.filter((topic) => !stream.topics?.has(topic)) ?? [];
+          // A later change of the client, read here ahead of the stream: caught up with at once.
+          const next =
+            joining.length > 0
+              ? this.catchUp(entry, later!, joining, stream.topics, stream, lease)
+              : undefined;
+          yield entry;
+          if (next) yield* next;
+        }
       }
     }
   }
@@ -90,6 +126,20 @@ function beforeItsJoin(
     const joined = topics.get(topic);
     return (
       !stream.topics?.has(topic) || (joined && comparePositions(entry.position, joined.from) <= 0)
+    );
+  });
+}
+
+/** A marker on topics the stream had, or joined and is still on, after their join. */
+function ownMarker(
+  entry: BusMessage,
+  stream: Member,
+  topics: ReadonlyMap<string, Joined>,
+): boolean {
+  return entry.topics!.some((topic) => {
+    const joined = topics.get(topic);
+    return (
+      stream.topics?.has(topic) && (!joined || comparePositions(entry.position, joined.from) > 0)
     );
   });
 }

@@ -182,6 +182,16 @@ export class RedisLog {
     return { end, memberships, lostFrom };
   }
 
+  /** Where the log ends now: its last entry (`START` when it has none). One command. */
+  async end(): Promise<LogPosition> {
+    const { redis, commands } = this.options.reader ?? this.options.writer;
+    const top = await commands.ask(
+      redis.hget(this.keys.meta, 'top'),
+      this.options.commandTimeoutMs,
+    );
+    return top === null ? START : parseEntryId(top);
+  }
+
   /**
    * Whether the log holds every entry after `top`. Trimming only ever cuts the oldest entries,
    * and nothing else deletes any: it does as long as its oldest entry is at or before `top`. An

@@ -28,7 +28,7 @@ import {
 } from '../channels.js';
 import { type LogPosition, comparePositions, parseEntryId } from '../log-position.js';
 import { MembershipProjection } from '../membership-projection.js';
-import { membershipOnShards } from '../sharded-membership.js';
+import { joinsAhead, membershipOnShards } from '../sharded-membership.js';
 import type { StreamLease } from '../stream-lease.js';
 import {
   type Membership,
@@ -211,8 +211,20 @@ export class ShardedRedisTransport extends BusTransport implements ShardedLog {
     if (!from) throw new HistoryGap('malformed');
     if (from.digest !== this.digest) throw new HistoryGap('epoch');
     const shards = [...this.shardsOf(channelsFor(audience)).keys()].sort();
+    const own = this.shardOf(clientChannel(audience.clientId));
+    const ahead = joinsAhead(
+      this.memberships.changesOf(audience.clientId),
+      startOn(from.positions, own),
+      (shard) => startOn(from.positions, shard),
+    );
     // Interleaved by entry time, as the stream would have seen them live: not shard after shard.
-    yield* mergeHistories(shards.map((shard) => this.shardHistory(from.positions, shard)));
+    for await (const page of mergeHistories(
+      shards.map((shard) => this.shardHistory(from.positions, shard)),
+    )) {
+      yield ahead.size === 0
+        ? page
+        : page.filter((message) => !beforeJoin(message, audience, ahead));
+    }
   }
 
   async publish(message: OutgoingMessage, timeoutMs: number): Promise<string> {
@@ -391,7 +403,7 @@ export class ShardedRedisTransport extends BusTransport implements ShardedLog {
     const own = this.shardOf(clientChannel(clientId));
     for (const shard of positions.keys()) {
       const floor = shard === own ? last : marks.get(shard);
-      const top = this.logs[shard].top;
+      const top = this.readers[shard].newStreamStart;
       positions.set(shard, floor && comparePositions(floor, top) > 0 ? floor : top);
     }
   }
@@ -417,4 +429,23 @@ export class ShardedRedisTransport extends BusTransport implements ShardedLog {
       if (!unnamed || err.reason !== 'ahead') throw err;
     }
   }
+}
+
+/**
+ * Whether `message` is on topics the stream is on only through joins whose markers are after it
+ * (see `joinsAhead`): not for the stream.
+ */
+function beforeJoin(
+  message: BusMessage,
+  { topics }: Audience,
+  ahead: ReadonlyMap<string, { readonly shard: number; readonly from: LogPosition }>,
+): boolean {
+  if (message.to !== null || message.topics === null) return false;
+  return message.topics.every((topic) => {
+    const join = ahead.get(topic);
+    if (!topics?.has(topic)) return true;
+    return (
+      !!join && join.shard === message.shard && comparePositions(message.position, join.from) <= 0
+    );
+  });
 }
