@@ -52,47 +52,40 @@ export class JoinedHistory implements CatchUpSource {
           : { shard: message.shard!, from: message.position },
       );
     }
-    const shards = new Map<number, Promise<void> | undefined>();
+    const shards = new Map<number, { from: LogPosition; listening?: Promise<void> }>();
     for (const shard of new Set([...topics.values()].map((each) => each.shard))) {
       const here = [...topics].filter(([, each]) => each.shard === shard);
       const from = here.map(([, each]) => each.from).reduce(earlier);
       const channels = here.map(([topic]) => topicChannel(topic));
-      shards.set(
-        shard,
-        (lease as VectorLease).listen(channels, () => from),
-      );
+      shards.set(shard, { from, listening: (lease as VectorLease).listen(channels, () => from) });
     }
     return this.owed(shards, topics, { clientId: stream.clientId, topics: before }, stream, lease);
   }
 
   private async *owed(
-    shards: ReadonlyMap<number, Promise<void> | undefined>,
+    shards: ReadonlyMap<number, { from: LogPosition; listening?: Promise<void> }>,
     topics: ReadonlyMap<string, Joined>,
     had: Member,
     stream: Member,
     lease: StreamLease,
   ): AsyncIterable<BusMessage> {
     const vector = lease as VectorLease;
-    for (const [shard, listening] of shards) {
+    for (const [shard, { from, listening }] of shards) {
       if (listening) await listening;
       const stood = vector.positionOn(shard)!;
       const owed = (entry: BusMessage): boolean => {
         if (comparePositions(entry.position, vector.positionOn(shard)!) > 0) {
           if (!isVisibleTo(entry, stream)) return false;
-          return topicMarkerOf(entry)
-            ? ownMarker(entry, stream, topics)
-            : !beforeItsJoin(entry, stream, topics);
+          // A topic message counts from its topic's join; a marker, for a topic still on.
+          const topicOnly = entry.to === null && entry.topics !== null;
+          return !(topicOnly || topicMarkerOf(entry)) || onAfterJoins(entry, stream, topics, true);
         }
         // Behind where it stood: only what the joined topics bring, and their leaves' markers.
         if (comparePositions(entry.position, stood) > 0) return false;
-        if (entry.topics === null || !afterAJoin(entry, stream, topics)) return false;
+        if (entry.topics === null || !onAfterJoins(entry, stream, topics, false)) return false;
         if (entry.to !== null) return entry.to[0] === stream.clientId && !!topicMarkerOf(entry);
         return !reaches(entry, had) && reaches(entry, stream);
       };
-      const from = [...topics.values()]
-        .filter((each) => each.shard === shard)
-        .map((each) => each.from)
-        .reduce(earlier);
       for await (const page of this.logs[shard].history(earlier(from, stood))) {
         for (const entry of page) {
           if (!owed(entry)) continue;
@@ -115,43 +108,19 @@ function earlier(a: LogPosition, b: LogPosition): LogPosition {
   return comparePositions(a, b) <= 0 ? a : b;
 }
 
-/** A message on joined topics only, from before their joins: not owed. */
-function beforeItsJoin(
+/**
+ * Whether `entry` is on a topic the stream is on, counting from that topic's join when it is one
+ * of the joined `topics`; with `had`, a topic it had before counts too.
+ */
+function onAfterJoins(
   entry: BusMessage,
   stream: Member,
   topics: ReadonlyMap<string, Joined>,
-): boolean {
-  if (entry.to !== null || entry.topics === null) return false;
-  return entry.topics.every((topic) => {
-    const joined = topics.get(topic);
-    return (
-      !stream.topics?.has(topic) || (joined && comparePositions(entry.position, joined.from) <= 0)
-    );
-  });
-}
-
-/** A marker on topics the stream had, or joined and is still on, after their join. */
-function ownMarker(
-  entry: BusMessage,
-  stream: Member,
-  topics: ReadonlyMap<string, Joined>,
+  had: boolean,
 ): boolean {
   return entry.topics!.some((topic) => {
     const joined = topics.get(topic);
-    return (
-      stream.topics?.has(topic) && (!joined || comparePositions(entry.position, joined.from) > 0)
-    );
-  });
-}
-
-/** On a joined topic the stream is still on, after that topic's join. */
-function afterAJoin(
-  entry: BusMessage,
-  stream: Member,
-  topics: ReadonlyMap<string, Joined>,
-): boolean {
-  return entry.topics!.some((topic) => {
-    const joined = topics.get(topic);
-    return joined && stream.topics?.has(topic) && comparePositions(entry.position, joined.from) > 0;
+    if (!stream.topics?.has(topic)) return false;
+    return joined ? comparePositions(entry.position, joined.from) > 0 : had;
   });
 }
