@@ -174,7 +174,7 @@ export abstract class SingleLogTransport extends BusTransport {
  * The membership before `clientId`'s first change in `history`; undefined when it has none there,
  * or the history cannot be served (its stream is reset, and goes on with the membership now).
  */
-export async function membershipBeforeChangeIn(
+async function membershipBeforeChangeIn(
   history: AsyncIterable<readonly BusMessage[]>,
   clientId: string,
 ): Promise<Membership | undefined> {

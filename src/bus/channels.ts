@@ -1,4 +1,5 @@
 import type { Audience, BusMessage } from './bus-event.js';
+import { TOPICS_EVENT } from './topic-change.js';
 
 /**
  * The channels of a sharded log: a message is published on its clients' channels, else its
@@ -28,8 +29,14 @@ export function shardOf(channel: string, shards: number): number {
   return (hash >>> 0) % shards;
 }
 
-/** The channels a message is published on. */
-export function channelsOf(message: Pick<BusMessage, 'to' | 'topics'>): string[] {
+/**
+ * The channels a message is published on. A change's marker on a topic's shard (see
+ * `topicMarkerOf`) is for its client, on its topics' channels.
+ */
+export function channelsOf(message: Pick<BusMessage, 'to' | 'topics' | 'event'>): string[] {
+  if (message.to !== null && message.topics !== null && message.event === TOPICS_EVENT) {
+    return message.topics.map(topicChannel);
+  }
   if (message.to !== null) return message.to.map(clientChannel);
   if (message.topics !== null) return message.topics.map(topicChannel);
   return [BROADCAST_CHANNEL];

@@ -100,9 +100,14 @@ export class MembershipProjection {
     this.clients.delete(clientId);
   }
 
-  /** `clientId`'s changes held, oldest first. */
-  changesOf(clientId: string): readonly HeldChange[] {
-    return this.clients.get(clientId)?.changes ?? [];
+  /**
+   * `clientId`'s changes after `position`, oldest first; undefined when one it does not hold may
+   * lie after it.
+   */
+  changesAfter(clientId: string, position: LogPosition): readonly HeldChange[] | undefined {
+    const client = this.clients.get(clientId);
+    if (!client || comparePositions(position, client.since) < 0) return undefined;
+    return client.changes.filter((held) => comparePositions(held.position, position) > 0);
   }
 
   /** Where `clientId`'s latest marker is on each shard, and its latest change. */

@@ -53,8 +53,11 @@ export function parseVectorId(
  * masters' clocks agree.
  */
 export function startOn(positions: ShardPositions, shard: number): LogPosition {
-  const named = positions.get(shard);
-  if (named) return named;
+  return positions.get(shard) ?? beforeAll(positions);
+}
+
+/** Just before the earliest time `positions` name: before all of them, on any shard. */
+export function beforeAll(positions: ShardPositions): LogPosition {
   const ms = Math.min(...[...positions.values()].map((position) => position.ms));
   // An id from before anything was written: from the start.
   if (ms === 0) return START;

@@ -1,4 +1,5 @@
 import { clientChannel, shardOf, topicChannel } from '../../src/bus/channels.js';
+import { parseVectorId } from '../../src/bus/vector-id.js';
 import { type RedisCluster, startRedisCluster } from '../support/redis-cluster.js';
 import { RawSseClient } from '../support/sse-client.js';
 import type { SseEvent } from '../support/sse-parser.js';
@@ -177,6 +178,25 @@ describe('topics joined and left at run time, on a Redis Cluster', () => {
       expectSameDelivery(given(resumed), owed);
       resumed.close();
     }
+  });
+
+  it('joins and leaves topics on the client shard alone, with no markers', async () => {
+    const near = topicOn(shardOfClient('frank'), 'fnear');
+    const tab = open(b, 'frank');
+    await tab.waitForEvents(1);
+    await a.bus.publish({ n: 0, on: near }, { topic: near });
+    const id = await a.bus.join('frank', near);
+    // The change alone: it names only the client's shard.
+    expect(parseVectorId(id)!.positions.size).toBe(1);
+    await a.bus.publish({ n: 1, on: near }, { topic: near });
+    await a.bus.leave('frank', near);
+    await a.bus.publish({ n: 2, on: near }, { topic: near });
+    await marker(4, tab);
+    expect(on(tab, near)).toEqual([1]);
+    expect(topicsEvents(tab)).toEqual([
+      JSON.stringify({ topics: ['base', near].sort() }),
+      JSON.stringify({ topics: ['base'] }),
+    ]);
   });
 
   it('listens to a topic channel on its shard only while one of its streams is on it', async () => {

@@ -147,7 +147,7 @@ for b = 8, #ARGV do
       membership = changed(before, parsed)
       membership.marks = before.marks or {}
       local marked = ''
-      if parsed.markers then
+      if parsed.markers and #parsed.markers > 0 then
         for _, marker in ipairs(parsed.markers) do membership.marks[tostring(marker.shard)] = marker.id end
         marked = ',"markers":' .. cjson.encode(parsed.markers)
       end

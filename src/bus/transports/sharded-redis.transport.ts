@@ -14,7 +14,6 @@ import {
   HistoryGap,
   type OutgoingMessage,
   type TransportHealth,
-  membershipBeforeChangeIn,
 } from '../bus-transport.js';
 import {
   BROADCAST_CHANNEL,
@@ -27,7 +26,7 @@ import {
   topicChannel,
 } from '../channels.js';
 import { type LogPosition, comparePositions, parseEntryId } from '../log-position.js';
-import { MembershipProjection } from '../membership-projection.js';
+import { type HeldChange, MembershipProjection } from '../membership-projection.js';
 import { joinsAhead, membershipOnShards } from '../sharded-membership.js';
 import type { StreamLease } from '../stream-lease.js';
 import {
@@ -43,6 +42,7 @@ import {
   type ShardPositions,
   epochsDigest,
   formatVectorId,
+  beforeAll,
   parseVectorId,
   startOn,
 } from '../vector-id.js';
@@ -169,9 +169,14 @@ export class ShardedRedisTransport extends BusTransport implements ShardedLog {
     const own = clientChannel(clientId);
     const known = this.readers[this.shardOf(own)].wants(own) && this.memberships.has(clientId);
     const listening = lease.listen(channelsFor(audience), startOf);
+    const start = () => {
+      // A new stream starts where its channels are heard from.
+      if (!given) this.startAtTop(clientId, positions);
+    };
     if (known && !listening) {
-      lease.ready = this.listenToStartingTopics(lease, audience, startOf);
-      if (!lease.ready && !given) this.startAtTop(clientId, positions);
+      const topics = this.listenToStartingTopics(lease, audience, startOf);
+      if (topics) lease.ready = topics.then(start);
+      else start();
       return lease;
     }
     lease.ready = (async () => {
@@ -180,8 +185,7 @@ export class ShardedRedisTransport extends BusTransport implements ShardedLog {
         this.memberships.learn(clientId, await this.logOf(clientId).membershipOf(clientId));
       }
       await this.listenToStartingTopics(lease, audience, startOf);
-      // A new stream starts where its channels are heard from.
-      if (!given) this.startAtTop(clientId, positions);
+      start();
     })();
     return lease;
   }
@@ -213,7 +217,7 @@ export class ShardedRedisTransport extends BusTransport implements ShardedLog {
     const shards = [...this.shardsOf(channelsFor(audience)).keys()].sort();
     const own = this.shardOf(clientChannel(audience.clientId));
     const ahead = joinsAhead(
-      this.memberships.changesOf(audience.clientId),
+      await this.changesSince(audience.clientId, from.positions),
       startOn(from.positions, own),
       (shard) => startOn(from.positions, shard),
     );
@@ -248,7 +252,7 @@ export class ShardedRedisTransport extends BusTransport implements ShardedLog {
 
   /**
    * As of the id's position on the client's shard (from the projection, else from the client's
-   * first change in the history after it), with the leaves whose markers on other shards the
+   * first change after it in its shard's log), with the leaves whose markers on other shards the
    * stream had or had not passed (see `membershipOnShards`).
    */
   async membershipAt(clientId: string, lastEventId: string): Promise<Membership> {
@@ -256,13 +260,37 @@ export class ShardedRedisTransport extends BusTransport implements ShardedLog {
     if (!at || at.digest !== this.digest) return this.membership(clientId);
     const shard = this.shardOf(clientChannel(clientId));
     const clientAt = startOn(at.positions, shard);
+    const changes = await this.changesSince(clientId, at.positions);
+    const next = changes.find((held) => comparePositions(held.position, clientAt) > 0);
     const atClient =
-      this.memberships.at(clientId, clientAt) ??
-      (await membershipBeforeChangeIn(this.shardHistory(at.positions, shard), clientId)) ??
-      this.membership(clientId);
-    return membershipOnShards(atClient, this.memberships.changesOf(clientId), clientAt, (each) =>
-      startOn(at.positions, each),
-    );
+      this.memberships.at(clientId, clientAt) ?? next?.change.before ?? this.membership(clientId);
+    return membershipOnShards(atClient, changes, clientAt, (each) => startOn(at.positions, each));
+  }
+
+  /**
+   * `clientId`'s changes since before the earliest of `positions` (a change whose marker a stream
+   * had not passed is later than where it stood on the marker's shard): from the projection, else
+   * from the client's shard's log. Empty when the log cannot give them (the stream is reset).
+   */
+  private async changesSince(
+    clientId: string,
+    positions: ShardPositions,
+  ): Promise<readonly HeldChange[]> {
+    const from = beforeAll(positions);
+    const held = this.memberships.changesAfter(clientId, from);
+    if (held) return held;
+    const changes: HeldChange[] = [];
+    try {
+      for await (const page of this.logOf(clientId).history(from)) {
+        for (const message of page) {
+          const change = message.to?.[0] === clientId ? topicChangeOf(message) : undefined;
+          if (change) changes.push({ position: message.position, change });
+        }
+      }
+    } catch (err) {
+      if (!(err instanceof HistoryGap)) throw err;
+    }
+    return changes;
   }
 
   keepMembership(clientId: string): void {
@@ -362,15 +390,14 @@ export class ShardedRedisTransport extends BusTransport implements ShardedLog {
               leave: change.leave.filter((topic) => topics.includes(topic)),
             }),
           };
-          const channels = topics.map(topicChannel);
           const { entryId } = await this.logs[shard].append(
-            { message: marker, channels, spread: '' },
+            { message: marker, channels: channelsOf(marker), spread: '' },
             timeoutMs,
           );
           return { shard, id: entryId, topics };
         }),
     );
-    const data = JSON.stringify({ ...change, markers });
+    const data = JSON.stringify(markers.length > 0 ? { ...change, markers } : change);
     const { entryId } = await this.logs[own].append(
       { message: { ...message, data }, channels: [clientChannel(clientId)], spread: '' },
       timeoutMs,
