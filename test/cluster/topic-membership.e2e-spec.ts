@@ -1,10 +1,10 @@
 import { clientChannel, shardOf, topicChannel } from '../../src/bus/channels.js';
 import { parseVectorId } from '../../src/bus/vector-id.js';
 import { type RedisCluster, startRedisCluster } from '../support/redis-cluster.js';
-import { RawSseClient } from '../support/sse-client.js';
+import { type RawSseClient } from '../support/sse-client.js';
 import type { SseEvent } from '../support/sse-parser.js';
 import { type TestApp, startApp } from '../support/test-app.js';
-import { given } from '../support/topic-streams.js';
+import { broadcastMarker, given, streamOpener } from '../support/topic-streams.js';
 import { waitFor } from '../support/wait-for.js';
 
 const SHARDS = 8;
@@ -31,23 +31,8 @@ describe('topics joined and left at run time, on a Redis Cluster', () => {
   let a: TestApp;
   let b: TestApp;
   const clients: RawSseClient[] = [];
-  const open = (app: TestApp, user: string, query = 'topic=base', headers = {}) => {
-    const client = new RawSseClient(`${app.url}/orders/events?${query}`, {
-      'x-user': user,
-      ...headers,
-    });
-    clients.push(client);
-    return client;
-  };
-  /** A broadcast every stream gets: waited for on each of `seen`. */
-  const marker = async (n: number, ...seen: RawSseClient[]) => {
-    await b.bus.publish({ marker: n });
-    await Promise.all(
-      seen.map((client) =>
-        client.waitForEvent((e) => e.data === JSON.stringify({ marker: n }), `marker ${n}`),
-      ),
-    );
-  };
+  const open = streamOpener(clients);
+  const marker = (n: number, ...seen: RawSseClient[]) => broadcastMarker(b.bus, n, ...seen);
   /** What a stream was given on `topic`: the `n` of each. */
   const on = (client: RawSseClient, topic: string) =>
     client.events
