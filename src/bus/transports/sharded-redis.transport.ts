@@ -409,16 +409,27 @@ export class ShardedRedisTransport extends BusTransport implements ShardedLog {
     return formatVectorId(this.digest, new Map([...written].sort(([x], [y]) => x - y)));
   }
 
-  /** Listens on the topics the stream starts with too, and on none its client left. */
+  /**
+   * Listens on the topics the stream starts with too (`listened` so far), and on none its client
+   * left: again when a change is read while they are subscribed, so that what the stream starts
+   * with is what it listens on.
+   */
   private listenToStartingTopics(
     lease: VectorLease,
-    { clientId, topics: asked }: Audience,
+    audience: Audience,
     startOf: (shard: number) => LogPosition,
+    listened = audience.topics,
   ): Promise<void> | undefined {
-    const topics = startingTopics(asked, this.memberships.now(clientId));
-    if (topics === asked) return undefined;
-    lease.leave([...(asked ?? [])].filter((topic) => !topics?.has(topic)));
-    return lease.listen([...(topics ?? [])].map(topicChannel), startOf);
+    const membership = this.memberships.now(audience.clientId);
+    const topics = startingTopics(audience.topics, membership);
+    lease.leave([...(listened ?? [])].filter((topic) => !topics?.has(topic)));
+    return lease
+      .listen([...(topics ?? [])].map(topicChannel), startOf)
+      ?.then(() =>
+        this.memberships.now(audience.clientId) === membership
+          ? undefined
+          : this.listenToStartingTopics(lease, audience, startOf, topics),
+      );
   }
 
   /**
