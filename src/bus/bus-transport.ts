@@ -2,6 +2,7 @@ import { type Observable, Subject } from 'rxjs';
 import type { Audience, BusEvent, BusMessage, ResetReason } from './bus-event.js';
 import { type LogEventId, parseEventId } from './event-id.js';
 import type { Idempotency } from './idempotency.js';
+import type { CatchUpSource } from './join-catch-up.js';
 import { LogLease, type StreamLease } from './stream-lease.js';
 import type { MembershipProjection } from './membership-projection.js';
 import { type BoundedTopicChange, type Membership, topicChangeOf } from './topic-change.js';
@@ -94,6 +95,13 @@ export abstract class BusTransport {
    */
   abstract membershipAt(clientId: string, lastEventId: string): Promise<Membership>;
 
+  /**
+   * On a sharded log, what a stream is owed for the topics its client joins, from their markers
+   * on (see `withJoinCatchUps`); absent on a log with one order, where a join takes effect at its
+   * change for every topic.
+   */
+  readonly joins?: CatchUpSource;
+
   /** The last stream here of `clientId` ended: its membership is kept for its time to live. */
   abstract keepMembership(clientId: string): void;
 
@@ -154,22 +162,34 @@ export abstract class SingleLogTransport extends BusTransport {
   async membershipAt(clientId: string, lastEventId: string): Promise<Membership> {
     const at = parseEventId(lastEventId);
     if (at?.epoch !== parseEventId(this.position())!.epoch) return this.membership(clientId);
-    const known = this.memberships.at(clientId, at);
-    if (known) return known;
-    try {
-      for await (const page of this.history(at)) {
-        for (const message of page) {
-          const change = message.to?.[0] === clientId ? topicChangeOf(message) : undefined;
-          if (change) return change.before;
-        }
-      }
-    } catch (err) {
-      // A cursor the history cannot serve is reset: the stream goes on with the membership now.
-      if (!(err instanceof HistoryGap)) throw err;
-    }
-    return this.membership(clientId);
+    return (
+      this.memberships.at(clientId, at) ??
+      (await membershipBeforeChangeIn(this.history(at), clientId)) ??
+      this.membership(clientId)
+    );
   }
 
   /** The memberships as the log read so far leaves them. */
   protected abstract readonly memberships: MembershipProjection;
+}
+
+/**
+ * The membership before `clientId`'s first change in `history`; undefined when it has none there,
+ * or the history cannot be served (its stream is reset, and goes on with the membership now).
+ */
+async function membershipBeforeChangeIn(
+  history: AsyncIterable<readonly BusMessage[]>,
+  clientId: string,
+): Promise<Membership | undefined> {
+  try {
+    for await (const page of history) {
+      for (const message of page) {
+        const change = message.to?.[0] === clientId ? topicChangeOf(message) : undefined;
+        if (change) return change.before;
+      }
+    }
+  } catch (err) {
+    if (!(err instanceof HistoryGap)) throw err;
+  }
+  return undefined;
 }

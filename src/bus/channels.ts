@@ -1,4 +1,5 @@
 import type { Audience, BusMessage } from './bus-event.js';
+import { TOPICS_EVENT } from './topic-change.js';
 
 /**
  * The channels of a sharded log: a message is published on its clients' channels, else its
@@ -9,7 +10,10 @@ import type { Audience, BusMessage } from './bus-event.js';
 /** The channel of every broadcast: on shard 0. */
 export const BROADCAST_CHANNEL = 'b';
 
-export const clientChannel = (clientId: string) => `c:${clientId}`;
+/** What a client's channel starts with, before its id. */
+export const CLIENT_CHANNEL = 'c:';
+
+export const clientChannel = (clientId: string) => `${CLIENT_CHANNEL}${clientId}`;
 export const topicChannel = (topic: string) => `t:${topic}`;
 
 /**
@@ -25,8 +29,14 @@ export function shardOf(channel: string, shards: number): number {
   return (hash >>> 0) % shards;
 }
 
-/** The channels a message is published on. */
-export function channelsOf(message: Pick<BusMessage, 'to' | 'topics'>): string[] {
+/**
+ * The channels a message is published on. A change's marker on a topic's shard (see
+ * `topicMarkerOf`) is for its client, on its topics' channels.
+ */
+export function channelsOf(message: Pick<BusMessage, 'to' | 'topics' | 'event'>): string[] {
+  if (message.to !== null && message.topics !== null && message.event === TOPICS_EVENT) {
+    return message.topics.map(topicChannel);
+  }
   if (message.to !== null) return message.to.map(clientChannel);
   if (message.topics !== null) return message.topics.map(topicChannel);
   return [BROADCAST_CHANNEL];
@@ -39,11 +49,15 @@ export function channelsFor({ clientId, topics }: Audience): string[] {
   return channels;
 }
 
-/** `channels` by the shard they are on. */
-export function byShard(channels: readonly string[], shards: number): Map<number, string[]> {
+/** `channels` by the shard they are on; or any items, by the shard of their `channelOf`. */
+export function byShard(
+  channels: readonly string[],
+  shards: number,
+  channelOf = (item: string) => item,
+): Map<number, string[]> {
   const grouped = new Map<number, string[]>();
   for (const channel of channels) {
-    const shard = shardOf(channel, shards);
+    const shard = shardOf(channelOf(channel), shards);
     const list = grouped.get(shard);
     if (list) list.push(channel);
     else grouped.set(shard, [channel]);

@@ -1,7 +1,7 @@
 import { Observable, type Subscriber, type Subscription, type Unsubscribable } from 'rxjs';
 import type { BusCounters } from './bus-counters.js';
 import type { Audience, BusEvent, BusMessage } from './bus-event.js';
-import { type TopicChange, applyTopicChange, topicChangeOf } from './topic-change.js';
+import { type TopicChange, applyTopicChange, topicEffectOf } from './topic-change.js';
 import { reaches } from './visibility.js';
 
 type Route = Subscriber<BusEvent>;
@@ -23,8 +23,8 @@ export interface RouteWatcher {
  * `events$.pipe(filter((e) => isVisibleTo(e, audience)))`, but a message for one client or one
  * topic touches that client's or topic's subscribers only, not a predicate per open stream.
  * Subscribing adds to the indexes, unsubscribing removes from them; the source is subscribed
- * while anyone listens. A change of a client's topics moves its streams in the topic index, in
- * log order, before they are given it.
+ * while anyone listens. A change of a client's topics (or, on a sharded log, its marker) moves its
+ * streams in the topic index, in log order, before they are given it.
  */
 export class ClientRouter {
   private readonly everyone = new Map<Route, Audience>();
@@ -137,12 +137,14 @@ export class ClientRouter {
   /** Routes `message` to the streams of `clientIds`; returns how many it reached. */
   private toClients(message: BusMessage, clientIds: readonly string[]): number {
     let reached = 0;
-    const change = topicChangeOf(message);
+    const effect = topicEffectOf(message);
+    // A marker goes to each stream of its client, which applies what is its to take.
+    const marker = effect !== undefined && message.topics !== null;
     for (const clientId of clientIds) {
       for (const route of each(this.byClient.get(clientId))) {
-        if (change) this.retopic(route, change);
+        if (effect) this.retopic(route, effect);
         // Found by its client id: whether it is on the stream's topics is all there is to ask.
-        if (reaches(message, this.everyone.get(route)!)) {
+        if (marker || reaches(message, this.everyone.get(route)!)) {
           route.next(message);
           reached++;
         }

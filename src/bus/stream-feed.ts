@@ -4,6 +4,7 @@ import { BusCounters } from './bus-counters.js';
 import type { Audience, BusEvent } from './bus-event.js';
 import { BusTransport } from './bus-transport.js';
 import { ClientRouter } from './client-router.js';
+import { withJoinCatchUps } from './join-catch-up.js';
 import { type Pacer, resume } from './resume.js';
 import type { StreamLease } from './stream-lease.js';
 import { type Member, startingTopics } from './topic-change.js';
@@ -38,7 +39,8 @@ export class StreamFeeds {
    *
    * The stream's topics are those it asked for with its client's membership applied, as it
    * stood where the stream starts; the changes that follow reach it in log order, and move its
-   * `topics` as it is given each.
+   * `topics` as it is given each. On a sharded log, a change that joins it to topics is followed
+   * by what it is owed on them (see `withJoinCatchUps`).
    */
   feed(
     audience: Member,
@@ -54,28 +56,34 @@ export class StreamFeeds {
         if (subscriber.closed) return;
         audience.topics = startingTopics(asked, this.transport.membership(clientId));
         reader.start(lease, !!lastEventId);
-        const { transport, router, counters } = this;
-        if (!lastEventId) return router.view(audience).subscribe(subscriber);
-        // Routed by its topics now, while the replay gives it those it had at its cursor.
-        const live$ = router.view({ clientId, topics: audience.topics });
-        const atCursor = transport
-          .membershipAt(clientId, lastEventId)
-          .then((membership) => startingTopics(asked, membership));
-        resume(
-          live$,
-          transport,
-          audience,
-          lastEventId,
-          atCursor,
-          lease,
-          reader,
-          counters,
-        ).subscribe(subscriber);
+        const { transport } = this;
+        const events$ = this.events(audience, asked, lastEventId, lease, reader);
+        const { joins } = transport;
+        (joins ? withJoinCatchUps(events$, joins, audience, lease) : events$).subscribe(subscriber);
       };
       if (lease.ready) lease.ready.then(start, (err: unknown) => subscriber.error(err));
       else start();
       return new FeedEnd(this.transport, clientId, lease);
     });
+  }
+
+  /** Live events, or, when it resumes, what it missed first. */
+  private events(
+    audience: Member,
+    asked: Member['topics'],
+    lastEventId: string | undefined,
+    lease: StreamLease,
+    reader: FeedReader,
+  ): Observable<BusEvent> {
+    const { transport, router, counters } = this;
+    if (!lastEventId) return router.view(audience);
+    const { clientId } = audience;
+    // Routed by its topics now, while the replay gives it those it had at its cursor.
+    const live$ = router.view({ clientId, topics: audience.topics });
+    const atCursor = transport
+      .membershipAt(clientId, lastEventId)
+      .then((membership) => startingTopics(asked, membership));
+    return resume(live$, transport, audience, lastEventId, atCursor, lease, reader, counters);
   }
 
   /** The id of the last event this process has read that `audience` may see: where it starts. */

@@ -25,6 +25,11 @@ export interface StreamLease {
    * so that a stream on a log with one order holds no teardown for it.
    */
   unsubscribe?(): void;
+  /**
+   * The stream is on `topics` no longer: lets go of their channels; absent where it listens on
+   * none.
+   */
+  leave?(topics: readonly string[]): void;
 }
 
 /** A stream on a log with one order: its place is the id of the last event it got. */

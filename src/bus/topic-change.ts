@@ -44,20 +44,71 @@ export interface Member extends Audience {
 export interface LoggedChange extends TopicChange {
   readonly before: Membership;
   readonly forgotten: readonly string[];
+  /**
+   * On a sharded log, the markers of the change on the shards of its topics that are not its
+   * client's: each topic's messages count for the client's streams from its join's marker to its
+   * leave's marker, in that shard's own order.
+   */
+  readonly markers: readonly ShardMarker[];
+}
+
+/** Where a change of a client's topics on another shard than the client's is marked in that shard. */
+export interface ShardMarker {
+  readonly shard: number;
+  /** The marker's entry id on its shard. */
+  readonly id: string;
+  readonly topics: readonly string[];
 }
 
 const changes = new WeakMap<BusMessage, LoggedChange>();
 
 /** The change `message` carries, when it is one (parsed once per process); else undefined. */
 export function topicChangeOf(message: BusMessage): LoggedChange | undefined {
-  if (message.event !== TOPICS_EVENT || message.to === null) return undefined;
+  if (message.event !== TOPICS_EVENT || message.to === null || message.topics !== null) {
+    return undefined;
+  }
   let change = changes.get(message);
   if (!change) {
     const parsed = JSON.parse(message.data) as Partial<LoggedChange>;
-    const { join = [], leave = [], before = NO_MEMBERSHIP, forgotten = [] } = parsed;
-    changes.set(message, (change = { join, leave, before, forgotten }));
+    const { join = [], leave = [], before = NO_MEMBERSHIP, forgotten = [], markers = [] } = parsed;
+    changes.set(message, (change = { join, leave, before, forgotten, markers }));
   }
   return change;
+}
+
+/**
+ * The marker `message` is, when it is one: on a sharded log, the part of a change of its client's
+ * topics on the shard of those topics (`topics`), in that shard's order. Else undefined.
+ */
+export function topicMarkerOf(message: BusMessage): TopicChange | undefined {
+  if (message.event !== TOPICS_EVENT || message.to === null || message.topics === null) {
+    return undefined;
+  }
+  let marker = markers.get(message);
+  if (!marker) {
+    const { join = [], leave = [] } = JSON.parse(message.data) as Partial<TopicChange>;
+    markers.set(message, (marker = { join, leave }));
+  }
+  return marker;
+}
+
+const markers = new WeakMap<BusMessage, TopicChange>();
+
+/**
+ * What `message` does to the topics a stream of its client is routed by, when it is a change or
+ * a marker: a change joins its topics (a stream catches up with those on other shards from their
+ * markers, see `JoinCatchUp`) and leaves those on its own shard; a leave on another shard takes
+ * effect at its marker there, which comes in that shard's order.
+ */
+export function topicEffectOf(message: BusMessage): TopicChange | undefined {
+  const change = topicChangeOf(message);
+  if (change) {
+    if (change.markers.length === 0) return change;
+    const far = new Set(change.markers.flatMap((marker) => marker.topics));
+    return { join: change.join, leave: change.leave.filter((topic) => !far.has(topic)) };
+  }
+  const marker = topicMarkerOf(message);
+  return marker && { join: [], leave: marker.leave };
 }
 
 /** The topics of a stream on `topics` after `change`: a leave wins over a join of the same topic. */

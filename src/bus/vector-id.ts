@@ -1,4 +1,4 @@
-import type { LogPosition } from './log-position.js';
+import { type LogPosition, START } from './log-position.js';
 
 /** A stream's place in a sharded log: a position in each shard it reads. */
 export type ShardPositions = ReadonlyMap<number, LogPosition>;
@@ -53,9 +53,14 @@ export function parseVectorId(
  * masters' clocks agree.
  */
 export function startOn(positions: ShardPositions, shard: number): LogPosition {
-  const named = positions.get(shard);
-  if (named) return named;
+  return positions.get(shard) ?? beforeAll(positions);
+}
+
+/** Just before the earliest time `positions` name: before all of them, on any shard. */
+export function beforeAll(positions: ShardPositions): LogPosition {
   const ms = Math.min(...[...positions.values()].map((position) => position.ms));
+  // An id from before anything was written: from the start.
+  if (ms === 0) return START;
   // The last sequence an id can carry: after every entry of the millisecond before.
   return { ms: ms - 1, seq: 36 ** 8 - 1 };
 }

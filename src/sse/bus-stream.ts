@@ -1,8 +1,14 @@
-import type { Audience, BusEvent } from '../bus/bus-event.js';
+import type { Audience, BusEvent, BusMessage } from '../bus/bus-event.js';
 import { isDisconnect } from '../bus/disconnect.js';
 import type { FeedReader } from '../bus/stream-feed.js';
 import type { StreamLease } from '../bus/stream-lease.js';
-import { type Member, applyTopicChange, topicChangeOf } from '../bus/topic-change.js';
+import {
+  type Member,
+  type TopicChange,
+  applyTopicChange,
+  topicChangeOf,
+  topicEffectOf,
+} from '../bus/topic-change.js';
 import { LeanSubscriber } from './rxjs-subclasses.js';
 import type { StreamEncoding } from './stream-encoding.js';
 
@@ -50,6 +56,11 @@ export class BusStream<T> extends LeanSubscriber<BusEvent> implements Member, Fe
   readonly clientId: string;
   /** What it asked for, until the bus gives it its starting topics; then as changes move them. */
   topics: ReadonlySet<string> | null;
+  /**
+   * On a sharded log, topics its client left that it is still on until their markers: not in
+   * the topics it is sent.
+   */
+  private leaving: Set<string> | undefined;
   /** What the stream holds in the bus, which gives each event its id; from the feed's start. */
   private lease: StreamLease | undefined;
   /** Why the stream ended, when it was not its client that left. */
@@ -102,16 +113,36 @@ export class BusStream<T> extends LeanSubscriber<BusEvent> implements Member, Fe
   }
 
   protected receive(event: BusEvent): void {
-    const change = event.kind === 'message' ? topicChangeOf(event) : undefined;
-    if (change) {
-      this.topics = applyTopicChange(this.topics, change);
-      return this.send(this.encoding.topics(this.topics, this.lease!.advance(event)));
-    }
+    const effect = event.kind === 'message' ? topicEffectOf(event) : undefined;
+    if (effect) return this.retopic(event as BusMessage, effect);
     // Its last word, in place of `closing`: whether the client comes back is the server's to say.
     const last = isDisconnect(event);
     if (last) this.closeReason = 'disconnected';
     this.send(this.encoding.event(event, this.lease!.advance(event)));
     if (last) this.stop();
+  }
+
+  /**
+   * Applies a change of its client's topics, or its marker on another shard (which the client is
+   * not sent): it is routed by the topics `effect` leaves it on, and lets go of the channels of
+   * those it left. The client is sent its topics as its client's membership has them: without
+   * the leaves still to be marked on their shards, whichever comes first.
+   */
+  private retopic(message: BusMessage, effect: TopicChange): void {
+    const left = effect.leave.filter((topic) => this.topics?.has(topic));
+    this.topics = applyTopicChange(this.topics, effect);
+    if (left.length > 0) this.lease!.leave?.(left);
+    const change = topicChangeOf(message);
+    if (!change) {
+      effect.leave.forEach((topic) => this.leaving?.delete(topic));
+      // A marker is not sent: the stream is past it all the same, so that it is not applied twice.
+      return void this.lease!.advance(message);
+    }
+    change.join.forEach((topic) => this.leaving?.delete(topic));
+    const pending = change.leave.filter((topic) => !effect.leave.includes(topic));
+    if (pending.length > 0) this.leaving = new Set([...(this.leaving ?? []), ...pending]);
+    const now = applyTopicChange(this.topics, { join: [], leave: [...(this.leaving ?? [])] });
+    this.send(this.encoding.topics(now, this.lease!.advance(message)));
   }
 
   protected fail(err: Error): void {

@@ -1,8 +1,13 @@
 import { postTopicChange } from '../support/publish.js';
 import { type RedisServer, startRedis } from '../support/redis-server.js';
-import { RawSseClient } from '../support/sse-client.js';
+import { type RawSseClient } from '../support/sse-client.js';
 import { type TestApp, startApp } from '../support/test-app.js';
-import { expectResumesAsStayed, given } from '../support/topic-streams.js';
+import {
+  broadcastMarker,
+  expectResumesAsStayed,
+  given,
+  streamOpener,
+} from '../support/topic-streams.js';
 
 const TOKEN = 'p-token';
 
@@ -11,23 +16,8 @@ describe.each(['embedded', 'redis'] as const)('topics joined and left at run tim
   let a: TestApp;
   let b: TestApp;
   const clients: RawSseClient[] = [];
-  const open = (app: TestApp, user: string, query = 'topic=base', headers = {}) => {
-    const client = new RawSseClient(`${app.url}/orders/events?${query}`, {
-      'x-user': user,
-      ...headers,
-    });
-    clients.push(client);
-    return client;
-  };
-  /** A broadcast both instances must have read before it is seen: what came before it has too. */
-  const marker = async (n: number, ...seen: RawSseClient[]) => {
-    await b.bus.publish({ marker: n });
-    await Promise.all(
-      seen.map((client) =>
-        client.waitForEvent((e) => e.data === JSON.stringify({ marker: n }), `marker ${n}`),
-      ),
-    );
-  };
+  const open = streamOpener(clients);
+  const marker = (n: number, ...seen: RawSseClient[]) => broadcastMarker(b.bus, n, ...seen);
 
   beforeAll(async () => {
     if (bus === 'embedded') {

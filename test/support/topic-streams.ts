@@ -1,6 +1,7 @@
 import { parseEventId } from '../../src/bus/event-id.js';
 import { comparePositions } from '../../src/bus/log-position.js';
-import type { RawSseClient } from './sse-client.js';
+import type { MessageBus } from '../../src/index.js';
+import { RawSseClient } from './sse-client.js';
 import type { SseEvent } from './sse-parser.js';
 
 /** What a stream was given after `connected`: topics events and messages, by name and data. */
@@ -29,4 +30,36 @@ export async function expectResumesAsStayed(
     expect(given(resumed)).toEqual(expected.slice(after));
     resumed.close();
   }
+}
+
+/**
+ * Opens streams of the test app's `/orders/events` (on `topic=base` unless `query` says
+ * otherwise) as `user`, each kept in `clients` for the suite to close.
+ */
+export function streamOpener(clients: RawSseClient[]) {
+  return (app: { url: string }, user: string, query = 'topic=base', headers = {}) => {
+    const client = new RawSseClient(`${app.url}/orders/events?${query}`, {
+      'x-user': user,
+      ...headers,
+    });
+    clients.push(client);
+    return client;
+  };
+}
+
+/**
+ * Publishes a broadcast `{ marker: n }` with `bus` and waits for each of `seen` to get it: every
+ * instance has read what came before it on the broadcasts' shard.
+ */
+export async function broadcastMarker(
+  bus: MessageBus,
+  n: number,
+  ...seen: RawSseClient[]
+): Promise<void> {
+  await bus.publish({ marker: n });
+  await Promise.all(
+    seen.map((client) =>
+      client.waitForEvent((e) => e.data === JSON.stringify({ marker: n }), `marker ${n}`),
+    ),
+  );
 }

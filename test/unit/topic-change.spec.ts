@@ -12,7 +12,11 @@ import {
   changeMembership,
   joinedPastLimit,
   startingTopics,
+  topicChangeOf,
+  topicEffectOf,
+  topicMarkerOf,
 } from '../../src/bus/topic-change.js';
+import { channelsOf, topicChannel } from '../../src/bus/channels.js';
 import { MemoryMembership } from '../../src/bus/transports/memory-membership.js';
 import { MemoryTransport } from '../../src/bus/transports/memory.transport.js';
 
@@ -146,5 +150,41 @@ describe('ClientRouter and changes of topics', () => {
     source.next(at(4, { topics: ['base'] }));
     expect(got).toEqual({ alice: [2, 3], bob: [4] });
     expect(router.clientsOn('news', 10)).toEqual(['alice']);
+  });
+});
+
+describe('a change on a sharded log, and its markers', () => {
+  const marked = (ms: number, clientId: string, topics: string[], { join, leave }: TopicChange) =>
+    at(ms, { to: [clientId], topics, event: 'topics', data: JSON.stringify({ join, leave }) });
+
+  it('is read on its topics’ channels, where the reader of their shard fills its gaps from', () => {
+    const marker = marked(1, 'alice', ['news'], { join: [], leave: ['news'] });
+    expect(channelsOf(marker)).toEqual([topicChannel('news')]);
+    expect(topicChangeOf(marker)).toBeUndefined();
+    expect(topicMarkerOf(marker)).toEqual({ join: [], leave: ['news'] });
+  });
+
+  it('routes a leave marked on another shard until its marker, and a join from its change', () => {
+    const source = new Subject<BusEvent>();
+    const router = new ClientRouter(source, new BusCounters());
+    const got: number[] = [];
+    router
+      .view({ clientId: 'alice', topics: new Set(['far', 'base']) })
+      .subscribe((event) => got.push(event.position.ms));
+    const markers = [{ shard: 3, id: '1-0', topics: ['far'] }];
+    const leave = { join: ['near'], leave: ['far', 'base'] };
+    source.next(
+      at(2, { to: ['alice'], event: 'topics', data: JSON.stringify({ ...leave, markers }) }),
+    );
+    source.next(at(3, { topics: ['far'] }));
+    source.next(at(4, { topics: ['near'] }));
+    source.next(at(5, { topics: ['base'] }));
+    source.next(marked(6, 'alice', ['far'], { join: [], leave: ['far'] }));
+    source.next(at(7, { topics: ['far'] }));
+    expect(got).toEqual([2, 3, 4, 6]);
+    expect(topicEffectOf(marked(6, 'a', ['far'], { join: ['far'], leave: [] }))).toEqual({
+      join: [],
+      leave: [],
+    });
   });
 });

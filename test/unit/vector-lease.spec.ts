@@ -7,7 +7,13 @@ import { MAX_SHARDS } from '../../src/config/sse-bus.options.js';
 
 const log = {
   digest: epochsDigest(['a', 'b']),
+  wanted: [] as string[],
   released: [] as string[],
+  shardOf: (channel: string) => shardOf(channel, 8),
+  want(channels: readonly string[]) {
+    this.wanted.push(...channels);
+    return undefined;
+  },
   release(channels: readonly string[]) {
     this.released.push(...channels);
   },
@@ -102,8 +108,34 @@ describe('VectorLease', () => {
   });
 
   it('lets go of its channels when the stream ends', () => {
+    log.released = [];
     start().unsubscribe();
     expect(log.released).toEqual(['b', 'c:x']);
+  });
+
+  it('never moves back: a message given late leaves the position where it is', () => {
+    const lease = start();
+    const id = lease.advance(message(0, 12));
+    expect(lease.advance(message(0, 11))).toBe(id);
+    expect(lease.positionOn(0)).toEqual({ ms: 12, seq: 0 });
+  });
+
+  it('listens on joined topics, stands on their new shards at the start given, and lets go of left ones', () => {
+    log.released = [];
+    log.wanted = [];
+    const lease = start();
+    const topic = ['t1', 't2', 't3', 't4'].find(
+      (t) => ![0, 3].includes(log.shardOf(topicChannel(t))),
+    )!;
+    const shard = log.shardOf(topicChannel(topic));
+    lease.listen([topicChannel(topic), 'b'], () => ({ ms: 7, seq: 1 }));
+    expect(log.wanted).toEqual([topicChannel(topic)]);
+    expect(lease.positionOn(shard)).toEqual({ ms: 7, seq: 1 });
+    expect(parseVectorId(lease.id)!.positions.get(shard)).toEqual({ ms: 7, seq: 1 });
+    lease.leave([topic, 'never-joined']);
+    expect(log.released).toEqual([topicChannel(topic)]);
+    lease.unsubscribe();
+    expect(log.released).toEqual([topicChannel(topic), 'b', 'c:x']);
   });
 });
 

@@ -117,7 +117,10 @@ export const TOO_MANY_TOPICS = '#';
  * of the log keeps the same projection of the hash from it, and a stream resuming from before
  * the change finds what it started with. A change that would leave its client joined to more
  * topics than it may, and more than before (as `joinedPastLimit`), is not appended and changes
- * nothing: it answers `TOO_MANY_TOPICS` and that number in place of an id.
+ * nothing: it answers `TOO_MANY_TOPICS` and that number in place of an id. On a sharded log a
+ * change comes with `markers` (see `ShardMarker`), which its entry keeps, and the membership
+ * keeps the latest marker's id on each shard (`marks`, shard to id): where a stream that starts
+ * with it stands on that shard at least.
  */
 export const PUBLISH_SCRIPT = `${MEMBERSHIP_FUNCTIONS}
 local receipt = redis.call('GET', KEYS[3])
@@ -156,9 +159,15 @@ for b = 8, #ARGV do
         redis.call('HDEL', members, unpack(forgotten))
         redis.call('ZREM', used, unpack(forgotten))
       end
+      membership.marks = before.marks or {}
+      local marked = ''
+      if parsed.markers and #parsed.markers > 0 then
+        for _, marker in ipairs(parsed.markers) do membership.marks[tostring(marker.shard)] = marker.id end
+        marked = ',"markers":' .. cjson.encode(parsed.markers)
+      end
       d = '{"join":' .. list(parsed.join) .. ',"leave":' .. list(parsed.leave) ..
         ',"before":{"joined":' .. list(before.joined) .. ',"left":' .. list(before.left) ..
-        '},"forgotten":' .. list(forgotten) .. '}'
+        '},"forgotten":' .. list(forgotten) .. marked .. '}'
     end
   end
   if not id then
@@ -171,8 +180,9 @@ for b = 8, #ARGV do
       end
     end
     if membership then
+      local marks = next(membership.marks) and cjson.encode(membership.marks) or '{}'
       redis.call('HSET', members, to, '{"id":' .. cjson.encode(id) .. ',"joined":' ..
-        list(membership.joined) .. ',"left":' .. list(membership.left) .. '}')
+        list(membership.joined) .. ',"left":' .. list(membership.left) .. ',"marks":' .. marks .. '}')
       redis.call('ZADD', used, now, to)
     end
     if key ~= '' then

@@ -19,6 +19,7 @@ import {
   parseEntryId,
 } from '../log-position.js';
 import { contentBytes } from '../message-size.js';
+import type { KnownMembership } from '../membership-projection.js';
 import type { Membership } from '../topic-change.js';
 import { formatVectorId } from '../vector-id.js';
 import { type LogPage, logHistory } from './log-history.js';
@@ -188,6 +189,16 @@ export class RedisLog {
     return { end, memberships, lostFrom };
   }
 
+  /** Where the log ends now: its last entry (`START` when it has none). One command. */
+  async end(): Promise<LogPosition> {
+    const { redis, commands } = this.options.reader ?? this.options.writer;
+    const top = await commands.ask(
+      redis.hget(this.keys.meta, 'top'),
+      this.options.commandTimeoutMs,
+    );
+    return top === null ? START : parseEntryId(top);
+  }
+
   /**
    * Whether the log holds every entry after `top`. Trimming only ever cuts the oldest entries,
    * and nothing else deletes any: it does as long as its oldest entry is at or before `top`. An
@@ -225,6 +236,25 @@ export class RedisLog {
         return { top, since, messages: entries.map((entry) => this.decode(entry, epoch)) };
       });
     return logHistory(after, read, recent);
+  }
+
+  /**
+   * `clientId`'s membership as the log keeps it, with its last change's position and the latest
+   * marker's on each shard; undefined when it has none. One command.
+   */
+  async membershipOf(clientId: string): Promise<KnownMembership | undefined> {
+    const { redis, commands } = this.options.writer;
+    const stored = await commands.ask(
+      redis.hget(this.keys.members, clientId),
+      this.options.commandTimeoutMs,
+    );
+    if (stored === null) return undefined;
+    const { id, joined, left, marks = {} } = JSON.parse(stored) as StoredMembership;
+    return {
+      membership: { joined, left },
+      position: parseEntryId(id),
+      marks: new Map(Object.entries(marks).map(([shard, at]) => [Number(shard), parseEntryId(at)])),
+    };
   }
 
   /**
@@ -375,11 +405,14 @@ export class RedisLog {
   }
 }
 
+/** A membership as the log's hash keeps it (`marks` on a sharded log's, see `PUBLISH_SCRIPT`). */
+type StoredMembership = Membership & { id: string; marks?: Record<string, string> };
+
 /** `HGETALL` of the memberships: client id, `{ id, joined, left }`, … */
 function parseMemberships(stored: readonly string[]): [string, Membership, LogPosition][] {
   const memberships: [string, Membership, LogPosition][] = [];
   for (let i = 0; i < stored.length; i += 2) {
-    const { id, joined, left } = JSON.parse(stored[i + 1]) as Membership & { id: string };
+    const { id, joined, left } = JSON.parse(stored[i + 1]) as StoredMembership;
     memberships.push([stored[i], { joined, left }, parseEntryId(id)]);
   }
   return memberships;

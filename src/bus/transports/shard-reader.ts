@@ -6,7 +6,7 @@ import type { BusCounters } from '../bus-counters.js';
 import type { BusEvent, BusMessage, ResetReason } from '../bus-event.js';
 import { HistoryGap } from '../bus-transport.js';
 import { channelsOf } from '../channels.js';
-import { type LogPosition, comparePositions } from '../log-position.js';
+import { type LogPosition, START, comparePositions } from '../log-position.js';
 import { heldBytes } from '../message-size.js';
 import { ChannelSet } from './channel-set.js';
 import type { RedisLog } from './redis-log.js';
@@ -71,9 +71,23 @@ export class ShardReader {
     this.pinger = setInterval(() => this.ping(), host.pingMs);
   }
 
-  /** The last message of the shard given out: where a new stream starts on this shard. */
+  /**
+   * Where the log ended when a channel was last subscribed: what was written before on it was
+   * not heard, and is before any stream that listens on it now.
+   */
+  private subscribedAt: LogPosition = START;
+
+  /** The last message of the shard given out. */
   get top(): LogPosition {
     return this.log.top;
+  }
+
+  /**
+   * Where a new stream starts on this shard: after what was given out, and after all that was
+   * written before its channels were subscribed (which the reader did not hear).
+   */
+  get newStreamStart(): LogPosition {
+    return comparePositions(this.subscribedAt, this.top) > 0 ? this.subscribedAt : this.top;
   }
 
   get epoch(): string {
@@ -99,6 +113,11 @@ export class ShardReader {
     const fresh = this.channels.want(channels);
     if (fresh.length > 0 && this.live) this.subscribe(this.connection!, fresh);
     return this.channels.whenSubscribed(channels);
+  }
+
+  /** Whether a stream here listens on `channel`. */
+  wants(channel: string): boolean {
+    return this.channels.wants(channel);
   }
 
   /** A stream no longer listens on `channels`. */
@@ -268,13 +287,16 @@ export class ShardReader {
 
   private subscribe(connection: Redis, channels: readonly string[]): void {
     const generations = this.channels.sending(channels);
-    this.ssubscribe(connection, channels).then(
-      () => {
-        if (connection === this.connection) this.channels.confirmSubscribe(channels, generations);
-      },
-      // Unanswered or refused: taking the subscription again, on a new connection, takes these.
-      () => connection.disconnect(),
-    );
+    this.ssubscribe(connection, channels)
+      .then(() => this.log.end())
+      .then(
+        (end) => {
+          if (comparePositions(end, this.subscribedAt) > 0) this.subscribedAt = end;
+          if (connection === this.connection) this.channels.confirmSubscribe(channels, generations);
+        },
+        // Unanswered or refused: taking the subscription again, on a new connection, takes these.
+        () => connection.disconnect(),
+      );
   }
 
   /** Subscribes `connection` to the shard's `channels`; rejects if Redis does not answer in time. */

@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { BusUnavailableError } from '../../errors/bus-unavailable.error.js';
+import { TooManyTopicsError } from '../../errors/too-many-topics.error.js';
 import { withDeadline } from '../../redis/deadline.js';
 import {
   type RedisClient,
@@ -15,15 +16,36 @@ import {
   type OutgoingMessage,
   type TransportHealth,
 } from '../bus-transport.js';
-import { BROADCAST_CHANNEL, byShard, channelsFor, channelsOf } from '../channels.js';
+import {
+  BROADCAST_CHANNEL,
+  CLIENT_CHANNEL,
+  byShard,
+  channelsFor,
+  channelsOf,
+  clientChannel,
+  shardOf,
+  topicChannel,
+} from '../channels.js';
 import { type LogPosition, comparePositions, parseEntryId } from '../log-position.js';
+import { type HeldChange, MembershipProjection } from '../membership-projection.js';
+import { joinsAhead, membershipOnShards } from '../sharded-membership.js';
 import type { StreamLease } from '../stream-lease.js';
-import { type Membership, NO_MEMBERSHIP } from '../topic-change.js';
+import {
+  type BoundedTopicChange,
+  type Membership,
+  NO_MEMBERSHIP,
+  type ShardMarker,
+  TOPICS_EVENT,
+  joinedPastLimit,
+  startingTopics,
+  topicChangeOf,
+} from '../topic-change.js';
 import { type ShardedLog, VectorLease } from '../vector-lease.js';
 import {
   type ShardPositions,
   epochsDigest,
   formatVectorId,
+  beforeAll,
   parseVectorId,
   startOn,
 } from '../vector-id.js';
@@ -31,6 +53,7 @@ import { RedisLog } from './redis-log.js';
 import { LOG_SCRIPTS, type LogScripts } from './redis-log.scripts.js';
 import { mergeHistories } from './merged-history.js';
 import type { RedisBusOptions } from './redis.transport.js';
+import { JoinedHistory } from './joined-history.js';
 import { type ShardHost, ShardReader } from './shard-reader.js';
 
 export interface ShardedRedisTransportOptions extends RedisBusOptions {
@@ -66,6 +89,11 @@ export class ShardedRedisTransport extends BusTransport implements ShardedLog {
   private readonly readers: ShardReader[] = [];
   /** Stands for the epochs of every shard: a cursor with another is from another life of the log. */
   digest = '';
+  override readonly joins: JoinedHistory;
+  /** The memberships of the clients with a stream here (see `lease`). */
+  private readonly memberships = new MembershipProjection();
+  /** Clients whose last stream here ended since their memberships were last kept. */
+  private readonly ended = new Set<string>();
 
   constructor(private readonly options: ShardedRedisTransportOptions) {
     super();
@@ -89,7 +117,11 @@ export class ShardedRedisTransport extends BusTransport implements ShardedLog {
       pingMs: options.pingMs,
       logger: this.logger,
       counters,
-      emit: (event) => this.read$.next(event),
+      emit: (event) => {
+        // The changes of the clients with streams here: what their next streams start with.
+        if (event.kind === 'message' && topicChangeOf(event)) this.memberships.apply(event);
+        this.read$.next(event);
+      },
       epochChanged: () => (this.digest = epochsDigest(this.logs.map((log) => log.epoch))),
     };
     for (let shard = 0; shard < shards; shard++) {
@@ -108,6 +140,7 @@ export class ShardedRedisTransport extends BusTransport implements ShardedLog {
       this.logs.push(log);
       this.readers.push(new ShardReader(log, host));
     }
+    this.joins = new JoinedHistory(this.logs);
   }
 
   position(audience?: Audience): string {
@@ -118,33 +151,66 @@ export class ShardedRedisTransport extends BusTransport implements ShardedLog {
     );
   }
 
+  /**
+   * Listens on the stream's own channels and its starting topics', which its client's membership
+   * decides: known here while a stream of the client is, else read once from the client's shard
+   * once its channel is heard (changes from then on are read with it).
+   */
   lease(audience: Audience, lastEventId: string | undefined): StreamLease {
-    const channels = channelsFor(audience);
-    const grouped = this.shardsOf(channels);
+    const { clientId } = audience;
     const given = parseVectorId(lastEventId);
     const positions = new Map<number, LogPosition>();
-    for (const shard of [...grouped.keys()].sort()) {
+    const lease = new VectorLease(this, positions, [], undefined, given && lastEventId);
+    const startOf = (shard: number) => {
       const top = this.logs[shard].top;
       const named = given?.positions.get(shard);
       const start = given && !named ? startOn(given.positions, shard) : undefined;
       // A start the id does not name goes no further than this instance read: an id ahead of a
       // shard's log could not resume.
-      positions.set(shard, named ?? (start && comparePositions(start, top) < 0 ? start : top));
+      return named ?? (start && comparePositions(start, top) < 0 ? start : top);
+    };
+    const own = clientChannel(clientId);
+    const known = this.readers[this.shardOf(own)].wants(own) && this.memberships.has(clientId);
+    const listening = lease.listen(channelsFor(audience), startOf);
+    const start = () => {
+      // A new stream starts where its channels are heard from.
+      if (!given) this.startAtTop(clientId, positions);
+    };
+    if (known && !listening) {
+      const topics = this.listenToStartingTopics(lease, audience, startOf);
+      if (topics) lease.ready = topics.then(start);
+      else start();
+      return lease;
     }
-    const waits = [...grouped].map(([shard, each]) => this.readers[shard].want(each));
-    const ready = waits.some((wait) => wait !== undefined)
-      ? Promise.all(waits).then(() => {
-          // A new stream starts where its channels are heard from.
-          if (!given) {
-            for (const shard of positions.keys()) positions.set(shard, this.logs[shard].top);
-          }
-        })
-      : undefined;
-    return new VectorLease(this, positions, channels, ready, given && lastEventId);
+    lease.ready = (async () => {
+      await listening;
+      if (!known) {
+        this.memberships.learn(clientId, await this.logOf(clientId).membershipOf(clientId));
+      }
+      await this.listenToStartingTopics(lease, audience, startOf);
+      start();
+    })();
+    return lease;
+  }
+
+  shardOf(channel: string): number {
+    return shardOf(channel, this.options.shards);
+  }
+
+  want(channels: readonly string[]): Promise<void> | undefined {
+    const waits = [...this.shardsOf(channels)].map(([shard, each]) =>
+      this.readers[shard].want(each),
+    );
+    return waits.some((wait) => wait !== undefined) ? Promise.all(waits).then(() => {}) : undefined;
   }
 
   release(channels: readonly string[]): void {
     for (const [shard, each] of this.shardsOf(channels)) this.readers[shard].release(each);
+    // Its changes are no longer read here: what a later stream starts with is read again.
+    const own = channels.find((channel) => channel.startsWith(CLIENT_CHANNEL));
+    if (own && !this.readers[this.shardOf(own)].wants(own)) {
+      this.memberships.forget(own.slice(CLIENT_CHANNEL.length));
+    }
   }
 
   async *replay(lastEventId: string, audience: Audience): AsyncIterable<readonly BusMessage[]> {
@@ -152,17 +218,24 @@ export class ShardedRedisTransport extends BusTransport implements ShardedLog {
     if (!from) throw new HistoryGap('malformed');
     if (from.digest !== this.digest) throw new HistoryGap('epoch');
     const shards = [...this.shardsOf(channelsFor(audience)).keys()].sort();
+    const own = this.shardOf(clientChannel(audience.clientId));
+    const ahead = joinsAhead(
+      await this.changesSince(audience.clientId, from.positions),
+      startOn(from.positions, own),
+      (shard) => startOn(from.positions, shard),
+    );
     // Interleaved by entry time, as the stream would have seen them live: not shard after shard.
-    yield* mergeHistories(shards.map((shard) => this.shardHistory(from.positions, shard)));
+    for await (const page of mergeHistories(
+      shards.map((shard) => this.shardHistory(from.positions, shard)),
+    )) {
+      yield ahead.size === 0
+        ? page
+        : page.filter((message) => !beforeJoin(message, audience, ahead));
+    }
   }
 
   async publish(message: OutgoingMessage, timeoutMs: number): Promise<string> {
-    // An open stream would need its joined topics' channels, and its place on their shards.
-    if (message.topicChange) {
-      throw new BusUnavailableError(
-        'Joining and leaving topics is not available on a Redis Cluster yet',
-      );
-    }
+    if (message.topicChange) return this.changeTopics(message, message.topicChange, timeoutMs);
     const grouped = this.shardsOf(channelsOf(message));
     const spread = grouped.size > 1 ? String(this.options.shards) : '';
     // Every shard it was written to: the id is a start position, and its copies are not after it.
@@ -176,17 +249,71 @@ export class ShardedRedisTransport extends BusTransport implements ShardedLog {
     return formatVectorId(this.digest, new Map(written.sort(([x], [y]) => x - y)));
   }
 
-  membership(): Membership {
-    return NO_MEMBERSHIP;
+  membership(clientId: string): Membership {
+    return this.memberships.now(clientId);
   }
 
-  async membershipAt(): Promise<Membership> {
-    return NO_MEMBERSHIP;
+  /**
+   * As of the id's position on the client's shard (from the projection, else from the client's
+   * first change after it in its shard's log), with the leaves whose markers on other shards the
+   * stream had or had not passed (see `membershipOnShards`).
+   */
+  async membershipAt(clientId: string, lastEventId: string): Promise<Membership> {
+    const at = parseVectorId(lastEventId);
+    if (!at || at.digest !== this.digest) return this.membership(clientId);
+    const shard = this.shardOf(clientChannel(clientId));
+    const clientAt = startOn(at.positions, shard);
+    const changes = await this.changesSince(clientId, at.positions);
+    const next = changes.find((held) => comparePositions(held.position, clientAt) > 0);
+    const atClient =
+      this.memberships.at(clientId, clientAt) ?? next?.change.before ?? this.membership(clientId);
+    return membershipOnShards(atClient, changes, clientAt, (each) => startOn(at.positions, each));
   }
 
-  keepMembership(): void {}
+  /**
+   * `clientId`'s changes since before the earliest of `positions` (a change whose marker a stream
+   * had not passed is later than where it stood on the marker's shard): from the projection, else
+   * from the client's shard's log. Empty when the log cannot give them (the stream is reset).
+   */
+  private async changesSince(
+    clientId: string,
+    positions: ShardPositions,
+  ): Promise<readonly HeldChange[]> {
+    const from = beforeAll(positions);
+    const held = this.memberships.changesAfter(clientId, from);
+    if (held) return held;
+    const changes: HeldChange[] = [];
+    try {
+      for await (const page of this.logOf(clientId).history(from)) {
+        for (const message of page) {
+          const change = message.to?.[0] === clientId ? topicChangeOf(message) : undefined;
+          if (change) changes.push({ position: message.position, change });
+        }
+      }
+    } catch (err) {
+      if (!(err instanceof HistoryGap)) throw err;
+    }
+    return changes;
+  }
 
-  async keepMemberships(): Promise<void> {}
+  keepMembership(clientId: string): void {
+    this.ended.add(clientId);
+  }
+
+  async keepMemberships(clientIds: Iterable<string>): Promise<void> {
+    const kept = new Set(this.ended);
+    this.ended.clear();
+    for (const clientId of clientIds) {
+      const { joined, left } = this.memberships.now(clientId);
+      if (joined.length + left.length > 0) kept.add(clientId);
+    }
+    const byLog = new Map<RedisLog, string[]>();
+    for (const clientId of kept) {
+      const log = this.logOf(clientId);
+      byLog.set(log, [...(byLog.get(log) ?? []), clientId]);
+    }
+    await Promise.all([...byLog].map(([log, each]) => log.keepMemberships(each)));
+  }
 
   async trimBefore(ms: number): Promise<void> {
     await Promise.all(this.logs.map((log) => log.trimBefore(ms)));
@@ -240,6 +367,100 @@ export class ShardedRedisTransport extends BusTransport implements ShardedLog {
     }
   }
 
+  /**
+   * Writes a change of a client's topics: first a marker on the shard of each of its topics
+   * that is not on the client's, on those topics' channels, then the change on the client's
+   * shard, with where each marker is. Resolves to an id that names all of them.
+   */
+  private async changeTopics(
+    message: OutgoingMessage,
+    change: BoundedTopicChange,
+    timeoutMs: number,
+  ): Promise<string> {
+    const clientId = message.to![0];
+    const own = this.shardOf(clientChannel(clientId));
+    const far = [...byShard([...change.join, ...change.leave], this.options.shards, topicChannel)];
+    if (far.some(([shard]) => shard !== own) && change.join.length > 0) {
+      // The script refuses a change past the limit, but its markers would be written by then:
+      // checked first. Two joins racing past it both pass here; the script still holds the limit.
+      const known = await this.logOf(clientId).membershipOf(clientId);
+      const over = joinedPastLimit(known?.membership ?? NO_MEMBERSHIP, change);
+      if (over !== undefined) throw new TooManyTopicsError(over, change.maxJoined);
+    }
+    const markers = await Promise.all(
+      far
+        .filter(([shard]) => shard !== own)
+        .map(async ([shard, topics]): Promise<ShardMarker> => {
+          const marker: OutgoingMessage = {
+            to: [clientId],
+            topics,
+            event: TOPICS_EVENT,
+            data: JSON.stringify({
+              join: change.join.filter((topic) => topics.includes(topic)),
+              leave: change.leave.filter((topic) => topics.includes(topic)),
+            }),
+          };
+          const { entryId } = await this.logs[shard].append(
+            { message: marker, channels: channelsOf(marker), spread: '' },
+            timeoutMs,
+          );
+          return { shard, id: entryId, topics };
+        }),
+    );
+    const data = JSON.stringify(markers.length > 0 ? { ...change, markers } : change);
+    const { entryId } = await this.logs[own].append(
+      { message: { ...message, data }, channels: [clientChannel(clientId)], spread: '' },
+      timeoutMs,
+    );
+    const written = new Map([
+      [own, parseEntryId(entryId)],
+      ...markers.map(({ shard, id }) => [shard, parseEntryId(id)] as const),
+    ]);
+    return formatVectorId(this.digest, new Map([...written].sort(([x], [y]) => x - y)));
+  }
+
+  /**
+   * Listens on the topics the stream starts with too (`listened` so far), and on none its client
+   * left: again when a change is read while they are subscribed, so that what the stream starts
+   * with is what it listens on.
+   */
+  private listenToStartingTopics(
+    lease: VectorLease,
+    audience: Audience,
+    startOf: (shard: number) => LogPosition,
+    listened = audience.topics,
+  ): Promise<void> | undefined {
+    const membership = this.memberships.now(audience.clientId);
+    const topics = startingTopics(audience.topics, membership);
+    lease.leave([...(listened ?? [])].filter((topic) => !topics?.has(topic)));
+    return lease
+      .listen([...(topics ?? [])].map(topicChannel), startOf)
+      ?.then(() =>
+        this.memberships.now(audience.clientId) === membership
+          ? undefined
+          : this.listenToStartingTopics(lease, audience, startOf, topics),
+      );
+  }
+
+  /**
+   * A new stream's place: where each of its shards is heard from, and no earlier than its
+   * client's last change and the markers of it, which its starting topics are as of.
+   */
+  private startAtTop(clientId: string, positions: Map<number, LogPosition>): void {
+    const { last, marks } = this.memberships.marksOf(clientId);
+    const own = this.shardOf(clientChannel(clientId));
+    for (const shard of positions.keys()) {
+      const floor = shard === own ? last : marks.get(shard);
+      const top = this.readers[shard].newStreamStart;
+      positions.set(shard, floor && comparePositions(floor, top) > 0 ? floor : top);
+    }
+  }
+
+  /** The log of the shard `clientId`'s channel is on: where its changes and membership are. */
+  private logOf(clientId: string): RedisLog {
+    return this.logs[this.shardOf(clientChannel(clientId))];
+  }
+
   private shardsOf(channels: readonly string[]): Map<number, string[]> {
     return byShard(channels, this.options.shards);
   }
@@ -256,4 +477,23 @@ export class ShardedRedisTransport extends BusTransport implements ShardedLog {
       if (!unnamed || err.reason !== 'ahead') throw err;
     }
   }
+}
+
+/**
+ * Whether `message` is on topics the stream is on only through joins whose markers are after it
+ * (see `joinsAhead`): not for the stream.
+ */
+function beforeJoin(
+  message: BusMessage,
+  { topics }: Audience,
+  ahead: ReadonlyMap<string, { readonly shard: number; readonly from: LogPosition }>,
+): boolean {
+  if (message.to !== null || message.topics === null) return false;
+  return message.topics.every((topic) => {
+    const join = ahead.get(topic);
+    if (!topics?.has(topic)) return true;
+    return (
+      !!join && join.shard === message.shard && comparePositions(message.position, join.from) <= 0
+    );
+  });
 }

@@ -1,0 +1,86 @@
+import { Observable } from 'rxjs';
+import type { BusEvent, BusMessage } from './bus-event.js';
+import { BusUnavailableError } from '../errors/bus-unavailable.error.js';
+import type { StreamLease } from './stream-lease.js';
+import { type LoggedChange, type Member, topicChangeOf } from './topic-change.js';
+import { reaches } from './visibility.js';
+
+/** What a sharded log gives a stream whose client joined topics: see `BusTransport.catchUp`. */
+export interface CatchUpSource {
+  catchUp(
+    message: BusMessage,
+    change: LoggedChange,
+    joined: readonly string[],
+    before: Member['topics'],
+    stream: Member,
+    lease: StreamLease,
+  ): AsyncIterable<BusMessage>;
+}
+
+/** Events held back during one catch-up: a client that cannot keep up is let go to retry. */
+const MAX_HELD = 10_000;
+
+/**
+ * The events of a stream on a sharded log, live or replayed (`source$`), with each change of its
+ * client's topics that joins it to topics followed by what it is owed on them (their messages
+ * from each join's marker on, see `CatchUpSource`), before anything that came meanwhile. The same
+ * runs whether the change is met live or in a replay, so that a stream that resumes gets what one
+ * that stayed got. Events the stream has already (a message at or before where it stands on its
+ * shard: heard again after a catch-up read it from the log) are dropped, and so are messages on
+ * topics the stream left at a marker its router entry has not seen (met in a catch-up or a
+ * replay).
+ */
+export function withJoinCatchUps(
+  source$: Observable<BusEvent>,
+  source: CatchUpSource,
+  stream: Member,
+  lease: StreamLease,
+): Observable<BusEvent> {
+  return new Observable<BusEvent>((subscriber) => {
+    let held: BusEvent[] | undefined;
+    const pass = (event: BusEvent) => {
+      if (held) {
+        if (held.push(event) > MAX_HELD) {
+          subscriber.error(new BusUnavailableError('The client fell too far behind while joining'));
+        }
+        return;
+      }
+      if (event.kind === 'reset') return subscriber.next(event);
+      if (lease.has(event)) return;
+      if (event.to === null && event.topics !== null && !reaches(event, stream)) return;
+      const change = topicChangeOf(event);
+      const joined = change?.join.filter((topic) => !stream.topics?.has(topic)) ?? [];
+      // Placed on the joined topics' shards before the change goes out with its id.
+      const owed =
+        joined.length > 0
+          ? source.catchUp(event, change!, joined, stream.topics, stream, lease)
+          : undefined;
+      subscriber.next(event);
+      if (owed) catchUp(owed);
+    };
+    const catchUp = (owed: AsyncIterable<BusMessage>) => {
+      held = [];
+      const run = async () => {
+        for await (const message of owed) {
+          if (subscriber.closed) return;
+          subscriber.next(message);
+        }
+      };
+      run().then(
+        () => {
+          const events = held!;
+          held = undefined;
+          // A change among them starts another catch-up, which holds back the rest again.
+          events.forEach(pass);
+        },
+        (err: unknown) => subscriber.error(err),
+      );
+    };
+    const subscription = source$.subscribe({
+      next: pass,
+      error: (err) => subscriber.error(err),
+      complete: () => subscriber.complete(),
+    });
+    return subscription;
+  });
+}

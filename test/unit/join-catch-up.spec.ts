@@ -1,0 +1,83 @@
+import { Subject } from 'rxjs';
+import type { BusEvent, BusMessage } from '../../src/bus/bus-event.js';
+import { type CatchUpSource, withJoinCatchUps } from '../../src/bus/join-catch-up.js';
+import { type Member, applyTopicChange, topicEffectOf } from '../../src/bus/topic-change.js';
+import { VectorLease } from '../../src/bus/vector-lease.js';
+
+const log = {
+  digest: 'd',
+  shardOf: () => 1,
+  want: () => undefined,
+  release: () => undefined,
+};
+
+const on = (shard: number, ms: number, extra: Partial<BusMessage> = {}): BusMessage => ({
+  kind: 'message',
+  id: `${shard}.${ms}`,
+  position: { ms, seq: 0 },
+  to: null,
+  topics: null,
+  event: undefined,
+  data: `${shard}:${ms}`,
+  shard,
+  ...extra,
+});
+
+describe('a stream whose client joins topics on a sharded log', () => {
+  it('is given what it is owed on them first, then what came meanwhile, minus what it has', async () => {
+    const source$ = new Subject<BusEvent>();
+    const stream: Member = { clientId: 'alice', topics: new Set(['base']) };
+    const lease = new VectorLease(
+      log,
+      new Map([
+        [0, { ms: 1, seq: 0 }],
+        [1, { ms: 3, seq: 0 }],
+      ]),
+      [],
+      undefined,
+    );
+    let owe!: (entries: BusMessage[]) => void;
+    const owed = new Promise<BusMessage[]>((resolve) => (owe = resolve));
+    const asked: string[][] = [];
+    const catchUps: CatchUpSource = {
+      async *catchUp(_message, _change, joined) {
+        asked.push([...joined]);
+        yield* await owed;
+      },
+    };
+    const got: string[] = [];
+    withJoinCatchUps(source$, catchUps, stream, lease).subscribe((event) => {
+      // What the stream does with each: applies a change, and moves its place.
+      const effect = event.kind === 'message' ? topicEffectOf(event) : undefined;
+      if (effect) stream.topics = applyTopicChange(stream.topics, effect);
+      lease.advance(event);
+      got.push(event.kind === 'message' ? event.data.slice(0, 8) : 'reset');
+    });
+    const change = on(0, 2, {
+      to: ['alice'],
+      event: 'topics',
+      data: JSON.stringify({ join: ['news', 'base'], leave: [] }),
+    });
+    source$.next(change);
+    // Heard while it catches up: held back.
+    source$.next(on(1, 5, { topics: ['news'] }));
+    source$.next(on(0, 3));
+    source$.next(on(1, 6, { topics: ['news'] }));
+    expect(got).toEqual(['{"join":']);
+    expect(asked).toEqual([['news']]);
+    // Owed: a message on the joined topic from before where it stood, then on from there.
+    owe([
+      on(1, 2, { topics: ['news'] }),
+      on(1, 4, { topics: ['news'] }),
+      on(1, 5, { topics: ['news'] }),
+    ]);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(got).toEqual(['{"join":', '1:2', '1:4', '1:5', '0:3', '1:6']);
+    // Once caught up, a message it has is dropped, and one on a topic it is not on.
+    source$.next(on(1, 6, { topics: ['news'] }));
+    source$.next(on(1, 7, { topics: ['sport'] }));
+    source$.next(on(1, 8, { topics: ['news'] }));
+    expect(got.slice(6)).toEqual(['1:8']);
+    expect(lease.positionOn(1)).toEqual({ ms: 8, seq: 0 });
+  });
+});
