@@ -160,6 +160,11 @@ export class ShardedRedisTransport extends BusTransport implements ShardedLog {
     const { clientId } = audience;
     const given = parseVectorId(lastEventId);
     const positions = new Map<number, LogPosition>();
+    // Where it stood on every shard its id names, listened to or not now: a topic it had at its
+    // cursor and has left since still comes in the replay, and its ids must say how far.
+    for (const [shard, position] of given?.positions ?? []) {
+      if (shard < this.options.shards) positions.set(shard, position);
+    }
     const lease = new VectorLease(this, positions, [], undefined, given && lastEventId);
     const startOf = (shard: number) => {
       const top = this.logs[shard].top;
