@@ -64,23 +64,7 @@ const [epoch] = (await bus.publish(payload)).split('.');
 
 const xadd = (n: number) =>
   saturate(n, () =>
-    redis.xadd(
-      `${PREFIX}:scratch`,
-      'MAXLEN',
-      '~',
-      String(MAX_LENGTH),
-      '*',
-      'e',
-      epoch,
-      'to',
-      '',
-      'ev',
-      '',
-      'd',
-      data,
-      'tp',
-      '',
-    ),
+    redis.xadd(`${PREFIX}:scratch`, 'MAXLEN', '~', String(MAX_LENGTH), '*', 'e', epoch, 'd', data),
   );
 const publish = (n: number) => saturate(n, () => bus.publish(payload));
 const batch = Array.from({ length: settings.batch }, () => ({ data: payload }));

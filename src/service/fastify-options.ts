@@ -3,6 +3,7 @@ import type { FastifyHttpOptions, FastifyReply } from 'fastify';
 import type { Logger } from 'pino';
 import type { ServiceConfig } from './env.config.js';
 import { redactSecrets } from './logging/redact-secrets.js';
+import { LazyRequestLogger } from './logging/lazy-request-logger.js';
 import { RequestLogController } from './logging/request-log-controller.js';
 import { requestId } from './logging/request-id.js';
 
@@ -23,6 +24,7 @@ export function fastifyOptions(
     loggerInstance: logger,
     logController: new RequestLogController(),
     genReqId: requestId,
+    childLoggerFactory: LazyRequestLogger.of,
     keepAliveTimeout: KEEP_ALIVE_MS,
     // A request's headers and body must be in within this (408 otherwise), or a client that
     // sends them a byte at a time holds a socket as long as it likes. A stream's request is all

@@ -79,11 +79,14 @@ export interface RedisLogOptions {
 }
 
 /**
- * Messages per script call, and bytes of them: enough to take a turn's publishes in one call,
- * few enough that one call never holds Redis up for long (~1 ms).
+ * Messages per script call, and bytes of them. A turn's publishes go in calls of 32 rather than
+ * one: Redis runs the first while the process still writes the next, and the process reads one
+ * call's replies while Redis runs the next. In one call, each waited for the other, and
+ * `publishMany()` reached 0.6x of pipelined `XADD`s against 0.9x to 1.1x in calls of 16 to 64
+ * (same runs). No call holds Redis up for long.
  */
 const BATCH_LIMITS = {
-  maxItems: 512,
+  maxItems: 32,
   maxBytes: 1024 * 1024,
   bytesOf: (write: LogWrite) => contentBytes(write.message),
 };
@@ -91,10 +94,10 @@ const BATCH_LIMITS = {
 /**
  * One log of the bus in Redis, a stream beside a meta hash (see `redis-log.scripts.ts`): the
  * log of a single Redis, or one shard of a Redis Cluster's. Appends of one turn of the event loop
- * go in one script call under one receipt, so a batch retried after a lost reply lands once. It
- * knows the log's epoch and the last entry given out of it (`top`), tells when the log lost what
- * was given out, reads its history a page at a time (reads of the same page at once are shared),
- * and decodes its entries.
+ * go in script calls of up to 32 messages, each under one receipt, so a batch retried after a
+ * lost reply lands once. It knows the log's epoch and the last entry given out of it (`top`),
+ * tells when the log lost what was given out, reads its history a page at a time (reads of the
+ * same page at once are shared), and decodes its entries.
  */
 export class RedisLog {
   /** The epoch of the log as last read; '' until then. */
