@@ -10,7 +10,9 @@ import {
   type TopicChange,
   applyTopicChange,
   changeMembership,
+  cursorTopics,
   joinedPastLimit,
+  moveTopics,
   startingTopics,
   topicChangeOf,
   topicEffectOf,
@@ -186,5 +188,65 @@ describe('a change on a sharded log, and its markers', () => {
       join: [],
       leave: [],
     });
+  });
+
+  it('judges a message to the client on a far topic by the changes, whenever the leave’s marker is read', () => {
+    const markers = [{ shard: 3, id: '1-0', topics: ['far'] }];
+    const leaveFar = (ms: number) =>
+      at(ms, {
+        to: ['alice'],
+        event: 'topics',
+        data: JSON.stringify({ join: [], leave: ['far'], markers }),
+      });
+    const toAliceOnFar = (ms: number) => at(ms, { to: ['alice'], topics: ['far'] });
+    const route = (...events: BusMessage[]) => {
+      const source = new Subject<BusEvent>();
+      const router = new ClientRouter(source, new BusCounters());
+      const got: number[] = [];
+      router
+        .view({ clientId: 'alice', topics: new Set(['far', 'base']) })
+        .subscribe((event) => got.push(event.position.ms));
+      events.forEach((event) => source.next(event));
+      return got;
+    };
+    const marker = (ms: number) => marked(ms, 'alice', ['far'], { join: [], leave: ['far'] });
+    // The marker after the change: the topic's messages count until it, the client's no longer.
+    expect(
+      route(leaveFar(1), toAliceOnFar(2), at(3, { topics: ['far'] }), marker(4), toAliceOnFar(5)),
+    ).toEqual([1, 3, 4]);
+    // The marker first: the topic's messages no longer count, the client's until the change.
+    expect(
+      route(marker(1), toAliceOnFar(2), at(3, { topics: ['far'] }), leaveFar(4), toAliceOnFar(5)),
+    ).toEqual([1, 2, 4]);
+  });
+
+  it('keeps one view of a stream’s topics where the changes and their markers agree', () => {
+    const markers = [{ shard: 3, id: '1-0', topics: ['far'] }];
+    const change = at(1, {
+      to: ['alice'],
+      event: 'topics',
+      data: JSON.stringify({ join: ['near'], leave: ['far'], markers }),
+    });
+    const effect = topicEffectOf(change)!;
+    const stream = { topics: new Set(['far']) };
+    const moved = moveTopics(stream, change, effect);
+    expect(moved).toEqual({ topics: new Set(['far', 'near']), clientTopics: new Set(['near']) });
+    const marker = marked(2, 'alice', ['far'], { join: [], leave: ['far'] });
+    expect(moveTopics(moved, marker, topicEffectOf(marker)!)).toEqual({
+      topics: new Set(['near']),
+      clientTopics: undefined,
+    });
+    // Without markers, the change is its effect: nothing more is kept.
+    const plain = at(3, { to: ['alice'], event: 'topics', data: '{"join":["x"],"leave":[]}' });
+    expect(moveTopics(stream, plain, topicEffectOf(plain)!)).toEqual({
+      topics: new Set(['far', 'x']),
+    });
+    expect(
+      cursorTopics(new Set(['far']), {
+        joined: [],
+        left: [],
+        inClientOrder: { joined: [], left: ['far'] },
+      }),
+    ).toEqual({ topics: new Set(['far']), clientTopics: null });
   });
 });
