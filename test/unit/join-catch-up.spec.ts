@@ -90,11 +90,11 @@ describe('a stream whose client joins topics on a sharded log', () => {
     const source$ = new Subject<BusEvent>();
     const stream: Member = { clientId: 'alice', topics: new Set(['far']) };
     const lease = new VectorLease(log, new Map([[0, { ms: 1, seq: 0 }]]), [], undefined);
-    let owe!: () => void;
-    const owed = new Promise<void>((resolve) => (owe = resolve));
+    let owe!: (entries: BusMessage[]) => void;
+    const owed = new Promise<BusMessage[]>((resolve) => (owe = resolve));
     const catchUps: CatchUpSource = {
       async *catchUp() {
-        await owed;
+        yield* await owed;
       },
     };
     const got: string[] = [];
@@ -120,7 +120,7 @@ describe('a stream whose client joins topics on a sharded log', () => {
     source$.next(on(0, 4, { to: ['alice'], topics: ['far'] }));
     source$.next(on(0, 5, { to: ['alice'], topics: ['news'] }));
     expect(got).toEqual(['{"join":']);
-    owe();
+    owe([]);
     await new Promise((resolve) => setImmediate(resolve));
     expect(got).toEqual(['{"join":', '{"join":', '0:5']);
     // The routing set keeps the far topic until its leave's marker; the client's messages do not.
