@@ -45,4 +45,10 @@ export type BusEvent = BusMessage | BusReset;
 export interface Audience {
   readonly clientId: string;
   readonly topics: ReadonlySet<string> | null;
+  /**
+   * On a sharded log, where they differ from `topics` (whose far leaves take effect at their
+   * markers), the topics as its client's changes leave them in their own shard's order: what a
+   * message to the client, on that shard, is judged by. Absent: the same as `topics`.
+   */
+  readonly clientTopics?: ReadonlySet<string> | null;
 }

@@ -5,7 +5,12 @@ import type { Idempotency } from './idempotency.js';
 import type { CatchUpSource } from './join-catch-up.js';
 import { LogLease, type StreamLease } from './stream-lease.js';
 import type { MembershipProjection } from './membership-projection.js';
-import { type BoundedTopicChange, type Membership, topicChangeOf } from './topic-change.js';
+import {
+  type BoundedTopicChange,
+  type CursorMembership,
+  type Membership,
+  topicChangeOf,
+} from './topic-change.js';
 
 /** A message on its way to the log: `data` is already JSON text. */
 export interface OutgoingMessage {
@@ -93,7 +98,7 @@ export abstract class BusTransport {
    * `clientId`'s membership as it stood at `lastEventId` (now, for one that is no id of this
    * bus's log now): what a stream resuming from there started with.
    */
-  abstract membershipAt(clientId: string, lastEventId: string): Promise<Membership>;
+  abstract membershipAt(clientId: string, lastEventId: string): Promise<CursorMembership>;
 
   /**
    * On a sharded log, what a stream is owed for the topics its client joins, from their markers

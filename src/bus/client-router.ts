@@ -1,7 +1,7 @@
 import { Observable, type Subscriber, type Subscription, type Unsubscribable } from 'rxjs';
 import type { BusCounters } from './bus-counters.js';
 import type { Audience, BusEvent, BusMessage } from './bus-event.js';
-import { type TopicChange, applyTopicChange, topicEffectOf } from './topic-change.js';
+import { type TopicChange, moveTopics, topicEffectOf } from './topic-change.js';
 import { reaches } from './visibility.js';
 
 type Route = Subscriber<BusEvent>;
@@ -110,10 +110,13 @@ export class ClientRouter {
     return [...clients];
   }
 
-  /** Moves `route` to the topics `change` leaves it on, in the indexes and for presence. */
-  private retopic(route: Route, change: TopicChange): void {
+  /**
+   * Moves `route` to the topics `message` (whose effect on routing is `effect`) leaves it on, in
+   * the indexes and for presence.
+   */
+  private retopic(route: Route, message: BusMessage, effect: TopicChange): void {
     const before = this.everyone.get(route)!;
-    const after = { clientId: before.clientId, topics: applyTopicChange(before.topics, change) };
+    const after = { clientId: before.clientId, ...moveTopics(before, message, effect) };
     before.topics?.forEach((topic) => remove(this.byTopic, topic, route));
     after.topics?.forEach((topic) => add(this.byTopic, topic, route));
     this.everyone.set(route, after);
@@ -142,7 +145,7 @@ export class ClientRouter {
     const marker = effect !== undefined && message.topics !== null;
     for (const clientId of clientIds) {
       for (const route of each(this.byClient.get(clientId))) {
-        if (effect) this.retopic(route, effect);
+        if (effect) this.retopic(route, message, effect);
         // Found by its client id: whether it is on the stream's topics is all there is to ask.
         if (marker || reaches(message, this.everyone.get(route)!)) {
           route.next(message);

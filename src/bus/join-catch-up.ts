@@ -2,7 +2,7 @@ import { Observable } from 'rxjs';
 import type { BusEvent, BusMessage } from './bus-event.js';
 import { BusUnavailableError } from '../errors/bus-unavailable.error.js';
 import type { StreamLease } from './stream-lease.js';
-import { type LoggedChange, type Member, topicChangeOf } from './topic-change.js';
+import { type LoggedChange, type Member, TOPICS_EVENT, topicChangeOf } from './topic-change.js';
 import { reaches } from './visibility.js';
 
 /** What a sharded log gives a stream whose client joined topics: see `BusTransport.catchUp`. */
@@ -27,8 +27,8 @@ const MAX_HELD = 10_000;
  * runs whether the change is met live or in a replay, so that a stream that resumes gets what one
  * that stayed got. Events the stream has already (a message at or before where it stands on its
  * shard: heard again after a catch-up read it from the log) are dropped, and so are messages on
- * topics the stream left at a marker its router entry has not seen (met in a catch-up or a
- * replay).
+ * topics the stream is not on when given them: left at a marker its router entry has not seen
+ * (met in a catch-up or a replay), or, to the client, by a change a catch-up held back.
  */
 export function withJoinCatchUps(
   source$: Observable<BusEvent>,
@@ -47,7 +47,9 @@ export function withJoinCatchUps(
       }
       if (event.kind === 'reset') return subscriber.next(event);
       if (lease.has(event)) return;
-      if (event.to === null && event.topics !== null && !reaches(event, stream)) return;
+      // Judged again by the topics the events given before it left (a marker moves them, whatever
+      // they are): a replay cannot judge a message to the client while a catch-up holds changes.
+      if (event.topics !== null && event.event !== TOPICS_EVENT && !reaches(event, stream)) return;
       const change = topicChangeOf(event);
       const joined = change?.join.filter((topic) => !stream.topics?.has(topic)) ?? [];
       // Placed on the joined topics' shards before the change goes out with its id.

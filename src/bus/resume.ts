@@ -1,12 +1,12 @@
 import { Observable } from 'rxjs';
 import { BusUnavailableError } from '../errors/bus-unavailable.error.js';
 import type { BusCounters } from './bus-counters.js';
-import type { BusEvent, BusReset } from './bus-event.js';
+import type { BusEvent, BusMessage, BusReset } from './bus-event.js';
 import { type BusTransport, HistoryGap } from './bus-transport.js';
 import { isDisconnect } from './disconnect.js';
 import { START } from './log-position.js';
 import type { StreamLease } from './stream-lease.js';
-import type { Member } from './topic-change.js';
+import { type Member, type StreamTopics, TOPICS_EVENT } from './topic-change.js';
 import { isVisibleTo } from './visibility.js';
 
 /** A reader that can tell when it has read enough of what was written to it. */
@@ -34,14 +34,18 @@ export function resume(
   transport: BusTransport,
   audience: Member,
   lastEventId: string,
-  atCursor: Promise<Member['topics']>,
+  atCursor: Promise<StreamTopics>,
   lease: StreamLease,
   pacer: Pacer,
   counters: BusCounters,
 ): Observable<BusEvent> {
   return new Observable<BusEvent>((subscriber) => {
     const start = transport.position(audience);
-    const topics = audience.topics;
+    const { topics, clientTopics } = audience;
+    // On a sharded log, a message to the client on topics (not a marker) is judged where it is
+    // given, by the changes given before it, which a catch-up may hold back (see withJoinCatchUps).
+    const judgedLater = ({ to, topics: on, event }: BusMessage) =>
+      transport.joins !== undefined && to !== null && on !== null && event !== TOPICS_EVENT;
     let heldBack: BusEvent[] | undefined = [];
     // Until a live event of a shard (of the log, when it has one order) is new to the stream,
     // the shard's live events may be repeats: of the replay, or of what the client got from an
@@ -68,14 +72,15 @@ export function resume(
     });
 
     const replay = async () => {
-      audience.topics = await atCursor;
+      ({ topics: audience.topics, clientTopics: audience.clientTopics } = await atCursor);
       for await (const page of transport.replay(lastEventId, audience)) {
         if (subscriber.closed) return;
         for (const message of page) {
           // A disconnect ended the streams open then: this one, resuming, came after it.
-          if (!isVisibleTo(message, audience) || lease.has(message) || isDisconnect(message)) {
-            continue;
-          }
+          const visible = judgedLater(message)
+            ? message.to!.includes(audience.clientId)
+            : isVisibleTo(message, audience);
+          if (!visible || lease.has(message) || isDisconnect(message)) continue;
           subscriber.next(message);
           counters.framesReplayed++;
           const backedUp = pacer.whenWritable();
@@ -90,6 +95,7 @@ export function resume(
         // The cursor means nothing here: every live event from the reset's position on goes out,
         // to the topics the stream has there.
         audience.topics = topics;
+        audience.clientTopics = clientTopics;
         subscriber.next(resetAt(start, err));
         counters.resets[err.reason]++;
       })

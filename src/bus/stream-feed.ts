@@ -7,7 +7,7 @@ import { ClientRouter } from './client-router.js';
 import { withJoinCatchUps } from './join-catch-up.js';
 import { type Pacer, resume } from './resume.js';
 import type { StreamLease } from './stream-lease.js';
-import { type Member, startingTopics } from './topic-change.js';
+import { type Member, cursorTopics, startingTopics } from './topic-change.js';
 
 /** What reads a feed: a stream, told where it starts, and waited for during a replay. */
 export interface FeedReader extends Pacer {
@@ -82,7 +82,7 @@ export class StreamFeeds {
     const live$ = router.view({ clientId, topics: audience.topics });
     const atCursor = transport
       .membershipAt(clientId, lastEventId)
-      .then((membership) => startingTopics(asked, membership));
+      .then((membership) => cursorTopics(asked, membership));
     return resume(live$, transport, audience, lastEventId, atCursor, lease, reader, counters);
   }
 

@@ -34,6 +34,18 @@ export interface BoundedTopicChange extends TopicChange {
 /** A stream whose topics its client's changes move: its audience, as it stands now. */
 export interface Member extends Audience {
   topics: ReadonlySet<string> | null;
+  clientTopics?: ReadonlySet<string> | null;
+}
+
+/** The two views of a stream's topics (see `Audience`). */
+export type StreamTopics = Pick<Audience, 'topics' | 'clientTopics'>;
+
+/**
+ * A client's membership where a stream resumes from; on a sharded log also as of its place on
+ * the client's shard alone (`inClientOrder`), with the leaves whose markers it had not passed.
+ */
+export interface CursorMembership extends Membership {
+  readonly inClientOrder?: Membership;
 }
 
 /**
@@ -109,6 +121,41 @@ export function topicEffectOf(message: BusMessage): TopicChange | undefined {
   }
   const marker = topicMarkerOf(message);
   return marker && { join: [], leave: marker.leave };
+}
+
+/**
+ * A stream's topics after `message`, a change of its client's topics or its marker on another
+ * shard, whose effect on routing is `effect` (see `topicEffectOf`): `topics` as `effect` moves
+ * them, and `clientTopics` as the changes alone move them, all of each change at once (a marker
+ * moves none), where the two differ.
+ */
+export function moveTopics(
+  stream: StreamTopics,
+  message: BusMessage,
+  effect: TopicChange,
+): StreamTopics {
+  const topics = applyTopicChange(stream.topics, effect);
+  const change = topicChangeOf(message);
+  // A change without markers (always, on a log with one order) is its effect: one view stays one.
+  if (change === effect && stream.clientTopics === undefined) return { topics };
+  const had = stream.clientTopics === undefined ? stream.topics : stream.clientTopics;
+  const clientTopics = change ? applyTopicChange(had, change) : had;
+  return { topics, clientTopics: sameTopics(topics, clientTopics) ? undefined : clientTopics };
+}
+
+/** The two views of the topics of a stream that asked for `asked`, from `membership` at its cursor. */
+export function cursorTopics(
+  asked: ReadonlySet<string> | null,
+  membership: CursorMembership,
+): StreamTopics {
+  const topics = startingTopics(asked, membership);
+  if (!membership.inClientOrder) return { topics };
+  const clientTopics = startingTopics(asked, membership.inClientOrder);
+  return { topics, clientTopics: sameTopics(topics, clientTopics) ? undefined : clientTopics };
+}
+
+function sameTopics(a: ReadonlySet<string> | null, b: ReadonlySet<string> | null): boolean {
+  return (a?.size ?? 0) === (b?.size ?? 0) && [...(a ?? [])].every((topic) => b!.has(topic));
 }
 
 /** The topics of a stream on `topics` after `change`: a leave wins over a join of the same topic. */

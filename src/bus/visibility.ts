@@ -1,5 +1,6 @@
 import type { Audience, BusEvent, BusMessage } from './bus-event.js';
 import { designatedShard } from './channels.js';
+import { TOPICS_EVENT } from './topic-change.js';
 
 /**
  * Whether a stream of `audience` gets `event`. A message on topics reaches the streams
@@ -15,12 +16,17 @@ export function isVisibleTo(event: BusEvent, audience: Audience): boolean {
 /**
  * Whether `message`, addressed to everyone or to `audience`'s client among others, reaches a
  * stream of `audience`: it is on none of its topics or on one of them, and (on a sharded log) it
- * is the copy that stream takes.
+ * is the copy that stream takes. A message to the client is on its client's shard, and counts by
+ * the topics its changes leave in that shard's order; a marker, on its topics' shard, by `topics`.
  */
 export function reaches(message: BusMessage, audience: Audience): boolean {
-  const { topics } = audience;
-  if (message.topics !== null && (topics === null || !message.topics.some((t) => topics.has(t)))) {
-    return false;
+  if (message.topics !== null) {
+    const { clientTopics } = audience;
+    const topics =
+      clientTopics !== undefined && message.to !== null && message.event !== TOPICS_EVENT
+        ? clientTopics
+        : audience.topics;
+    if (topics === null || !message.topics.some((t) => topics.has(t))) return false;
   }
   return (
     message.spread === undefined ||

@@ -5,7 +5,7 @@ import type { StreamLease } from '../bus/stream-lease.js';
 import {
   type Member,
   type TopicChange,
-  applyTopicChange,
+  moveTopics,
   topicChangeOf,
   topicEffectOf,
 } from '../bus/topic-change.js';
@@ -56,11 +56,8 @@ export class BusStream<T> extends LeanSubscriber<BusEvent> implements Member, Fe
   readonly clientId: string;
   /** What it asked for, until the bus gives it its starting topics; then as changes move them. */
   topics: ReadonlySet<string> | null;
-  /**
-   * On a sharded log, topics its client left that it is still on until their markers: not in
-   * the topics it is sent.
-   */
-  private leaving: Set<string> | undefined;
+  /** On a sharded log, its topics in its client's changes' order, where they differ. */
+  clientTopics?: ReadonlySet<string> | null;
   /** What the stream holds in the bus, which gives each event its id; from the feed's start. */
   private lease: StreamLease | undefined;
   /** Why the stream ended, when it was not its client that left. */
@@ -125,24 +122,17 @@ export class BusStream<T> extends LeanSubscriber<BusEvent> implements Member, Fe
   /**
    * Applies a change of its client's topics, or its marker on another shard (which the client is
    * not sent): it is routed by the topics `effect` leaves it on, and lets go of the channels of
-   * those it left. The client is sent its topics as its client's membership has them: without
-   * the leaves still to be marked on their shards, whichever comes first.
+   * those it left. The client is sent its topics as the changes leave them, whether or not the
+   * leaves' markers on their shards are read yet.
    */
   private retopic(message: BusMessage, effect: TopicChange): void {
     const left = effect.leave.filter((topic) => this.topics?.has(topic));
-    this.topics = applyTopicChange(this.topics, effect);
+    ({ topics: this.topics, clientTopics: this.clientTopics } = moveTopics(this, message, effect));
     if (left.length > 0) this.lease!.leave?.(left);
-    const change = topicChangeOf(message);
-    if (!change) {
-      effect.leave.forEach((topic) => this.leaving?.delete(topic));
-      // A marker is not sent: the stream is past it all the same, so that it is not applied twice.
-      return void this.lease!.advance(message);
-    }
-    change.join.forEach((topic) => this.leaving?.delete(topic));
-    const pending = change.leave.filter((topic) => !effect.leave.includes(topic));
-    if (pending.length > 0) this.leaving = new Set([...(this.leaving ?? []), ...pending]);
-    const now = applyTopicChange(this.topics, { join: [], leave: [...(this.leaving ?? [])] });
-    this.send(this.encoding.topics(now, this.lease!.advance(message)));
+    // A marker is not sent: the stream is past it all the same, so that it is not applied twice.
+    if (!topicChangeOf(message)) return void this.lease!.advance(message);
+    const topics = this.clientTopics === undefined ? this.topics : this.clientTopics;
+    this.send(this.encoding.topics(topics, this.lease!.advance(message)));
   }
 
   protected fail(err: Error): void {

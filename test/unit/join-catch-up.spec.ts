@@ -1,7 +1,12 @@
 import { Subject } from 'rxjs';
 import type { BusEvent, BusMessage } from '../../src/bus/bus-event.js';
 import { type CatchUpSource, withJoinCatchUps } from '../../src/bus/join-catch-up.js';
-import { type Member, applyTopicChange, topicEffectOf } from '../../src/bus/topic-change.js';
+import {
+  type Member,
+  applyTopicChange,
+  moveTopics,
+  topicEffectOf,
+} from '../../src/bus/topic-change.js';
 import { VectorLease } from '../../src/bus/vector-lease.js';
 
 const log = {
@@ -79,5 +84,49 @@ describe('a stream whose client joins topics on a sharded log', () => {
     source$.next(on(1, 8, { topics: ['news'] }));
     expect(got.slice(6)).toEqual(['1:8']);
     expect(lease.positionOn(1)).toEqual({ ms: 8, seq: 0 });
+  });
+
+  it('judges a message to the client by the changes given before it, held back or not', async () => {
+    const source$ = new Subject<BusEvent>();
+    const stream: Member = { clientId: 'alice', topics: new Set(['far']) };
+    const lease = new VectorLease(log, new Map([[0, { ms: 1, seq: 0 }]]), [], undefined);
+    let owe!: (entries: BusMessage[]) => void;
+    const owed = new Promise<BusMessage[]>((resolve) => (owe = resolve));
+    const catchUps: CatchUpSource = {
+      async *catchUp() {
+        yield* await owed;
+      },
+    };
+    const got: string[] = [];
+    withJoinCatchUps(source$, catchUps, stream, lease).subscribe((event) => {
+      const effect = event.kind === 'message' ? topicEffectOf(event) : undefined;
+      if (effect) Object.assign(stream, moveTopics(stream, event as BusMessage, effect));
+      lease.advance(event);
+      got.push(event.kind === 'message' ? event.data.slice(0, 8) : 'reset');
+    });
+    const changed = (ms: number, join: string[], leave: string[], shard: number) =>
+      on(0, ms, {
+        to: ['alice'],
+        event: 'topics',
+        data: JSON.stringify({
+          join,
+          leave,
+          markers: [{ shard, id: '1-0', topics: [...join, ...leave] }],
+        }),
+      });
+    source$.next(changed(2, ['news'], [], 1));
+    // Met while the join catches up (as a replay meets them): judged once the change before is given.
+    source$.next(changed(3, [], ['far'], 2));
+    source$.next(on(0, 4, { to: ['alice'], topics: ['far'] }));
+    source$.next(on(0, 5, { to: ['alice'], topics: ['news'] }));
+    expect(got).toEqual(['{"join":']);
+    owe([]);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(got).toEqual(['{"join":', '{"join":', '0:5']);
+    // The routing set keeps the far topic until its leave's marker; the client's messages do not.
+    expect(stream).toMatchObject({
+      topics: new Set(['far', 'news']),
+      clientTopics: new Set(['news']),
+    });
   });
 });

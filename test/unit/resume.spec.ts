@@ -33,7 +33,7 @@ function setup(maxLength = 100, maxBytes = 1024 * 1024) {
         transport,
         audience,
         lastEventId,
-        Promise.resolve(audience.topics),
+        Promise.resolve({ topics: audience.topics }),
         lease,
         { whenWritable: () => undefined },
         metrics,

@@ -10,7 +10,9 @@ import {
   type TopicChange,
   applyTopicChange,
   changeMembership,
+  cursorTopics,
   joinedPastLimit,
+  moveTopics,
   startingTopics,
   topicChangeOf,
   topicEffectOf,
@@ -164,27 +166,76 @@ describe('a change on a sharded log, and its markers', () => {
     expect(topicMarkerOf(marker)).toEqual({ join: [], leave: ['news'] });
   });
 
-  it('routes a leave marked on another shard until its marker, and a join from its change', () => {
+  /** A change of Alice's topics, with its marker of `far` on shard 3. */
+  const farMarked = (ms: number, change: TopicChange) =>
+    at(ms, {
+      to: ['alice'],
+      event: 'topics',
+      data: JSON.stringify({ ...change, markers: [{ shard: 3, id: '1-0', topics: ['far'] }] }),
+    });
+  const farLeft = (ms: number) => marked(ms, 'alice', ['far'], { join: [], leave: ['far'] });
+  /** What a stream of Alice's on `far` and `base` is given of `events`. */
+  const routed = (...events: BusMessage[]) => {
     const source = new Subject<BusEvent>();
     const router = new ClientRouter(source, new BusCounters());
     const got: number[] = [];
     router
       .view({ clientId: 'alice', topics: new Set(['far', 'base']) })
       .subscribe((event) => got.push(event.position.ms));
-    const markers = [{ shard: 3, id: '1-0', topics: ['far'] }];
-    const leave = { join: ['near'], leave: ['far', 'base'] };
-    source.next(
-      at(2, { to: ['alice'], event: 'topics', data: JSON.stringify({ ...leave, markers }) }),
+    events.forEach((event) => source.next(event));
+    return got;
+  };
+
+  it('routes a leave marked on another shard until its marker, and a join from its change', () => {
+    const got = routed(
+      farMarked(2, { join: ['near'], leave: ['far', 'base'] }),
+      at(3, { topics: ['far'] }),
+      at(4, { topics: ['near'] }),
+      at(5, { topics: ['base'] }),
+      farLeft(6),
+      at(7, { topics: ['far'] }),
     );
-    source.next(at(3, { topics: ['far'] }));
-    source.next(at(4, { topics: ['near'] }));
-    source.next(at(5, { topics: ['base'] }));
-    source.next(marked(6, 'alice', ['far'], { join: [], leave: ['far'] }));
-    source.next(at(7, { topics: ['far'] }));
     expect(got).toEqual([2, 3, 4, 6]);
     expect(topicEffectOf(marked(6, 'a', ['far'], { join: ['far'], leave: [] }))).toEqual({
       join: [],
       leave: [],
     });
+  });
+
+  it('judges a message to the client on a far topic by the changes, whenever the leave’s marker is read', () => {
+    const leaveFar = (ms: number) => farMarked(ms, { join: [], leave: ['far'] });
+    const toAliceOnFar = (ms: number) => at(ms, { to: ['alice'], topics: ['far'] });
+    // The marker after the change: the topic's messages count until it, the client's no longer.
+    expect(
+      routed(leaveFar(1), toAliceOnFar(2), at(3, { topics: ['far'] }), farLeft(4), toAliceOnFar(5)),
+    ).toEqual([1, 3, 4]);
+    // The marker first: the topic's messages no longer count, the client's until the change.
+    expect(
+      routed(farLeft(1), toAliceOnFar(2), at(3, { topics: ['far'] }), leaveFar(4), toAliceOnFar(5)),
+    ).toEqual([1, 2, 4]);
+  });
+
+  it('keeps one view of a stream’s topics where the changes and their markers agree', () => {
+    const change = farMarked(1, { join: ['near'], leave: ['far'] });
+    const stream = { topics: new Set(['far']) };
+    const moved = moveTopics(stream, change, topicEffectOf(change)!);
+    expect(moved).toEqual({ topics: new Set(['far', 'near']), clientTopics: new Set(['near']) });
+    const marker = farLeft(2);
+    expect(moveTopics(moved, marker, topicEffectOf(marker)!)).toEqual({
+      topics: new Set(['near']),
+      clientTopics: undefined,
+    });
+    // Without markers, the change is its effect: nothing more is kept.
+    const plain = at(3, { to: ['alice'], event: 'topics', data: '{"join":["x"],"leave":[]}' });
+    expect(moveTopics(stream, plain, topicEffectOf(plain)!)).toEqual({
+      topics: new Set(['far', 'x']),
+    });
+    expect(
+      cursorTopics(new Set(['far']), {
+        joined: [],
+        left: [],
+        inClientOrder: { joined: [], left: ['far'] },
+      }),
+    ).toEqual({ topics: new Set(['far']), clientTopics: null });
   });
 });

@@ -32,6 +32,7 @@ import { joinsAhead, membershipOnShards } from '../sharded-membership.js';
 import type { StreamLease } from '../stream-lease.js';
 import {
   type BoundedTopicChange,
+  type CursorMembership,
   type Membership,
   NO_MEMBERSHIP,
   type ShardMarker,
@@ -260,10 +261,10 @@ export class ShardedRedisTransport extends BusTransport implements ShardedLog {
 
   /**
    * As of the id's position on the client's shard (from the projection, else from the client's
-   * first change after it in its shard's log), with the leaves whose markers on other shards the
-   * stream had or had not passed (see `membershipOnShards`).
+   * first change after it in its shard's log): that, in client order, and with the leaves whose
+   * markers on other shards the stream had or had not passed (see `membershipOnShards`).
    */
-  async membershipAt(clientId: string, lastEventId: string): Promise<Membership> {
+  async membershipAt(clientId: string, lastEventId: string): Promise<CursorMembership> {
     const at = parseVectorId(lastEventId);
     if (!at || at.digest !== this.digest) return this.membership(clientId);
     const shard = this.shardOf(clientChannel(clientId));
@@ -272,7 +273,8 @@ export class ShardedRedisTransport extends BusTransport implements ShardedLog {
     const next = changes.find((held) => comparePositions(held.position, clientAt) > 0);
     const atClient =
       this.memberships.at(clientId, clientAt) ?? next?.change.before ?? this.membership(clientId);
-    return membershipOnShards(atClient, changes, clientAt, (each) => startOn(at.positions, each));
+    const stood = (each: number) => startOn(at.positions, each);
+    return { ...membershipOnShards(atClient, changes, clientAt, stood), inClientOrder: atClient };
   }
 
   /**
