@@ -106,9 +106,9 @@ describe("each instance's projection of the memberships (Redis)", () => {
     // A client without a membership: what opening a stream costs anyway (the client gate's check).
     const without = await commandsOf20('frank');
     const withMembership = await commandsOf20('erin');
-    // A membership read per stream would be 20 more at least; a stray periodic command may fall
-    // in either window.
-    expect(Math.abs(withMembership.commands - without.commands)).toBeLessThan(5);
+    // A membership read per stream would be 20 more at least; stray periodic commands (presence,
+    // upkeep) fall in either window, more of them on a loaded machine.
+    expect(Math.abs(withMembership.commands - without.commands)).toBeLessThan(10);
     tabs.push(...withMembership.opened);
     await a.bus.publish({ on: 'x' }, { topic: 'x' });
     await marker(4, ...tabs);
