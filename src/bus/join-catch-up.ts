@@ -5,7 +5,7 @@ import type { StreamLease } from './stream-lease.js';
 import { type LoggedChange, type Member, TOPICS_EVENT, topicChangeOf } from './topic-change.js';
 import { reaches } from './visibility.js';
 
-/** What a sharded log gives a stream whose client joined topics: see `BusTransport.catchUp`. */
+/** What a sharded log gives a stream whose client joined topics: see `BusTransport.joins`. */
 export interface CatchUpSource {
   catchUp(
     message: BusMessage,
