@@ -167,13 +167,12 @@ export class ShardedRedisTransport extends BusTransport implements ShardedLog {
       if (shard < this.options.shards) positions.set(shard, position);
     }
     const lease = new VectorLease(this, positions, [], undefined, given && lastEventId);
+    // A shard the id does not name: its start goes no further than this instance read (an id
+    // ahead of a shard's log could not resume).
     const startOf = (shard: number) => {
       const top = this.logs[shard].top;
-      const named = given?.positions.get(shard);
-      const start = given && !named ? startOn(given.positions, shard) : undefined;
-      // A start the id does not name goes no further than this instance read: an id ahead of a
-      // shard's log could not resume.
-      return named ?? (start && comparePositions(start, top) < 0 ? start : top);
+      const start = given && startOn(given.positions, shard);
+      return start && comparePositions(start, top) < 0 ? start : top;
     };
     const own = clientChannel(clientId);
     const known = this.readers[this.shardOf(own)].wants(own) && this.memberships.has(clientId);
