@@ -6,9 +6,10 @@
  *
  * Argument: the settings as JSON (`HttpLoadSettings`).
  */
-import { Agent, request } from 'node:http';
+import { Agent } from 'node:http';
 import { cpuMs } from '../lib/proc.js';
-import { PUBLISH_TOKEN, clientIdOf } from '../lib/tokens.js';
+import { postWithToken } from '../lib/token-post.js';
+import { clientIdOf } from '../lib/tokens.js';
 import type { HttpLoadReport, HttpLoadSettings } from './http-load-settings.js';
 
 const settings = JSON.parse(process.argv[2]) as HttpLoadSettings;
@@ -36,31 +37,10 @@ function change(seq: number): { path: string; text: string } {
 }
 
 /** Resolves to whether the server took it (202). */
-function post(seq: number): Promise<boolean> {
+async function post(seq: number): Promise<boolean> {
   const { path, text } =
     settings.route === 'topics' ? change(seq) : { path: '/sse/publish', text: body(seq) };
-  return new Promise((resolve) => {
-    const req = request(
-      {
-        host: '127.0.0.1',
-        port: settings.port,
-        method: 'POST',
-        path,
-        agent,
-        headers: {
-          authorization: `Bearer ${PUBLISH_TOKEN}`,
-          'content-type': 'application/json',
-          'content-length': Buffer.byteLength(text),
-        },
-      },
-      (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode === 202));
-      },
-    );
-    req.on('error', () => resolve(false));
-    req.end(text);
-  });
+  return (await postWithToken(settings.port, path, text, agent)) === 202;
 }
 
 /** Sends `count` requests from `from` on, `concurrency` at a time; resolves to the failures. */

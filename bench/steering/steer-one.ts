@@ -10,7 +10,8 @@ import { Agent, type IncomingMessage, request } from 'node:http';
 import { SseParser } from '../../test/support/sse-parser.js';
 import { cpuMs } from '../lib/proc.js';
 import { summarize } from '../lib/stats.js';
-import { PUBLISH_TOKEN, signToken } from '../lib/tokens.js';
+import { postWithToken } from '../lib/token-post.js';
+import { signToken } from '../lib/tokens.js';
 import type { SteerOneReport, SteerOneSettings } from './steering-settings.js';
 
 const settings = JSON.parse(process.argv[2]) as SteerOneSettings;
@@ -48,36 +49,17 @@ class Stream {
   }
 }
 
-function post(body: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        host: '127.0.0.1',
-        port,
-        method: 'POST',
-        path: `/sse/clients/${encodeURIComponent(clientId)}/topics`,
-        agent,
-        headers: {
-          authorization: `Bearer ${PUBLISH_TOKEN}`,
-          'content-type': 'application/json',
-          'content-length': Buffer.byteLength(body),
-        },
-      },
-      (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode ?? 0));
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
 /** Joins (or leaves) `topic`; resolves once every stream has its `topics` event, in ms. */
 async function change(streams: Stream[], join: boolean): Promise<number> {
   const started = performance.now();
   const arrived = Promise.all(streams.map((stream) => stream.event()));
-  const status = await post(JSON.stringify(join ? { join: [topic] } : { leave: [topic] }));
+  const body = JSON.stringify(join ? { join: [topic] } : { leave: [topic] });
+  const status = await postWithToken(
+    port,
+    `/sse/clients/${encodeURIComponent(clientId)}/topics`,
+    body,
+    agent,
+  );
   if (status !== 202) throw new Error(`a change of ${clientId}'s topics was answered ${status}`);
   await arrived;
   const ms = performance.now() - started;
