@@ -6,7 +6,6 @@ import {
   type OnModuleInit,
   Optional,
 } from '@nestjs/common';
-import type { Histogram } from 'prom-client';
 import type { Observable } from 'rxjs';
 import { BusCounters, messageKind } from './bus/bus-counters.js';
 import type { BusEvent } from './bus/bus-event.js';
@@ -28,6 +27,7 @@ import { type ResolvedSseBusOptions, SSE_BUS_OPTIONS } from './config/sse-bus.op
 import { SseBusError } from './errors/sse-bus.error.js';
 import { TooManyMessagesError } from './errors/too-many-messages.error.js';
 import type { StreamRequest } from './http/platform.js';
+import type { BucketHistogram } from './metrics/bucket-histogram.js';
 import { PUBLISH_SECONDS } from './metrics/publish-seconds.js';
 import { OwnSseStreams } from './sse/own-sse-streams.js';
 import type {
@@ -59,7 +59,7 @@ export class MessageBus<Events extends object = object, Topic extends string = s
     private readonly counters: BusCounters,
     private readonly gate: ClientGate,
     @Inject(SSE_BUS_OPTIONS) private readonly options: ResolvedSseBusOptions,
-    @Optional() @Inject(PUBLISH_SECONDS) private readonly publishSeconds?: Histogram,
+    @Optional() @Inject(PUBLISH_SECONDS) private readonly publishSeconds?: BucketHistogram,
   ) {}
 
   /** Every event on the bus as this instance reads it: hot, in log order (per shard on a cluster). */

@@ -62,61 +62,82 @@ async function measureMode(
 ): Promise<HttpPublishMode> {
   const { httpPublish: step } = cfg;
   const [few, many] = step.streams;
-  let redis: RedisProcess | undefined;
-  let server: ServerProcess | undefined;
+  const redises: RedisProcess[] = [];
+  const servers: ServerProcess[] = [];
   let gen: LoadGen | undefined;
   try {
-    redis = mode === 'redis' ? await startRedis(cfg.cpuLoad) : undefined;
-    server = await startSystem('sse-bus', 0, redis?.url, cfg.cpuServers, { LOG_LEVEL: 'info' });
-    gen = await LoadGen.start(2, cfg.cpuLoad, { path: '/sse/msg', openOnHeaders: false });
-    const open = async (from: number, to: number) => {
-      const specs = Array.from({ length: to - from }, (_, i) => ({
-        idx: from + i,
-        port: server!.port,
-        kind: 'sink' as const,
-      }));
-      const opened = await gen!.open(specs, 64);
-      if (opened.failed > 0) throw new Error(`${opened.failed} streams did not open`);
-    };
-    const load = (port: number, pid: number, way: Way) =>
-      runLoad(cfg, { ...way, port, serverPid: pid, concurrency: step.concurrency });
+    // Several processes of the same build: one process's figure can sit 20% off another's.
+    for (let i = 0; i < step.processes; i++) {
+      const redis = mode === 'redis' ? await startRedis(cfg.cpuLoad) : undefined;
+      if (redis) redises.push(redis);
+      servers.push(
+        await startSystem('sse-bus', i, redis?.url, cfg.cpuServers, { LOG_LEVEL: 'info' }),
+      );
+    }
+    const server = servers[0];
+    const load = (to: ServerProcess, way: Way) =>
+      runLoad(cfg, { ...way, port: to.port, serverPid: to.pid, concurrency: step.concurrency });
     const single = (clients: number): Way => ({
       requests: step.requests,
       warmup: step.warmup,
       batch: 1,
       clients,
     });
-    // No stream open first: the HTTP path alone, as the bare route has nothing to deliver.
+    const turns = async (clients: number) => {
+      const us: number[] = [];
+      for (let rep = 0; rep < step.reps; rep++) {
+        us.push((await load(server, single(clients))).serverCpuUsPerRequest);
+      }
+      return us;
+    };
+    // No stream open first: the HTTP path alone, as the bare route has nothing to deliver. Each
+    // turn the bare route, then every process in an order that rotates.
     const bareUs: number[] = [];
-    const noneUs: number[] = [];
+    const noneUs = servers.map((): number[] => []);
+    const overBare = servers.map((): number[] => []);
     for (let rep = 0; rep < step.reps; rep++) {
-      bareUs.push((await load(bare.port, bare.pid, single(few))).serverCpuUsPerRequest);
-      noneUs.push((await load(server.port, server.pid, single(few))).serverCpuUsPerRequest);
+      const bareTurn = (await load(bare, single(few))).serverCpuUsPerRequest;
+      bareUs.push(bareTurn);
+      for (let k = 0; k < servers.length; k++) {
+        const i = (rep + k) % servers.length;
+        const us = (await load(servers[i], single(few))).serverCpuUsPerRequest;
+        noneUs[i].push(us);
+        overBare[i].push(us / bareTurn);
+      }
     }
+    // The rest on the first process alone.
+    for (const other of servers.splice(1)) await other.stop();
+    for (const redis of redises.splice(1)) await redis.stop();
     const batchOf = (clients: number) =>
-      load(server!.port, server!.pid, {
+      load(server, {
         requests: step.batchRequests,
         warmup: Math.ceil(step.batchRequests / 10),
         batch: step.batch,
         clients,
       });
     const alone = await batchOf(few);
+    gen = await LoadGen.start(2, cfg.cpuLoad, { path: '/sse/msg', openOnHeaders: false });
+    const open = async (from: number, to: number) => {
+      const specs = Array.from({ length: to - from }, (_, i) => ({
+        idx: from + i,
+        port: server.port,
+        kind: 'sink' as const,
+      }));
+      const opened = await gen!.open(specs, 64);
+      if (opened.failed > 0) throw new Error(`${opened.failed} streams did not open`);
+    };
     await open(0, few);
-    const fewUs: number[] = [];
-    for (let rep = 0; rep < step.reps; rep++) {
-      fewUs.push((await load(server.port, server.pid, single(few))).serverCpuUsPerRequest);
-    }
+    const fewUs = await turns(few);
     await open(few, many);
-    const manyUs: number[] = [];
-    for (let rep = 0; rep < step.reps; rep++) {
-      manyUs.push((await load(server.port, server.pid, single(many))).serverCpuUsPerRequest);
-    }
+    const manyUs = await turns(many);
     const delivered = await batchOf(many);
+    const byProcess = overBare.map((ratios) => round(median(ratios), 2));
     const measured: HttpPublishMode = {
       mode,
       bareUsPerRequest: round(median(bareUs), 1),
-      noStreamUsPerRequest: round(median(noneUs), 1),
-      publishOverBare: round(median(noneUs.map((us, i) => us / bareUs[i])), 2),
+      noStreamUsPerRequest: round(median(noneUs.flat()), 1),
+      publishOverBare: round(median(overBare.map((ratios) => median(ratios)!)), 2),
+      publishOverBareByProcess: byProcess,
       publishUsPerRequest: round(median(fewUs), 1),
       deliveredOverBare: round(median(fewUs)! / median(bareUs)!, 2),
       manyStreamsUsPerRequest: round(median(manyUs), 1),
@@ -128,15 +149,15 @@ async function measureMode(
     };
     log(
       `  ${mode}: server CPU µs/request: bare Fastify ${measured.bareUsPerRequest}, publish ${measured.noStreamUsPerRequest} ` +
-        `(${measured.publishOverBare}x) to nobody, ${measured.publishUsPerRequest} (${measured.deliveredOverBare}x) at ${few} streams, ${measured.manyStreamsUsPerRequest} at ${many} (${measured.manyOverFew}x); ` +
+        `(${measured.publishOverBare}x; by process ${byProcess.join('x, ')}x) to nobody, ${measured.publishUsPerRequest} (${measured.deliveredOverBare}x) at ${few} streams, ${measured.manyStreamsUsPerRequest} at ${many} (${measured.manyOverFew}x); ` +
         `batches of ${step.batch}: ${measured.batchMessagesPerSecond} msg/s, ${measured.batchUsPerMessage} µs/msg to nobody; ` +
         `${measured.deliveredBatchMessagesPerSecond} msg/s, ${measured.deliveredBatchUsPerMessage} µs/msg at ${many} streams`,
     );
     return measured;
   } finally {
     await gen?.stop();
-    await server?.stop();
-    await redis?.stop();
+    for (const server of servers) await server.stop();
+    for (const redis of redises) await redis.stop();
   }
 }
 

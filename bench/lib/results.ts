@@ -225,8 +225,12 @@ export interface HttpPublishMode {
   bareUsPerRequest: number | null;
   /** Of a publish with no stream open: the HTTP path, nothing delivered. */
   noStreamUsPerRequest: number | null;
-  /** The median over the turns of that / bare, each against the bare turn just before. */
+  /**
+   * Each process's median over the turns of that / bare (each against the bare turn before it),
+   * and the median of those.
+   */
   publishOverBare: number | null;
+  publishOverBareByProcess?: (number | null)[];
   /** Of a publish with the few streams open, each message delivered to one. */
   publishUsPerRequest: number | null;
   deliveredOverBare: number | null;

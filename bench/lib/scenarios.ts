@@ -76,6 +76,8 @@ export interface HttpPublishConfig {
   requests: number;
   warmup: number;
   reps: number;
+  /** Service processes of the same build measured in turns with no stream open. */
+  processes: number;
   /** Keep-alive connections, one request in flight on each. */
   concurrency: number;
   /** Open streams of the two targeted measurements: a few, and many. */

@@ -113,7 +113,9 @@ export function toOutgoingMessage(
   if (json === undefined) throw new InvalidMessageError('data must be a JSON value');
   // Escaped, the JSON value stays the same for every client; the quick test keeps the usual path free.
   if (RAW_LINE_END.test(json)) json = json.replace(/[\u0085\u2028\u2029]/g, escapeCharacter);
-  const message = { to: to && [...new Set(to)], topics, event, data: json };
+  // A list may name a client twice; a lone id is a fresh list already.
+  const recipients = to === null || typeof clientId === 'string' ? to : [...new Set(to)];
+  const message = { to: recipients, topics, event, data: json };
   const bytes = contentBytes(message);
   if (bytes > maxMessageBytes) throw new MessageTooLargeError(bytes, maxMessageBytes);
   if (idempotencyKey === undefined) return message;

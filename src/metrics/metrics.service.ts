@@ -1,9 +1,10 @@
 import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
-import { Gauge, Histogram, Registry } from 'prom-client';
+import { Gauge, Registry } from 'prom-client';
 import type { Subscription } from 'rxjs';
 import { BusCounters } from '../bus/bus-counters.js';
 import { BusTransport } from '../bus/bus-transport.js';
 import { StreamRegistry } from '../sse/stream-registry.js';
+import { BucketHistogram } from './bucket-histogram.js';
 import { processMetrics } from './process-metrics.js';
 import { PUBLISH_SECONDS } from './publish-seconds.js';
 import { scrapedCounter } from './scraped-counter.js';
@@ -16,14 +17,14 @@ import { scrapedCounter } from './scraped-counter.js';
 @Injectable()
 export class MetricsService implements OnModuleInit, OnModuleDestroy {
   private readonly registry: Registry;
-  private readonly lagSeconds: Histogram;
+  private readonly lagSeconds: BucketHistogram;
   private lag: Subscription | undefined;
 
   constructor(
     private readonly transport: BusTransport,
     streams: StreamRegistry,
     counters: BusCounters,
-    @Inject(PUBLISH_SECONDS) publishSeconds: Histogram,
+    @Inject(PUBLISH_SECONDS) publishSeconds: BucketHistogram,
   ) {
     const registry = new Registry();
     new Gauge({
@@ -81,13 +82,13 @@ export class MetricsService implements OnModuleInit, OnModuleDestroy {
     for (const [name, help, count] of counted) {
       scrapedCounter(registry, `sse_bus_${name}_total`, help, count);
     }
-    registry.registerMetric(publishSeconds);
-    this.lagSeconds = new Histogram({
-      name: 'sse_bus_lag_seconds',
-      help: 'Time from a message being published (on any instance) to this instance reading it.',
-      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
-      registers: [registry],
-    });
+    publishSeconds.register(registry);
+    this.lagSeconds = new BucketHistogram(
+      'sse_bus_lag_seconds',
+      'Time from a message being published (on any instance) to this instance reading it.',
+      [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    );
+    this.lagSeconds.register(registry);
     this.registry = Registry.merge([processMetrics(), registry]);
   }
 
