@@ -1,4 +1,4 @@
-import type { Audience, BusMessage, Rejoins } from './bus-event.js';
+import type { Audience, BusMessage, Rejoin, Rejoins } from './bus-event.js';
 import { rejoinsAfterChange, rejoinsAfterMarker } from './rejoins.js';
 
 /**
@@ -48,6 +48,11 @@ export type StreamTopics = Pick<Audience, 'topics' | 'clientTopics' | 'rejoins'>
  */
 export interface CursorMembership extends Membership {
   readonly inClientOrder?: Membership;
+  /**
+   * The rejoins the stream had there (see `Rejoin`); `ifAsked`: the topic was on before its leave
+   * only if the stream asked for it (the client had neither joined nor left it).
+   */
+  readonly rejoins?: ReadonlyMap<string, Rejoin & { readonly ifAsked: boolean }>;
 }
 
 /**
@@ -169,7 +174,16 @@ export function cursorTopics(
   const topics = startingTopics(asked, membership);
   if (!membership.inClientOrder) return { topics };
   const clientTopics = startingTopics(asked, membership.inClientOrder);
-  return { topics, clientTopics: sameTopics(topics, clientTopics) ? undefined : clientTopics };
+  const rejoins = new Map(
+    [...(membership.rejoins ?? [])]
+      .filter(([topic, { ifAsked }]) => !ifAsked || asked?.has(topic))
+      .map(([topic, { shard, markers, off }]) => [topic, { shard, markers, off }]),
+  );
+  return {
+    topics,
+    clientTopics: sameTopics(topics, clientTopics) ? undefined : clientTopics,
+    rejoins: rejoins.size > 0 ? rejoins : undefined,
+  };
 }
 
 function sameTopics(a: ReadonlySet<string> | null, b: ReadonlySet<string> | null): boolean {

@@ -1,5 +1,5 @@
 import { clientChannel, shardOf, topicChannel } from '../../src/bus/channels.js';
-import { parseVectorId } from '../../src/bus/vector-id.js';
+import { formatVectorId, parseVectorId } from '../../src/bus/vector-id.js';
 import { type RedisCluster, startRedisCluster } from '../support/redis-cluster.js';
 import { type RawSseClient } from '../support/sse-client.js';
 import type { SseEvent } from '../support/sse-parser.js';
@@ -163,6 +163,33 @@ describe('topics joined and left at run time, on a Redis Cluster', () => {
       expectSameDelivery(given(resumed), owed);
       resumed.close();
     }
+  });
+
+  it("resumes a stream that read a leave and a join again before the leave's marker: off between the markers only", async () => {
+    const own = shardOfClient('gina');
+    const [far] = shardsBut(own, 0).map((shard) => topicOn(shard, 'gfar'));
+    const shard = shardOfTopic(far);
+    await a.bus.join('gina', far);
+    const stayed = open(a, 'gina');
+    await stayed.waitForEvents(1);
+    const stood = await a.bus.publish({ n: 0, on: far }, { topic: far });
+    await a.bus.publish({ n: 1, on: far }, { topic: far });
+    await b.bus.leave('gina', far);
+    await a.bus.publish({ n: 2, on: far }, { topic: far });
+    await b.bus.join('gina', far);
+    await a.bus.publish({ n: 3, on: far }, { topic: far });
+    await marker(5, stayed);
+    expect(on(stayed, far)).toEqual([0, 1, 3]);
+    // Where a stream stood that read both changes on the client's shard, and on the topic's shard
+    // only up to n 0: before the leave's marker (the order the shards' reads may take).
+    const rejoined = stayed.events.filter((e) => e.event === 'topics').at(-1)!.id!;
+    const { digest, positions } = parseVectorId(rejoined)!;
+    positions.set(shard, parseVectorId(stood)!.positions.get(shard)!);
+    const id = formatVectorId(digest, positions);
+    const resumed = open(b, 'gina', 'topic=base', { 'last-event-id': id });
+    await resumed.waitForEvent((e) => e.data === '{"marker":5}', 'the resume');
+    expect(on(resumed, far)).toEqual([1, 3]);
+    expect(topicsEvents(resumed)).toEqual([]);
   });
 
   it('joins and leaves topics on the client shard alone, with no markers', async () => {
