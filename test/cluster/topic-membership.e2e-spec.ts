@@ -192,6 +192,40 @@ describe('topics joined and left at run time, on a Redis Cluster', () => {
     expect(topicsEvents(resumed)).toEqual([]);
   });
 
+  it("resumes a join's catch-up from any of its events: the rest of the burst, once", async () => {
+    const own = shardOfClient('hana');
+    const shard = shardsBut(own, 0)[1];
+    const far = topicOn(shard, 'hfar');
+    const other = topicOn(shard, 'hother');
+    const tab = open(a, 'hana', `topic=base&topic=${other}`);
+    await tab.waitForEvents(1);
+    await a.bus.join('hana', far);
+    for (const n of [1, 2, 3]) await a.bus.publish({ n, on: far }, { topic: far });
+    const stood = await a.bus.publish({ n: 0, on: other }, { topic: other });
+    await marker(6, tab);
+    // A stream that read the topic's shard (through `other`) past the joined topic's messages
+    // before it read the join on its client's shard: they are late, a burst after the join.
+    const { digest, positions } = parseVectorId(tab.events[0].id)!;
+    positions.set(shard, parseVectorId(stood)!.positions.get(shard)!);
+    const late = open(b, 'hana', `topic=base&topic=${other}`, {
+      'last-event-id': formatVectorId(digest, positions),
+    });
+    await late.waitForEvent((e) => e.data === '{"marker":6}', 'the burst');
+    expect(on(late, far)).toEqual([1, 2, 3]);
+    expect(on(late, other)).toEqual([]);
+    // Resumed from the join's `topics` event, and from each message of the burst: the rest.
+    const burst = late.events.filter((e) => e.event === 'topics' || e.data?.includes(far));
+    for (const [i, event] of burst.entries()) {
+      const resumed = open(i % 2 ? a : b, 'hana', `topic=base&topic=${other}`, {
+        'last-event-id': event.id!,
+      });
+      await resumed.waitForEvent((e) => e.data === '{"marker":6}', `the resume from ${i}`);
+      expect(on(resumed, far)).toEqual([1, 2, 3].slice(i));
+      expect(topicsEvents(resumed)).toEqual([]);
+      resumed.close();
+    }
+  });
+
   it('joins and leaves topics on the client shard alone, with no markers', async () => {
     const near = topicOn(shardOfClient('frank'), 'fnear');
     const tab = open(b, 'frank');
