@@ -166,7 +166,9 @@ export class ShardedRedisTransport extends BusTransport implements ShardedLog {
     for (const [shard, position] of given?.positions ?? []) {
       if (shard < this.options.shards) positions.set(shard, position);
     }
-    const lease = new VectorLease(this, positions, [], undefined, given && lastEventId);
+    const resumes =
+      given?.catchUp && positions.has(given.catchUp.shard) ? given.catchUp : undefined;
+    const lease = new VectorLease(this, positions, [], undefined, given && lastEventId, resumes);
     // A shard the id does not name: its start goes no further than this instance read (an id
     // ahead of a shard's log could not resume).
     const startOf = (shard: number) => {
