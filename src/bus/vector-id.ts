@@ -16,7 +16,8 @@ export interface CatchUpCursor {
 // `<digest>.<shard><ms>-<seq>_<shard><ms>-<seq>…`, in base 36: at most 8 shards fit in 128
 // characters of [A-Za-z0-9._-], which an id must keep to (a cross-origin EventSource preflight).
 // During a catch-up, `.<shard><ms>-<seq>` after them: its cursor, its ms counted back from the
-// shard's position (short, as late messages are recent). An id without one means what it did.
+// shard's position (short, as late messages are recent: with 8 shards, the id keeps to 128 while
+// sequences stay under 36^2 a millisecond). An id without one means what it did.
 const VECTOR =
   /^([a-z0-9]{1,7})\.([0-7][a-z0-9]{1,11}-[a-z0-9]{1,8}(?:_[0-7][a-z0-9]{1,11}-[a-z0-9]{1,8}){0,7})(?:\.([0-7])([a-z0-9]{1,11})-([a-z0-9]{1,8}))?$/;
 

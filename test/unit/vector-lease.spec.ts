@@ -71,6 +71,14 @@ describe('vector ids', () => {
     expect(parseVectorId(plain)).toEqual({ digest: 'abc', positions });
     // A cursor on a shard the id does not name is not one.
     expect(parseVectorId(`${plain}.3m8-2`)).toEqual({ digest: 'abc', positions });
+    // With one on every shard, a minute back and within a thousand entries a millisecond, it fits.
+    const now = Date.now();
+    const all = new Map(
+      Array.from({ length: MAX_SHARDS }, (_, shard) => [shard, { ms: now, seq: 999 }]),
+    );
+    const cursor = { shard: 7, position: { ms: now - 60_000, seq: 999 } };
+    const long = formatVectorId(epochsDigest(['x']), all, cursor);
+    expect(long).toMatch(/^[A-Za-z0-9._-]{1,128}$/);
   });
 
   it('differ in their digest when any shard has a new epoch', () => {
