@@ -51,4 +51,26 @@ export interface Audience {
    * message to the client, on that shard, is judged by. Absent: the same as `topics`.
    */
   readonly clientTopics?: ReadonlySet<string> | null;
+  /**
+   * On a sharded log, the topics its client left and joined again before the stream met the
+   * leave's marker on the topic's shard: see `Rejoin`. Absent: none.
+   */
+  readonly rejoins?: Rejoins;
 }
+
+/**
+ * A topic a stream is on that its client left, then joined again, before the stream met the
+ * leave's marker (both changes are on the client's shard, the markers on the topic's): the leave's
+ * marker does not take the stream off the topic, it only stops its messages until the join's
+ * marker, as the changes' markers say, and the stream keeps listening on its channel.
+ */
+export interface Rejoin {
+  /** The topic's shard. */
+  readonly shard: number;
+  /** The markers of the joins again the stream has read and not met yet, in order. */
+  readonly markers: readonly LogPosition[];
+  /** Met a leave's marker: the topic's messages do not count until the first of `markers`. */
+  readonly off: boolean;
+}
+
+export type Rejoins = ReadonlyMap<string, Rejoin>;

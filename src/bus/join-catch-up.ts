@@ -2,7 +2,13 @@ import { Observable } from 'rxjs';
 import type { BusEvent, BusMessage } from './bus-event.js';
 import { BusUnavailableError } from '../errors/bus-unavailable.error.js';
 import type { StreamLease } from './stream-lease.js';
-import { type LoggedChange, type Member, TOPICS_EVENT, topicChangeOf } from './topic-change.js';
+import {
+  type LoggedChange,
+  type Member,
+  type StreamTopics,
+  TOPICS_EVENT,
+  topicChangeOf,
+} from './topic-change.js';
 import { reaches } from './visibility.js';
 
 /** What a sharded log gives a stream whose client joined topics: see `BusTransport.joins`. */
@@ -15,6 +21,23 @@ export interface CatchUpSource {
     stream: Member,
     lease: StreamLease,
   ): AsyncIterable<BusMessage>;
+  /**
+   * What a stream resuming from an id given during a catch-up is still owed of it, before
+   * anything else; undefined when its id was given during none. `asked`: the topics it asked for;
+   * `atCursor`: those it had at its cursor, which the replay gives it.
+   */
+  resume?(
+    stream: Member,
+    lease: StreamLease,
+    asked: Member['topics'],
+    atCursor: Promise<StreamTopics>,
+  ): AsyncIterable<BusMessage> | undefined;
+}
+
+/** What a resuming stream's catch-ups need of its resume (see `CatchUpSource.resume`). */
+export interface ResumedCatchUp {
+  readonly asked: Member['topics'];
+  readonly atCursor: Promise<StreamTopics>;
 }
 
 /** Events held back during one catch-up: a client that cannot keep up is let go to retry. */
@@ -28,13 +51,15 @@ const MAX_HELD = 10_000;
  * that stayed got. Events the stream has already (a message at or before where it stands on its
  * shard: heard again after a catch-up read it from the log) are dropped, and so are messages on
  * topics the stream is not on when given them: left at a marker its router entry has not seen
- * (met in a catch-up or a replay), or, to the client, by a change a catch-up held back.
+ * (met in a catch-up or a replay), or, to the client, by a change a catch-up held back. A stream
+ * that `resumed` from an id given during a catch-up goes on with that catch-up first.
  */
 export function withJoinCatchUps(
   source$: Observable<BusEvent>,
   source: CatchUpSource,
   stream: Member,
   lease: StreamLease,
+  resumed?: ResumedCatchUp,
 ): Observable<BusEvent> {
   return new Observable<BusEvent>((subscriber) => {
     let held: BusEvent[] | undefined;
@@ -83,6 +108,9 @@ export function withJoinCatchUps(
       error: (err) => subscriber.error(err),
       complete: () => subscriber.complete(),
     });
+    // A resume from the middle of a catch-up goes on with it first, as the stream would have.
+    const rest = resumed && source.resume?.(stream, lease, resumed.asked, resumed.atCursor);
+    if (rest) catchUp(rest);
     return subscription;
   });
 }

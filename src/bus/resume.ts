@@ -41,7 +41,7 @@ export function resume(
 ): Observable<BusEvent> {
   return new Observable<BusEvent>((subscriber) => {
     const start = transport.position(audience);
-    const { topics, clientTopics } = audience;
+    const { topics, clientTopics, rejoins } = audience;
     // On a sharded log, a message to the client on topics (not a marker) is judged where it is
     // given, by the changes given before it, which a catch-up may hold back (see withJoinCatchUps).
     const judgedLater = ({ to, topics: on, event }: BusMessage) =>
@@ -72,7 +72,11 @@ export function resume(
     });
 
     const replay = async () => {
-      ({ topics: audience.topics, clientTopics: audience.clientTopics } = await atCursor);
+      ({
+        topics: audience.topics,
+        clientTopics: audience.clientTopics,
+        rejoins: audience.rejoins,
+      } = await atCursor);
       for await (const page of transport.replay(lastEventId, audience)) {
         if (subscriber.closed) return;
         for (const message of page) {
@@ -96,6 +100,7 @@ export function resume(
         // to the topics the stream has there.
         audience.topics = topics;
         audience.clientTopics = clientTopics;
+        audience.rejoins = rejoins;
         subscriber.next(resetAt(start, err));
         counters.resets[err.reason]++;
       })

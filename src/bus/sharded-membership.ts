@@ -1,6 +1,6 @@
 import type { HeldChange } from './membership-projection.js';
 import { type LogPosition, comparePositions, parseEntryId } from './log-position.js';
-import type { Membership } from './topic-change.js';
+import type { CursorMembership, Membership } from './topic-change.js';
 
 /**
  * A client's membership as a stream of it stood at a place in a sharded log: `atClient`, the
@@ -73,4 +73,39 @@ export function joinsAhead(
     }
   }
   return ahead;
+}
+
+/**
+ * The rejoins of a stream that stood at `clientAt` on the client's shard and at `at(shard)` on
+ * the others (see `Rejoin`): topics that `changes` up to `clientAt` left, with markers the stream
+ * had not passed, and joined again after.
+ */
+export function rejoinsAt(
+  changes: readonly HeldChange[],
+  clientAt: LogPosition,
+  at: (shard: number) => LogPosition,
+): CursorMembership['rejoins'] {
+  type Rejoins = NonNullable<CursorMembership['rejoins']>;
+  let rejoins: Rejoins | undefined;
+  // Topics whose first leave still ahead was of a topic the stream may have been on: whether only
+  // if it asked for it.
+  const leaving = new Map<string, boolean>();
+  for (const { position, change } of changes) {
+    if (comparePositions(position, clientAt) > 0) break;
+    for (const { shard, id, topics } of change.markers) {
+      const marker = parseEntryId(id);
+      if (comparePositions(marker, at(shard)) <= 0) continue;
+      for (const topic of topics) {
+        const state = stateIn(change.before, topic);
+        if (change.leave.includes(topic)) {
+          if (state !== 'left' && !leaving.has(topic)) leaving.set(topic, state === undefined);
+        } else if (leaving.has(topic)) {
+          const markers = [...(rejoins?.get(topic)?.markers ?? []), marker];
+          const ifAsked = leaving.get(topic)!;
+          rejoins = new Map(rejoins).set(topic, { shard, markers, off: false, ifAsked });
+        }
+      }
+    }
+  }
+  return rejoins;
 }

@@ -7,7 +7,7 @@ import { ClientRouter } from './client-router.js';
 import { withJoinCatchUps } from './join-catch-up.js';
 import { type Pacer, resume } from './resume.js';
 import type { StreamLease } from './stream-lease.js';
-import { type Member, cursorTopics, startingTopics } from './topic-change.js';
+import { type Member, type StreamTopics, cursorTopics, startingTopics } from './topic-change.js';
 
 /** What reads a feed: a stream, told where it starts, and waited for during a replay. */
 export interface FeedReader extends Pacer {
@@ -57,9 +57,18 @@ export class StreamFeeds {
         audience.topics = startingTopics(asked, this.transport.membership(clientId));
         reader.start(lease, !!lastEventId);
         const { transport } = this;
-        const events$ = this.events(audience, asked, lastEventId, lease, reader);
+        // The topics it had at its cursor, when it resumes: what its replay starts with.
+        const atCursor = lastEventId
+          ? transport
+              .membershipAt(clientId, lastEventId)
+              .then((membership) => cursorTopics(asked, membership))
+          : undefined;
+        const events$ = this.events(audience, atCursor, lastEventId, lease, reader);
         const { joins } = transport;
-        (joins ? withJoinCatchUps(events$, joins, audience, lease) : events$).subscribe(subscriber);
+        const resumed = atCursor && { asked, atCursor };
+        (joins ? withJoinCatchUps(events$, joins, audience, lease, resumed) : events$).subscribe(
+          subscriber,
+        );
       };
       if (lease.ready) lease.ready.then(start, (err: unknown) => subscriber.error(err));
       else start();
@@ -70,19 +79,16 @@ export class StreamFeeds {
   /** Live events, or, when it resumes, what it missed first. */
   private events(
     audience: Member,
-    asked: Member['topics'],
+    atCursor: Promise<StreamTopics> | undefined,
     lastEventId: string | undefined,
     lease: StreamLease,
     reader: FeedReader,
   ): Observable<BusEvent> {
     const { transport, router, counters } = this;
-    if (!lastEventId) return router.view(audience);
+    if (!lastEventId || !atCursor) return router.view(audience);
     const { clientId } = audience;
     // Routed by its topics now, while the replay gives it those it had at its cursor.
     const live$ = router.view({ clientId, topics: audience.topics });
-    const atCursor = transport
-      .membershipAt(clientId, lastEventId)
-      .then((membership) => cursorTopics(asked, membership));
     return resume(live$, transport, audience, lastEventId, atCursor, lease, reader, counters);
   }
 

@@ -1,4 +1,5 @@
-import type { Audience, BusMessage } from './bus-event.js';
+import type { Audience, BusMessage, Rejoin, Rejoins } from './bus-event.js';
+import { rejoinsAfterChange, rejoinsAfterMarker } from './rejoins.js';
 
 /**
  * The event name of a change of a client's topics in the log, and of what its streams are sent
@@ -35,10 +36,11 @@ export interface BoundedTopicChange extends TopicChange {
 export interface Member extends Audience {
   topics: ReadonlySet<string> | null;
   clientTopics?: ReadonlySet<string> | null;
+  rejoins?: Rejoins;
 }
 
-/** The two views of a stream's topics (see `Audience`). */
-export type StreamTopics = Pick<Audience, 'topics' | 'clientTopics'>;
+/** The two views of a stream's topics, and its rejoins (see `Audience`). */
+export type StreamTopics = Pick<Audience, 'topics' | 'clientTopics' | 'rejoins'>;
 
 /**
  * A client's membership where a stream resumes from; on a sharded log also as of its place on
@@ -46,6 +48,11 @@ export type StreamTopics = Pick<Audience, 'topics' | 'clientTopics'>;
  */
 export interface CursorMembership extends Membership {
   readonly inClientOrder?: Membership;
+  /**
+   * The rejoins the stream had there (see `Rejoin`); `ifAsked`: the topic was on before its leave
+   * only if the stream asked for it (the client had neither joined nor left it).
+   */
+  readonly rejoins?: ReadonlyMap<string, Rejoin & { readonly ifAsked: boolean }>;
 }
 
 /**
@@ -127,20 +134,36 @@ export function topicEffectOf(message: BusMessage): TopicChange | undefined {
  * A stream's topics after `message`, a change of its client's topics or its marker on another
  * shard, whose effect on routing is `effect` (see `topicEffectOf`): `topics` as `effect` moves
  * them, and `clientTopics` as the changes alone move them, all of each change at once (a marker
- * moves none), where the two differ.
+ * moves none), where the two differ; and its rejoins (a leave's marker that a join of the topic
+ * read before it voids does not move `topics`, see `Rejoin`).
  */
 export function moveTopics(
   stream: StreamTopics,
   message: BusMessage,
   effect: TopicChange,
 ): StreamTopics {
-  const topics = applyTopicChange(stream.topics, effect);
   const change = topicChangeOf(message);
+  let rejoins = stream.rejoins;
+  if (change && change.markers.length > 0) {
+    rejoins = rejoinsAfterChange(stream, change);
+  } else if (rejoins && !change) {
+    const after = rejoinsAfterMarker(stream, message, topicMarkerOf(message)!);
+    rejoins = after.rejoins;
+    const { voided } = after;
+    if (voided.length > 0) {
+      effect = { join: effect.join, leave: effect.leave.filter((t) => !voided.includes(t)) };
+    }
+  }
+  const topics = applyTopicChange(stream.topics, effect);
   // A change without markers (always, on a log with one order) is its effect: one view stays one.
-  if (change === effect && stream.clientTopics === undefined) return { topics };
+  if (change === effect && stream.clientTopics === undefined && !rejoins) return { topics };
   const had = stream.clientTopics === undefined ? stream.topics : stream.clientTopics;
   const clientTopics = change ? applyTopicChange(had, change) : had;
-  return { topics, clientTopics: sameTopics(topics, clientTopics) ? undefined : clientTopics };
+  return {
+    topics,
+    clientTopics: sameTopics(topics, clientTopics) ? undefined : clientTopics,
+    rejoins,
+  };
 }
 
 /** The two views of the topics of a stream that asked for `asked`, from `membership` at its cursor. */
@@ -151,7 +174,16 @@ export function cursorTopics(
   const topics = startingTopics(asked, membership);
   if (!membership.inClientOrder) return { topics };
   const clientTopics = startingTopics(asked, membership.inClientOrder);
-  return { topics, clientTopics: sameTopics(topics, clientTopics) ? undefined : clientTopics };
+  const rejoins = new Map(
+    [...(membership.rejoins ?? [])]
+      .filter(([topic, { ifAsked }]) => !ifAsked || asked?.has(topic))
+      .map(([topic, { shard, markers, off }]) => [topic, { shard, markers, off }]),
+  );
+  return {
+    topics,
+    clientTopics: sameTopics(topics, clientTopics) ? undefined : clientTopics,
+    rejoins: rejoins.size > 0 ? rejoins : undefined,
+  };
 }
 
 function sameTopics(a: ReadonlySet<string> | null, b: ReadonlySet<string> | null): boolean {

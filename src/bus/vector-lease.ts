@@ -2,7 +2,7 @@ import type { BusEvent, BusMessage } from './bus-event.js';
 import { topicChannel } from './channels.js';
 import { type LogPosition, comparePositions } from './log-position.js';
 import type { StreamLease } from './stream-lease.js';
-import { formatVectorId, parseVectorId } from './vector-id.js';
+import { type CatchUpCursor, formatVectorId, parseVectorId } from './vector-id.js';
 
 /** What a vector lease needs of the sharded log it is a place in. */
 export interface ShardedLog {
@@ -26,6 +26,7 @@ export interface ShardedLog {
 export class VectorLease implements StreamLease {
   private text: string | undefined;
   private channels: readonly string[];
+  private cursor: CatchUpCursor | undefined;
 
   constructor(
     private readonly log: ShardedLog,
@@ -34,13 +35,29 @@ export class VectorLease implements StreamLease {
     public ready: Promise<void> | undefined,
     /** The client's own id, which stands until the stream moves. */
     given?: string,
+    /**
+     * The catch-up the client's own id was given in, to go on with: its late messages after
+     * this cursor are still owed (see `JoinedHistory.resume`).
+     */
+    readonly resumesCatchUp?: CatchUpCursor,
   ) {
     this.channels = channels;
     this.text = given;
+    this.cursor = resumesCatchUp;
   }
 
   get id(): string {
-    return (this.text ??= formatVectorId(this.log.digest, this.positions));
+    return (this.text ??= formatVectorId(this.log.digest, this.positions, this.cursor));
+  }
+
+  /**
+   * Where a join's catch-up stands while it gives its late messages, which do not move the
+   * stream's place: named in the ids of the events given meanwhile, so that a resume from one of
+   * them goes on with it. Undefined once it has given them all.
+   */
+  set catchUp(cursor: CatchUpCursor | undefined) {
+    this.cursor = cursor;
+    this.text = undefined;
   }
 
   /** Where the stream stands on `shard`; undefined when it reads nothing there. */

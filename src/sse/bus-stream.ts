@@ -1,4 +1,4 @@
-import type { Audience, BusEvent, BusMessage } from '../bus/bus-event.js';
+import type { Audience, BusEvent, BusMessage, Rejoins } from '../bus/bus-event.js';
 import { isDisconnect } from '../bus/disconnect.js';
 import type { FeedReader } from '../bus/stream-feed.js';
 import type { StreamLease } from '../bus/stream-lease.js';
@@ -58,6 +58,8 @@ export class BusStream<T> extends LeanSubscriber<BusEvent> implements Member, Fe
   topics: ReadonlySet<string> | null;
   /** On a sharded log, its topics in its client's changes' order, where they differ. */
   clientTopics?: ReadonlySet<string> | null;
+  /** On a sharded log, the topics its client left and joined again before it met the leave. */
+  rejoins?: Rejoins;
   /** What the stream holds in the bus, which gives each event its id; from the feed's start. */
   private lease: StreamLease | undefined;
   /** Why the stream ended, when it was not its client that left. */
@@ -126,8 +128,14 @@ export class BusStream<T> extends LeanSubscriber<BusEvent> implements Member, Fe
    * leaves' markers on their shards are read yet.
    */
   private retopic(message: BusMessage, effect: TopicChange): void {
-    const left = effect.leave.filter((topic) => this.topics?.has(topic));
-    ({ topics: this.topics, clientTopics: this.clientTopics } = moveTopics(this, message, effect));
+    const had = this.topics;
+    ({
+      topics: this.topics,
+      clientTopics: this.clientTopics,
+      rejoins: this.rejoins,
+    } = moveTopics(this, message, effect));
+    // A leave's marker that a rejoin voids leaves it on the topic, listening.
+    const left = effect.leave.filter((topic) => had?.has(topic) && !this.topics?.has(topic));
     if (left.length > 0) this.lease!.leave?.(left);
     // A marker is not sent: the stream is past it all the same, so that it is not applied twice.
     if (!topicChangeOf(message)) return void this.lease!.advance(message);

@@ -1,5 +1,5 @@
 import { clientChannel, shardOf, topicChannel } from '../../src/bus/channels.js';
-import { parseVectorId } from '../../src/bus/vector-id.js';
+import { formatVectorId, parseVectorId } from '../../src/bus/vector-id.js';
 import { type RedisCluster, startRedisCluster } from '../support/redis-cluster.js';
 import { type RawSseClient } from '../support/sse-client.js';
 import type { SseEvent } from '../support/sse-parser.js';
@@ -161,6 +161,67 @@ describe('topics joined and left at run time, on a Redis Cluster', () => {
       await resumed.waitForEvent((e) => e.data === '{"marker":3}', `the resume from ${i}`);
       await waitFor(() => given(resumed).length >= owed.length, `the resume from ${i}: all`);
       expectSameDelivery(given(resumed), owed);
+      resumed.close();
+    }
+  });
+
+  it("resumes a stream that read a leave and a join again before the leave's marker: off between the markers only", async () => {
+    const own = shardOfClient('gina');
+    const [far] = shardsBut(own, 0).map((shard) => topicOn(shard, 'gfar'));
+    const shard = shardOfTopic(far);
+    await a.bus.join('gina', far);
+    const stayed = open(a, 'gina');
+    await stayed.waitForEvents(1);
+    const stood = await a.bus.publish({ n: 0, on: far }, { topic: far });
+    await a.bus.publish({ n: 1, on: far }, { topic: far });
+    await b.bus.leave('gina', far);
+    await a.bus.publish({ n: 2, on: far }, { topic: far });
+    await b.bus.join('gina', far);
+    await a.bus.publish({ n: 3, on: far }, { topic: far });
+    await marker(5, stayed);
+    expect(on(stayed, far)).toEqual([0, 1, 3]);
+    // Where a stream stood that read both changes on the client's shard, and on the topic's shard
+    // only up to n 0: before the leave's marker (the order the shards' reads may take).
+    const rejoined = stayed.events.filter((e) => e.event === 'topics').at(-1)!.id!;
+    const { digest, positions } = parseVectorId(rejoined)!;
+    positions.set(shard, parseVectorId(stood)!.positions.get(shard)!);
+    const id = formatVectorId(digest, positions);
+    const resumed = open(b, 'gina', 'topic=base', { 'last-event-id': id });
+    await resumed.waitForEvent((e) => e.data === '{"marker":5}', 'the resume');
+    expect(on(resumed, far)).toEqual([1, 3]);
+    expect(topicsEvents(resumed)).toEqual([]);
+  });
+
+  it("resumes a join's catch-up from any of its events: the rest of the burst, once", async () => {
+    const own = shardOfClient('hana');
+    const shard = shardsBut(own, 0)[1];
+    const far = topicOn(shard, 'hfar');
+    const other = topicOn(shard, 'hother');
+    const tab = open(a, 'hana', `topic=base&topic=${other}`);
+    await tab.waitForEvents(1);
+    await a.bus.join('hana', far);
+    for (const n of [1, 2, 3]) await a.bus.publish({ n, on: far }, { topic: far });
+    const stood = await a.bus.publish({ n: 0, on: other }, { topic: other });
+    await marker(6, tab);
+    // A stream that read the topic's shard (through `other`) past the joined topic's messages
+    // before it read the join on its client's shard: they are late, a burst after the join.
+    const { digest, positions } = parseVectorId(tab.events[0].id)!;
+    positions.set(shard, parseVectorId(stood)!.positions.get(shard)!);
+    const late = open(b, 'hana', `topic=base&topic=${other}`, {
+      'last-event-id': formatVectorId(digest, positions),
+    });
+    await late.waitForEvent((e) => e.data === '{"marker":6}', 'the burst');
+    expect(on(late, far)).toEqual([1, 2, 3]);
+    expect(on(late, other)).toEqual([]);
+    // Resumed from the join's `topics` event, and from each message of the burst: the rest.
+    const burst = late.events.filter((e) => e.event === 'topics' || e.data?.includes(far));
+    for (const [i, event] of burst.entries()) {
+      const resumed = open(i % 2 ? a : b, 'hana', `topic=base&topic=${other}`, {
+        'last-event-id': event.id!,
+      });
+      await resumed.waitForEvent((e) => e.data === '{"marker":6}', `the resume from ${i}`);
+      expect(on(resumed, far)).toEqual([1, 2, 3].slice(i));
+      expect(topicsEvents(resumed)).toEqual([]);
       resumed.close();
     }
   });

@@ -1,11 +1,14 @@
 import { Subject } from 'rxjs';
+import { BusCounters } from '../../src/bus/bus-counters.js';
 import type { BusEvent, BusMessage } from '../../src/bus/bus-event.js';
+import { ClientRouter } from '../../src/bus/client-router.js';
 import { type CatchUpSource, withJoinCatchUps } from '../../src/bus/join-catch-up.js';
 import {
   type Member,
   applyTopicChange,
   moveTopics,
   topicEffectOf,
+  topicMarkerOf,
 } from '../../src/bus/topic-change.js';
 import { VectorLease } from '../../src/bus/vector-lease.js';
 
@@ -128,5 +131,63 @@ describe('a stream whose client joins topics on a sharded log', () => {
       topics: new Set(['far', 'news']),
       clientTopics: new Set(['news']),
     });
+  });
+});
+
+describe('a stream whose client leaves a far topic and joins it again before it meets the leave', () => {
+  it("is off the topic from the leave's marker to the join's, and on it again after", () => {
+    const source$ = new Subject<BusEvent>();
+    const router = new ClientRouter(source$, new BusCounters());
+    const stream: Member = { clientId: 'alice', topics: new Set(['far']) };
+    const lease = new VectorLease(
+      log,
+      new Map([
+        [0, { ms: 1, seq: 0 }],
+        [1, { ms: 1, seq: 0 }],
+      ]),
+      [],
+      undefined,
+    );
+    const asked: string[][] = [];
+    const catchUps: CatchUpSource = {
+      // eslint-disable-next-line require-yield
+      async *catchUp(_message, _change, joined) {
+        asked.push([...joined]);
+      },
+    };
+    const got: string[] = [];
+    const view$ = router.view({ clientId: stream.clientId, topics: stream.topics });
+    withJoinCatchUps(view$, catchUps, stream, lease).subscribe((event) => {
+      // What a stream does with each (see BusStream): applies a change or marker, moves its place.
+      const effect = event.kind === 'message' ? topicEffectOf(event) : undefined;
+      if (effect) Object.assign(stream, moveTopics(stream, event as BusMessage, effect));
+      lease.advance(event);
+      if (event.kind === 'message' && !topicMarkerOf(event)) got.push(event.data.slice(0, 12));
+    });
+    const change = (ms: number, join: string[], leave: string[], marker: string) =>
+      on(0, ms, {
+        to: ['alice'],
+        event: 'topics',
+        data: JSON.stringify({ join, leave, markers: [{ shard: 1, id: marker, topics: ['far'] }] }),
+      });
+    const marker = (ms: number, join: string[], leave: string[]) =>
+      on(1, ms, {
+        to: ['alice'],
+        topics: ['far'],
+        event: 'topics',
+        data: JSON.stringify({ join, leave }),
+      });
+    // Both changes read on the client's shard before the leave's marker on the topic's.
+    source$.next(change(2, [], ['far'], '3-0'));
+    source$.next(change(4, ['far'], [], '5-0'));
+    source$.next(on(1, 2, { topics: ['far'] }));
+    source$.next(marker(3, [], ['far']));
+    source$.next(on(1, 4, { topics: ['far'] }));
+    source$.next(marker(5, ['far'], []));
+    source$.next(on(1, 6, { topics: ['far'] }));
+    expect(got).toEqual(['{"join":[],"', '{"join":["fa', '1:2', '1:6']);
+    expect(stream.topics).toEqual(new Set(['far']));
+    // Still on it: nothing to catch up with.
+    expect(asked).toEqual([]);
   });
 });

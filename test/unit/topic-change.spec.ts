@@ -7,6 +7,7 @@ import { toTopicChangeMessage } from '../../src/bus/message-validation.js';
 import {
   type Membership,
   NO_MEMBERSHIP,
+  type StreamTopics,
   type TopicChange,
   applyTopicChange,
   changeMembership,
@@ -19,6 +20,7 @@ import {
   topicMarkerOf,
 } from '../../src/bus/topic-change.js';
 import { channelsOf, topicChannel } from '../../src/bus/channels.js';
+import { reaches } from '../../src/bus/visibility.js';
 import { MemoryMembership } from '../../src/bus/transports/memory-membership.js';
 import { MemoryTransport } from '../../src/bus/transports/memory.transport.js';
 
@@ -213,6 +215,46 @@ describe('a change on a sharded log, and its markers', () => {
     expect(
       routed(farLeft(1), toAliceOnFar(2), at(3, { topics: ['far'] }), leaveFar(4), toAliceOnFar(5)),
     ).toEqual([1, 2, 4]);
+  });
+
+  it('keeps a stream on a topic left and joined again twice before it meets the first leave’s marker', () => {
+    /** A change of Alice's `far` on the client's shard, with its marker on shard 1 at `marker`. */
+    const changed = (ms: number, join: string[], leave: string[], marker: number) =>
+      at(ms, {
+        shard: 0,
+        to: ['alice'],
+        event: 'topics',
+        data: JSON.stringify({
+          join,
+          leave,
+          markers: [{ shard: 1, id: `${marker}-0`, topics: ['far'] }],
+        }),
+      });
+    let stream: StreamTopics = { topics: new Set(['far']) };
+    const read = (message: BusMessage) =>
+      (stream = moveTopics(stream, message, topicEffectOf(message)!));
+    [
+      changed(1, [], ['far'], 10),
+      changed(2, ['far'], [], 20),
+      changed(3, [], ['far'], 30),
+      changed(4, ['far'], [], 40),
+    ].forEach(read);
+    // Then the topic's shard: its messages, and each change's marker (a leave at 10 and 30).
+    const got: number[] = [];
+    const marker = (ms: number, join: string[], leave: string[]) => ({
+      ...marked(ms, 'alice', ['far'], { join, leave }),
+      shard: 1,
+    });
+    const onFar = (ms: number) =>
+      reaches(at(ms, { shard: 1, topics: ['far'] }), { clientId: 'alice', ...stream });
+    for (const ms of [5, 10, 15, 20, 25, 30, 35, 40, 45]) {
+      if (ms % 20 === 10) read(marker(ms, [], ['far']));
+      else if (ms % 20 === 0) read(marker(ms, ['far'], []));
+      else if (onFar(ms)) got.push(ms);
+    }
+    expect(got).toEqual([5, 25, 45]);
+    expect(stream.topics).toEqual(new Set(['far']));
+    expect(stream.rejoins).toBeUndefined();
   });
 
   it('keeps one view of a stream’s topics where the changes and their markers agree', () => {

@@ -58,6 +58,29 @@ describe('vector ids', () => {
     'a b.0z-0',
   ])('are not read from %p', (text) => expect(parseVectorId(text)).toBeUndefined());
 
+  it("name a join's catch-up cursor after the positions, and mean what they did without one", () => {
+    const positions = new Map([
+      [0, { ms: 1_700_000_000_000, seq: 3 }],
+      [5, { ms: 1_700_000_000_900, seq: 0 }],
+    ]);
+    const plain = formatVectorId('abc', positions);
+    const catchUp = { shard: 5, position: { ms: 1_700_000_000_100, seq: 2 } };
+    const id = formatVectorId('abc', positions, catchUp);
+    expect(id).toBe(`${plain}.5m8-2`);
+    expect(parseVectorId(id)).toEqual({ digest: 'abc', positions, catchUp });
+    expect(parseVectorId(plain)).toEqual({ digest: 'abc', positions });
+    // A cursor on a shard the id does not name is not one.
+    expect(parseVectorId(`${plain}.3m8-2`)).toEqual({ digest: 'abc', positions });
+    // With one on every shard, a minute back and within a thousand entries a millisecond, it fits.
+    const now = Date.now();
+    const all = new Map(
+      Array.from({ length: MAX_SHARDS }, (_, shard) => [shard, { ms: now, seq: 999 }]),
+    );
+    const cursor = { shard: 7, position: { ms: now - 60_000, seq: 999 } };
+    const long = formatVectorId(epochsDigest(['x']), all, cursor);
+    expect(long).toMatch(/^[A-Za-z0-9._-]{1,128}$/);
+  });
+
   it('differ in their digest when any shard has a new epoch', () => {
     expect(epochsDigest(['a', 'b'])).not.toBe(epochsDigest(['a', 'c']));
     expect(epochsDigest(['a', 'b'])).toMatch(/^[a-z0-9]{1,6}$/);

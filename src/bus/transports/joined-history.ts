@@ -1,9 +1,18 @@
 import type { BusMessage } from '../bus-event.js';
-import { topicChannel } from '../channels.js';
+import { HistoryGap } from '../bus-transport.js';
+import { clientChannel, shardOf, topicChannel } from '../channels.js';
 import type { CatchUpSource } from '../join-catch-up.js';
 import { type LogPosition, comparePositions, parseEntryId } from '../log-position.js';
 import type { StreamLease } from '../stream-lease.js';
-import { type LoggedChange, type Member, topicChangeOf, topicMarkerOf } from '../topic-change.js';
+import {
+  type LoggedChange,
+  type Member,
+  type StreamTopics,
+  startingTopics,
+  topicChangeOf,
+  topicMarkerOf,
+} from '../topic-change.js';
+import type { CatchUpCursor } from '../vector-id.js';
 import type { VectorLease } from '../vector-lease.js';
 import { isVisibleTo, reaches } from '../visibility.js';
 import type { RedisLog } from './redis-log.js';
@@ -32,7 +41,9 @@ export class JoinedHistory implements CatchUpSource {
 
   /**
    * Listens on the joined topics' channels, and stands on the shards of those it read nothing of
-   * at once (so the change's own id names them); what is owed is read as it is iterated.
+   * at once (so the change's own id names them); what is owed is read as it is iterated, a shard
+   * after another in their order. With `resuming`, only what that cursor of an earlier catch-up
+   * of the same change had not given yet (see `resume`).
    */
   catchUp(
     message: BusMessage,
@@ -41,7 +52,9 @@ export class JoinedHistory implements CatchUpSource {
     before: Member['topics'],
     stream: Member,
     lease: StreamLease,
+    resuming?: CatchUpCursor,
   ): AsyncIterable<BusMessage> {
+    const vector = lease as VectorLease;
     const topics = new Map<string, Joined>();
     for (const topic of joined) {
       const marker = change.markers.find((each) => each.topics.includes(topic));
@@ -52,25 +65,88 @@ export class JoinedHistory implements CatchUpSource {
           : { shard: message.shard!, from: message.position },
       );
     }
-    const shards = new Map<number, { from: LogPosition; listening?: Promise<void> }>();
+    const shards: Shard[] = [];
     for (const shard of new Set([...topics.values()].map((each) => each.shard))) {
+      if (resuming && shard < resuming.shard) continue;
       const here = [...topics].filter(([, each]) => each.shard === shard);
-      const from = here.map(([, each]) => each.from).reduce(earlier);
+      let from = here.map(([, each]) => each.from).reduce(earlier);
+      if (resuming?.shard === shard) from = later(from, resuming.position);
       const channels = here.map(([topic]) => topicChannel(topic));
-      shards.set(shard, { from, listening: (lease as VectorLease).listen(channels, () => from) });
+      shards.push({ shard, from, listening: vector.listen(channels, () => from) });
     }
+    // In the shards' order, which a resume from a cursor takes them in again.
+    shards.sort((x, y) => x.shard - y.shard);
+    vector.catchUp = cursorOn(shards[0], vector);
     return this.owed(shards, topics, { clientId: stream.clientId, topics: before }, stream, lease);
   }
 
+  /**
+   * What a stream resuming from an id given during a join's catch-up (which names its cursor) is
+   * still owed of it, before anything else: the late messages after the cursor, from the change
+   * at the id's position on the client's shard and its membership before it (with the topics
+   * the stream asked for). Undefined when the id names no cursor.
+   */
+  resume(
+    stream: Member,
+    lease: StreamLease,
+    asked: Member['topics'],
+    atCursor: Promise<StreamTopics>,
+  ): AsyncIterable<BusMessage> | undefined {
+    const cursor = (lease as VectorLease).resumesCatchUp;
+    return cursor && this.resumed(cursor, stream, lease as VectorLease, asked, atCursor);
+  }
+
+  private async *resumed(
+    cursor: CatchUpCursor,
+    stream: Member,
+    lease: VectorLease,
+    asked: Member['topics'],
+    atCursor: Promise<StreamTopics>,
+  ): AsyncIterable<BusMessage> {
+    // The topics it had at its cursor, as the replay sets them (which waits behind this).
+    Object.assign(stream, await atCursor);
+    const found = await this.changeAt(lease, stream.clientId);
+    const had = found && startingTopics(asked, found.change.before);
+    const joined = found?.change.join.filter((topic) => !had?.has(topic)) ?? [];
+    if (joined.length === 0) {
+      lease.catchUp = undefined;
+      return;
+    }
+    yield* this.catchUp(found!.message, found!.change, joined, had!, stream, lease, cursor);
+  }
+
+  /** The change of `clientId` at the lease's position on the client's shard, if it is one. */
+  private async changeAt(
+    lease: VectorLease,
+    clientId: string,
+  ): Promise<{ message: BusMessage; change: LoggedChange } | undefined> {
+    const shard = shardOf(clientChannel(clientId), this.logs.length);
+    const at = lease.positionOn(shard)!;
+    try {
+      for await (const page of this.logs[shard].history(justBefore(at))) {
+        const message = page[0];
+        if (!message || comparePositions(message.position, at) !== 0) return undefined;
+        const change = message.to?.[0] === clientId ? topicChangeOf(message) : undefined;
+        return change && { message, change };
+      }
+    } catch (err) {
+      // Gone from the log: the rest of that catch-up is lost, as it was before cursors.
+      if (!(err instanceof HistoryGap)) throw err;
+    }
+    return undefined;
+  }
+
   private async *owed(
-    shards: ReadonlyMap<number, { from: LogPosition; listening?: Promise<void> }>,
+    shards: readonly Shard[],
     topics: ReadonlyMap<string, Joined>,
     had: Member,
     stream: Member,
     lease: StreamLease,
   ): AsyncIterable<BusMessage> {
     const vector = lease as VectorLease;
-    for (const [shard, { from, listening }] of shards) {
+    // Whether the lease's cursor is this catch-up's: no longer once a later change's takes it.
+    let tracking = true;
+    for (const [i, { shard, from, listening }] of shards.entries()) {
       if (listening) await listening;
       const stood = vector.positionOn(shard)!;
       const owed = (entry: BusMessage): boolean => {
@@ -86,22 +162,53 @@ export class JoinedHistory implements CatchUpSource {
         if (entry.to !== null) return entry.to[0] === stream.clientId && !!topicMarkerOf(entry);
         return !reaches(entry, had) && reaches(entry, stream);
       };
+      // Past the late messages of this shard: the next shard's are what is left to give.
+      const rest = () => cursorOn(shards[i + 1], vector);
       for await (const page of this.logs[shard].history(earlier(from, stood))) {
         for (const entry of page) {
           if (!owed(entry)) continue;
+          if (tracking) {
+            const late = comparePositions(entry.position, stood) <= 0;
+            vector.catchUp = late ? { shard, position: entry.position } : rest();
+          }
           const later = topicChangeOf(entry);
           const joining = later?.join.filter((topic) => !stream.topics?.has(topic)) ?? [];
           // A later change of the client, read here ahead of the stream: caught up with at once.
-          const next =
-            joining.length > 0
-              ? this.catchUp(entry, later!, joining, stream.topics, stream, lease)
-              : undefined;
+          let next: AsyncIterable<BusMessage> | undefined;
+          if (joining.length > 0) {
+            tracking = false;
+            next = this.catchUp(entry, later!, joining, stream.topics, stream, lease);
+          }
           yield entry;
           if (next) yield* next;
         }
       }
+      if (tracking) vector.catchUp = rest();
     }
   }
+}
+
+/** A shard of a catch-up: where its owed messages start, and its channels being listened on. */
+interface Shard {
+  readonly shard: number;
+  readonly from: LogPosition;
+  readonly listening?: Promise<void>;
+}
+
+/** The cursor of a catch-up about to give `shard`'s late messages: none given yet. */
+function cursorOn(shard: Shard | undefined, lease: VectorLease): CatchUpCursor | undefined {
+  return (
+    shard && { shard: shard.shard, position: earlier(shard.from, lease.positionOn(shard.shard)!) }
+  );
+}
+
+function later(a: LogPosition, b: LogPosition): LogPosition {
+  return comparePositions(a, b) >= 0 ? a : b;
+}
+
+/** The position just before `position`, from which a read of the log starts with it. */
+function justBefore({ ms, seq }: LogPosition): LogPosition {
+  return seq > 0 ? { ms, seq: seq - 1 } : { ms: ms - 1, seq: Number.MAX_SAFE_INTEGER };
 }
 
 function earlier(a: LogPosition, b: LogPosition): LogPosition {

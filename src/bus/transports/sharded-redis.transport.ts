@@ -28,7 +28,7 @@ import {
 } from '../channels.js';
 import { type LogPosition, comparePositions, parseEntryId } from '../log-position.js';
 import { type HeldChange, MembershipProjection } from '../membership-projection.js';
-import { joinsAhead, membershipOnShards } from '../sharded-membership.js';
+import { joinsAhead, membershipOnShards, rejoinsAt } from '../sharded-membership.js';
 import type { StreamLease } from '../stream-lease.js';
 import {
   type BoundedTopicChange,
@@ -166,7 +166,9 @@ export class ShardedRedisTransport extends BusTransport implements ShardedLog {
     for (const [shard, position] of given?.positions ?? []) {
       if (shard < this.options.shards) positions.set(shard, position);
     }
-    const lease = new VectorLease(this, positions, [], undefined, given && lastEventId);
+    const resumes =
+      given?.catchUp && positions.has(given.catchUp.shard) ? given.catchUp : undefined;
+    const lease = new VectorLease(this, positions, [], undefined, given && lastEventId, resumes);
     // A shard the id does not name: its start goes no further than this instance read (an id
     // ahead of a shard's log could not resume).
     const startOf = (shard: number) => {
@@ -229,6 +231,9 @@ export class ShardedRedisTransport extends BusTransport implements ShardedLog {
       startOn(from.positions, own),
       (shard) => startOn(from.positions, shard),
     );
+    // A topic joined again while its leave's marker was ahead was on until that marker: its
+    // rejoin, which the stream has from its cursor, stops its messages from there.
+    audience.rejoins?.forEach((_, topic) => ahead.delete(topic));
     // Interleaved by entry time, as the stream would have seen them live: not shard after shard.
     for await (const page of mergeHistories(
       shards.map((shard) => this.shardHistory(from.positions, shard)),
@@ -261,7 +266,8 @@ export class ShardedRedisTransport extends BusTransport implements ShardedLog {
   /**
    * As of the id's position on the client's shard (from the projection, else from the client's
    * first change after it in its shard's log): that, in client order, and with the leaves whose
-   * markers on other shards the stream had or had not passed (see `membershipOnShards`).
+   * markers on other shards the stream had or had not passed (see `membershipOnShards`), and the
+   * rejoins it had (see `rejoinsAt`).
    */
   async membershipAt(clientId: string, lastEventId: string): Promise<CursorMembership> {
     const at = parseVectorId(lastEventId);
@@ -273,7 +279,11 @@ export class ShardedRedisTransport extends BusTransport implements ShardedLog {
     const atClient =
       this.memberships.at(clientId, clientAt) ?? next?.change.before ?? this.membership(clientId);
     const stood = (each: number) => startOn(at.positions, each);
-    return { ...membershipOnShards(atClient, changes, clientAt, stood), inClientOrder: atClient };
+    return {
+      ...membershipOnShards(atClient, changes, clientAt, stood),
+      inClientOrder: atClient,
+      rejoins: rejoinsAt(changes, clientAt, stood),
+    };
   }
 
   /**
