@@ -42,6 +42,17 @@ export function builtFile(dist: string, ...paths: string[]): string {
   return found;
 }
 
+/**
+ * The Node flags `npm start` runs the service with (package.json's `start`): the bench runs the
+ * service as it ships.
+ */
+export function startFlags(): string[] {
+  const { scripts } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+    scripts: { start: string };
+  };
+  return scripts.start.split(' ').filter((word) => word.startsWith('--'));
+}
+
 /** The service's entry point in `dist`. */
 export const serviceEntry = (dist: string) => builtFile(dist, 'service/main.js', 'main.js');
 

@@ -1,12 +1,16 @@
 import { spawn } from 'node:child_process';
 
-/** Runs `node <script> <argument>` (pinned to `cpu`) to its end; resolves to what it printed. */
+/**
+ * Runs `node [flags] <script> <argument>` (pinned to `cpu`) to its end; resolves to what it
+ * printed.
+ */
 export function runNode(
   script: string,
   argument: string,
   cpu: string | undefined,
+  flags: string[] = [],
 ): Promise<string> {
-  const args = [script, argument];
+  const args = [...flags, script, argument];
   const child = cpu
     ? spawn('taskset', ['-c', cpu, process.execPath, ...args], {
         stdio: ['ignore', 'pipe', 'pipe'],

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Redis } from 'ioredis';
-import { ROOT, builtFile, compiled, serviceEntry } from './paths.js';
+import { ROOT, builtFile, compiled, serviceEntry, startFlags } from './paths.js';
 import { JWT_SECRET, PUBLISH_TOKEN } from './tokens.js';
 
 export type SystemId =
@@ -31,6 +31,8 @@ export interface SystemSpec {
   idleOnly?: boolean;
   /** Environment of its servers beyond what every system gets. */
   env?: () => Record<string, string>;
+  /** Node flags of its servers. */
+  nodeFlags?: () => string[];
   /** The system it runs again from the previous build (`--before`), to compare with it. */
   beforeOf?: SystemId;
 }
@@ -57,6 +59,7 @@ export const SYSTEMS: Record<SystemId, SystemSpec> = {
   'sse-bus': {
     label: 'sse-bus',
     script: () => serviceEntry(join(ROOT, 'dist')),
+    nodeFlags: startFlags,
     describe: 'this project: NestJS 12 + Fastify, `node dist/service/main.js`',
   },
   'sse-bus-own': {
@@ -95,6 +98,8 @@ export const SYSTEMS: Record<SystemId, SystemSpec> = {
   'sse-bus-before': {
     label: 'sse-bus (before)',
     script: () => serviceEntry(before()),
+    // Run as this build's service is: the two differ by their code only.
+    nodeFlags: startFlags,
     describe: 'sse-bus as above, from the previous build `--before` names',
     beforeOf: 'sse-bus',
   },
@@ -165,6 +170,7 @@ export async function startNode(
   script: string,
   env: Record<string, string>,
   cpu: string | undefined,
+  nodeFlags: string[] = [],
 ): Promise<ServerProcess> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'sse-bench-'));
@@ -175,6 +181,7 @@ export async function startNode(
   // BENCH_NO_GC=1: no forced GC in the servers (the preload then reports without one), so that
   // a profile shows only the GC the system itself causes.
   const args = [
+    ...nodeFlags,
     ...extra,
     ...(process.env.BENCH_NO_GC === '1' ? [] : ['--expose-gc']),
     '--import',
@@ -271,7 +278,13 @@ export async function startSystem(
     ...SYSTEMS[system].env?.(),
     ...(redisUrl ? { REDIS_URL: redisUrl } : {}),
   };
-  return startNode(`${system}#${index}`, SYSTEMS[system].script(), all, cpu);
+  return startNode(
+    `${system}#${index}`,
+    SYSTEMS[system].script(),
+    all,
+    cpu,
+    SYSTEMS[system].nodeFlags?.(),
+  );
 }
 
 export interface RedisProcess {

@@ -1,4 +1,4 @@
-import { compiled } from '../lib/paths.js';
+import { compiled, startFlags } from '../lib/paths.js';
 import { runNode } from '../lib/run-node.js';
 import type { PublishThroughput } from '../lib/results.js';
 import type { BenchConfig } from '../lib/scenarios.js';
@@ -49,6 +49,8 @@ export async function runPublishStep(cfg: BenchConfig): Promise<PublishThroughpu
       compiled('publish/publish-child.js'),
       JSON.stringify(settings),
       cfg.cpuServers,
+      // An app that publishes at these rates, run as README advises (and as the service is).
+      startFlags(),
     );
     const report = JSON.parse(output.trim().split('\n').at(-1)!) as PublishChildReport;
     const { xadd, publish, publishMany } = report;
