@@ -11,6 +11,7 @@ import { RawSseClient } from '../support/sse-client.js';
 import { type TestApp, startApp } from '../support/test-app.js';
 import { waitFor } from '../support/wait-for.js';
 import { Traffic } from './support/traffic.js';
+import { entryData } from '../support/log-entry.js';
 
 const SHARDS = 8;
 const USERS = ['ann', 'ben', 'cat', 'dan'];
@@ -126,7 +127,7 @@ describe.each([
       );
       return ask(owner, (redis) => redis.xrange(key, '-', '+'));
     })) as [string, string[]][];
-    const data = entries.map(([, fields]) => fields[fields.indexOf('d') + 1]);
+    const data = entries.map(([, fields]) => entryData(fields));
     expect(new Set(data).size).toBe(data.length);
   });
 
@@ -219,7 +220,7 @@ describe.each([
       expect(await cluster.ownerOf(slot)).toBe(to.node);
     });
     const entries = await ask(to.node, (redis) => redis.xrange(key, '-', '+'));
-    const data = entries.map(([, fields]) => fields[fields.indexOf('d') + 1]);
+    const data = entries.map(([, fields]) => entryData(fields));
     expect(new Set(data).size).toBe(data.length);
   });
 });

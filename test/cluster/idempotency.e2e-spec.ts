@@ -11,6 +11,7 @@ import { RedisWatchdog } from '../../src/redis/redis-watchdog.js';
 import { type RedisCluster, startRedisCluster } from '../support/redis-cluster.js';
 import { RawSseClient } from '../support/sse-client.js';
 import { type TestApp, startApp } from '../support/test-app.js';
+import { entryData } from '../support/log-entry.js';
 
 const SHARDS = 8;
 const PREFIX = 'cluster-idempotency';
@@ -58,7 +59,7 @@ describe('idempotency keys on a Redis Cluster', () => {
     });
   const entriesWith = async (shard: number, data: string) => {
     const entries = await client.xrange(`{${PREFIX}:${shard}}:log`, '-', '+');
-    return entries.filter(([, fields]) => fields[fields.indexOf('d') + 1] === data);
+    return entries.filter(([, fields]) => entryData(fields) === data);
   };
 
   it('completes a publish that reached only some shards on the others, and on no others', async () => {

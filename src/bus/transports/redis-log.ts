@@ -286,29 +286,29 @@ export class RedisLog {
     return { kind: 'reset', id: this.idOf(position), position, reason, shard: this.options.shard };
   }
 
-  /** An entry of the log as a message of `epoch`, by its fields' names (older ones lack some). */
+  /** An entry of the log as a message of `epoch` (see `PUBLISH_SCRIPT`). */
   decode([id, fields]: LogEntry, epoch = this.epoch): BusMessage {
-    return this.message(id, epoch, named(fields));
+    return this.message(id, epoch, fieldsOf(fields) ?? {});
   }
 
   /**
    * An entry the reader read, as a message of the log's epoch; undefined when it is of another
-   * (the log was replaced). Its fields are read once: the reader decodes every message published.
+   * (the log was replaced).
    */
   decodeRead([id, fields]: LogEntry): BusMessage | undefined {
-    const byName = named(fields);
-    return byName.e === this.epoch ? this.message(id, this.epoch, byName) : undefined;
+    const read = fieldsOf(fields);
+    return read?.e === this.epoch ? this.message(id, this.epoch, read) : undefined;
   }
 
   /**
-   * A message as `SPUBLISH` sent it: `<id> <epoch> <spread> <to> <topics> <event> <data>`,
-   * separated by \x1f; undefined when it is not one. `epoch` says which life of the log it is of.
+   * A message as `SPUBLISH` sent it: its entry's id, \x1f and its `m`; undefined when it is not
+   * one. `epoch` says which life of the log it is of.
    */
   decodePublished(text: string): { epoch: string; message: BusMessage } | undefined {
-    const fields = text.split('\x1f');
-    if (fields.length !== 7) return undefined;
-    const [id, epoch, sp, to, tp, ev, d] = fields;
-    return { epoch, message: this.message(id, epoch, { to, tp, ev, d, sp }) };
+    const at = text.indexOf(FIELD_SEPARATOR);
+    const fields = at < 0 ? undefined : unpacked(text.slice(at + 1));
+    if (!fields) return undefined;
+    return { epoch: fields.e, message: this.message(text.slice(0, at), fields.e, fields) };
   }
 
   /** A message from the fields the publish script writes: to, tp, ev, d and sp. */
@@ -422,6 +422,23 @@ function parseMemberships(stored: readonly string[]): [string, Membership, LogPo
 }
 
 type Fields = Readonly<Record<string, string | undefined>>;
+
+/**
+ * An entry's fields by name: of its `m` as the publish script writes it, or, written by an
+ * earlier version, one field each (a log from before an upgrade reads on); undefined when `m` is
+ * not one.
+ */
+function fieldsOf(fields: readonly string[]): Fields | undefined {
+  return fields[0] === 'm' ? unpacked(fields[1]) : named(fields);
+}
+
+/** `<epoch> <spread> <to> <topics> <event> <data>`, separated by \x1f, by name. */
+function unpacked(packed: string): (Fields & { e: string }) | undefined {
+  const fields = packed.split(FIELD_SEPARATOR);
+  if (fields.length !== 6) return undefined;
+  const [e, sp, to, tp, ev, d] = fields;
+  return { e, sp, to, tp, ev, d };
+}
 
 /** An entry's fields, `[name, value, name, value, …]`, by name. */
 function named(fields: readonly string[]): Fields {
