@@ -44,20 +44,24 @@ export class MemoryTransport extends SingleLogTransport {
     return formatEventId(this.epoch, this.top);
   }
 
-  async publish({ idempotency, topicChange, ...message }: OutgoingMessage): Promise<string> {
+  async publish(message: OutgoingMessage): Promise<string> {
+    const { idempotency, topicChange, to, topics, event } = message;
     const now = Date.now();
     const seen = idempotency && this.seen.idOf(idempotency, now);
     if (seen) return seen;
     // With the membership it changes, as the Redis log writes a change; before the log moves, as
     // a change refused takes no place in it.
-    const data = topicChange ? this.logged(message.to![0], topicChange, now) : message.data;
+    const data = topicChange ? this.logged(to![0], topicChange, now) : message.data;
     const ms = Math.max(now, this.top.ms);
     this.top = { ms, seq: ms === this.top.ms ? this.top.seq + 1 : 0 };
+    // Named one by one: a rest pattern (`...message`) copies through a runtime call each time.
     const stored: BusMessage = {
       kind: 'message',
       id: formatEventId(this.epoch, this.top),
       position: this.top,
-      ...message,
+      to,
+      topics,
+      event,
       data,
     };
     if (idempotency) this.seen.remember(idempotency, stored.id, now);
