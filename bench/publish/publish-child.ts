@@ -62,9 +62,11 @@ const app = await NestFactory.createApplicationContext(
 const bus = app.get(MessageBus);
 const [epoch] = (await bus.publish(payload)).split('.');
 
+// The entry the log writes for a broadcast: one field, its epoch, four empty fields and its data.
+const entry = `${epoch}\x1f\x1f\x1f\x1f\x1f${data}`;
 const xadd = (n: number) =>
   saturate(n, () =>
-    redis.xadd(`${PREFIX}:scratch`, 'MAXLEN', '~', String(MAX_LENGTH), '*', 'e', epoch, 'd', data),
+    redis.xadd(`${PREFIX}:scratch`, 'MAXLEN', '~', String(MAX_LENGTH), '*', 'm', entry),
   );
 const publish = (n: number) => saturate(n, () => bus.publish(payload));
 const batch = Array.from({ length: settings.batch }, () => ({ data: payload }));
