@@ -1,5 +1,5 @@
 import { LoadGen } from '../loadgen/loadgen.js';
-import { compiled } from '../lib/paths.js';
+import { compiled, startFlags } from '../lib/paths.js';
 import type { HttpPublishMode, HttpPublishResult } from '../lib/results.js';
 import { runNode } from '../lib/run-node.js';
 import type { BenchConfig } from '../lib/scenarios.js';
@@ -32,6 +32,7 @@ export async function runHttpPublishStep(
   const result: HttpPublishResult = {
     ...step,
     payloadBytes: cfg.payloadBytes,
+    nodeFlags: startFlags(),
     modes: [],
     problem: null,
   };

@@ -248,6 +248,8 @@ export interface HttpPublishMode {
 export interface HttpPublishResult extends HttpPublishConfig {
   /** Bytes of each message's data, about. */
   payloadBytes: number;
+  /** The Node flags the service ran with (`npm start`'s); absent in results from before them. */
+  nodeFlags?: string[];
   modes: HttpPublishMode[];
   /** Why the step did not complete. */
   problem: string | null;

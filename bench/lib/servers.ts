@@ -60,7 +60,8 @@ export const SYSTEMS: Record<SystemId, SystemSpec> = {
     label: 'sse-bus',
     script: () => serviceEntry(join(ROOT, 'dist')),
     nodeFlags: startFlags,
-    describe: 'this project: NestJS 12 + Fastify, `node dist/service/main.js`',
+    describe:
+      'this project: NestJS 12 + Fastify, as `npm start` runs it (`node --max-semi-space-size=64 dist/service/main.js`)',
   },
   'sse-bus-own': {
     label: 'sse-bus own @Sse()',
