@@ -1,11 +1,24 @@
+import { Logger } from '@nestjs/common';
+import type { Cluster } from 'ioredis';
 import { clientChannel, shardOf, topicChannel } from '../../src/bus/channels.js';
-import { TooManyTopicsError } from '../../src/index.js';
+import { toTopicChangeMessage } from '../../src/bus/message-validation.js';
+import {
+  LOCK_SCRIPTS,
+  type LockScripts,
+  changeLockKey,
+} from '../../src/bus/transports/client-change-lock.js';
+import { RedisLog } from '../../src/bus/transports/redis-log.js';
+import { LOG_SCRIPTS, type LogScripts } from '../../src/bus/transports/redis-log.scripts.js';
+import { BusUnavailableError, TooManyTopicsError } from '../../src/index.js';
+import { openRedis } from '../../src/redis/redis-connection.js';
+import { RedisWatchdog } from '../../src/redis/redis-watchdog.js';
 import { type RedisCluster, startRedisCluster } from '../support/redis-cluster.js';
 import type { RawSseClient } from '../support/sse-client.js';
 import { type TestApp, startApp } from '../support/test-app.js';
 import { streamOpener } from '../support/topic-streams.js';
 
 const SHARDS = 8;
+const PREFIX = 'cluster-race';
 const MAX_TOPICS = 2;
 const ROUNDS = 40;
 const shardOfTopic = (topic: string) => shardOf(topicChannel(topic), SHARDS);
@@ -26,6 +39,9 @@ describe("changes of a client's topics racing from two instances, on a Redis Clu
   let cluster: RedisCluster;
   let a: TestApp;
   let b: TestApp;
+  /** Gives up on a change after 300 ms. */
+  let quick: TestApp;
+  let redis: Cluster & LogScripts & LockScripts;
   const clients: RawSseClient[] = [];
   const open = streamOpener(clients);
   // The far topics and the sync topic share a shard: a message on the sync topic comes after
@@ -44,15 +60,25 @@ describe("changes of a client's topics racing from two instances, on a Redis Clu
     cluster = await startRedisCluster();
     const options = {
       redisUrl: cluster.url,
-      redisKeyPrefix: 'cluster-race',
+      redisKeyPrefix: PREFIX,
       redisShards: SHARDS,
       maxTopicsPerClient: MAX_TOPICS,
     };
-    [a, b] = await Promise.all([startApp(options), startApp(options)]);
+    [a, b, quick] = await Promise.all([
+      startApp(options),
+      startApp(options),
+      startApp({ ...options, publishTimeoutMs: 300 }),
+    ]);
+    redis = openRedis(cluster.url, 'test', new Logger('test'), {
+      ...LOG_SCRIPTS,
+      ...LOCK_SCRIPTS,
+    }) as typeof redis;
+    await redis.connect();
   });
   afterEach(() => clients.splice(0).forEach((client) => client.close()));
   afterAll(async () => {
-    await Promise.all([a?.close(), b?.close()]);
+    await Promise.all([a?.close(), b?.close(), quick?.close()]);
+    redis?.disconnect();
     await cluster?.stop();
   });
 
@@ -77,6 +103,10 @@ describe("changes of a client's topics racing from two instances, on a Redis Clu
 
   const gets = (stream: RawSseClient, round: number, topic: string) =>
     stream.events.some((e) => e.data === JSON.stringify({ round, on: topic }));
+  const hashTagOf = (clientId: string) => `{${PREFIX}:${shardOfClient(clientId)}}`;
+  const lockOf = (clientId: string) => changeLockKey(hashTagOf(clientId), clientId);
+  const membershipOf = (clientId: string) => redis.hget(`${hashTagOf(clientId)}:members`, clientId);
+  const logLength = (clientId: string) => redis.xlen(`${hashTagOf(clientId)}:log`);
   const lastTopics = (stream: RawSseClient) =>
     stream.events.filter((e) => e.event === 'topics').at(-1)?.data;
 
@@ -144,5 +174,61 @@ describe("changes of a client's topics racing from two instances, on a Redis Clu
       clients.splice(0).forEach((client) => client.close());
     }
     expect(new Set(outcomes)).toEqual(new Set(['first', 'second']));
+  });
+
+  it("waits while another change holds its client's lock, and fails past its own deadline having written nothing", async () => {
+    const clientId = clientOff('zoe');
+    const topic = far('z');
+    const stream = open(a, clientId, `topic=base&topic=${sync}`);
+    await stream.waitForEvents(1);
+    const farLog = `{${PREFIX}:${FAR_SHARD}}:log`;
+    const farLength = await redis.xlen(farLog);
+    await redis.set(lockOf(clientId), 'another', 'PX', 60_000);
+    await expect(quick.bus.join(clientId, topic)).rejects.toBeInstanceOf(BusUnavailableError);
+    // Refused before its check of the limit: no marker, no change.
+    expect(await redis.xlen(farLog)).toBe(farLength);
+    expect(await membershipOf(clientId)).toBeNull();
+    await redis.del(lockOf(clientId));
+    await quick.bus.join(clientId, topic);
+    // A holder that is gone: its lock expires, within the waiting change's deadline.
+    await redis.set(lockOf(clientId), 'gone', 'PX', 200);
+    await a.bus.leave(clientId, topic);
+    await publishAndSettle(clientId, 0, [topic], [stream]);
+    expect(gets(stream, 0, topic)).toBe(false);
+    expect(stream.events.filter((e) => e.event === 'topics').map((e) => e.data)).toEqual([
+      JSON.stringify({ topics: ['base', sync, topic].sort() }),
+      JSON.stringify({ topics: ['base', sync].sort() }),
+    ]);
+  });
+
+  it('refuses a change whose lock is no longer its own (a holder stalled past it), and lets its own go', async () => {
+    const clientId = clientOff('ursa');
+    const log = new RedisLog({
+      writer: { redis, commands: new RedisWatchdog(redis, 3000) },
+      hashTag: hashTagOf(clientId),
+      maxLength: 10_000,
+      idempotency: { windowMs: 60_000, maxKeys: 1000 },
+      membershipTtlMs: 60_000,
+      shard: shardOfClient(clientId),
+      waitReplicas: 0,
+      commandTimeoutMs: 3000,
+    });
+    const write = (lock: string) => ({
+      message: toTopicChangeMessage(clientId, { join: ['near'] }, MAX_TOPICS),
+      channels: [clientChannel(clientId)],
+      spread: '',
+      lock,
+    });
+    const length = await logLength(clientId);
+    await expect(log.append(write('stalled'), 3000)).rejects.toBeInstanceOf(BusUnavailableError);
+    await redis.set(lockOf(clientId), 'another', 'PX', 60_000);
+    await expect(log.append(write('stalled'), 3000)).rejects.toBeInstanceOf(BusUnavailableError);
+    expect(await logLength(clientId)).toBe(length);
+    expect(await membershipOf(clientId)).toBeNull();
+    expect(await redis.get(lockOf(clientId))).toBe('another');
+    await log.append(write('another'), 3000);
+    expect(await logLength(clientId)).toBe(length + 1);
+    expect(JSON.parse((await membershipOf(clientId))!)).toMatchObject({ joined: ['near'] });
+    expect(await redis.get(lockOf(clientId))).toBeNull();
   });
 });
