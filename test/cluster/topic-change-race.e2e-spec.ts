@@ -176,6 +176,24 @@ describe("changes of a client's topics racing from two instances, on a Redis Clu
     expect(new Set(outcomes)).toEqual(new Set(['first', 'second']));
   });
 
+  it('writes the changes of one client made on one instance at once in the order they were made', async () => {
+    const clientId = clientOff('vera');
+    const topic = far('w');
+    const stream = open(b, clientId, `topic=base&topic=${sync}`);
+    await stream.waitForEvents(1);
+    const changes = Array.from({ length: 9 }, (_, i) =>
+      i % 2 ? a.bus.leave(clientId, topic) : a.bus.join(clientId, topic),
+    );
+    await Promise.all(changes);
+    await publishAndSettle(clientId, 0, [topic], [stream]);
+    expect(gets(stream, 0, topic)).toBe(true);
+    const on = JSON.stringify({ topics: ['base', sync, topic].sort() });
+    const off = JSON.stringify({ topics: ['base', sync].sort() });
+    expect(stream.events.filter((e) => e.event === 'topics').map((e) => e.data)).toEqual(
+      changes.map((_, i) => (i % 2 ? off : on)),
+    );
+  });
+
   it("waits while another change holds its client's lock, and fails past its own deadline having written nothing", async () => {
     const clientId = clientOff('zoe');
     const topic = far('z');

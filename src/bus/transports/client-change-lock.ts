@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { BusUnavailableError } from '../../errors/bus-unavailable.error.js';
 import { appendUntil } from '../../redis/append-until.js';
-import { DeadlineExceeded, delay } from '../../redis/deadline.js';
+import { DeadlineExceeded, delay, withDeadline } from '../../redis/deadline.js';
 import type { RedisClient } from '../../redis/redis-connection.js';
 import type { RedisWatchdog } from '../../redis/redis-watchdog.js';
 
@@ -48,9 +48,14 @@ export function changeLockKey(hashTag: string, clientId: string): string {
  * shards are in the order of their entries on the client's shard (what open streams act on and
  * what new streams start with agree), and a change that passes the limit's check is not refused
  * after its markers are written. The entry's script checks that the lock is still the change's
- * (a holder that stalled past it is refused) and lets it go (see `PUBLISH_SCRIPT`).
+ * (a holder that stalled past it is refused) and lets it go (see `PUBLISH_SCRIPT`). The changes
+ * of one client on one instance queue here first, in the order they were made, rather than all
+ * ask Redis again and again and take the lock in any order.
  */
 export class ClientChangeLock {
+  /** Per lock, the last change of it queued here: settles once that change is done. */
+  private readonly queued = new Map<string, Promise<void>>();
+
   constructor(
     private readonly redis: RedisClient & LockScripts,
     private readonly commands: RedisWatchdog,
@@ -58,12 +63,40 @@ export class ClientChangeLock {
   ) {}
 
   /**
-   * Takes the lock `key`, waiting while another holds it, until `deadline`: then
-   * `BusUnavailableError`, as for a change Redis did not take in time. It lasts until the
-   * deadline, the change's own: a holder still writing within its time keeps it, and one whose
-   * entry reaches Redis later (its caller already told it failed) is refused.
+   * Runs `write` (given the lock's token, for its entry) holding the lock `key`, after the
+   * changes queued before it here, and waiting while another instance holds it, until `deadline`:
+   * then `BusUnavailableError`, as for a change Redis did not take in time, without running it.
    */
-  async acquire(key: string, deadline: number): Promise<string> {
+  async hold<T>(key: string, deadline: number, write: (token: string) => Promise<T>): Promise<T> {
+    const before = this.queued.get(key) ?? Promise.resolve();
+    let done!: () => void;
+    const mine = before.then(() => new Promise<void>((resolve) => (done = resolve)));
+    this.queued.set(key, mine);
+    void mine.then(() => {
+      if (this.queued.get(key) === mine) this.queued.delete(key);
+    });
+    try {
+      await inTime(before, deadline, "the client's changes before it on this instance");
+      const token = await this.acquire(key, deadline);
+      try {
+        return await write(token);
+      } catch (err) {
+        // Its entry may not have let the lock go: the client's next change need not wait it out.
+        this.release(key, token);
+        throw err;
+      }
+    } finally {
+      // Once the changes before it are done too (it may have given up on them first).
+      void before.then(() => done());
+    }
+  }
+
+  /**
+   * Takes the lock, asking again while another holds it. It lasts until `deadline`, the change's
+   * own: a holder still writing within its time keeps it, and one whose entry reaches Redis later
+   * (its caller already told it failed) is refused.
+   */
+  private async acquire(key: string, deadline: number): Promise<string> {
     const token = randomUUID();
     for (;;) {
       let taken: 0 | 1;
@@ -78,19 +111,27 @@ export class ClientChangeLock {
         throw new BusUnavailableError(`Change not written in time: ${err.message}`);
       }
       if (taken === 1) return token;
-      const left = deadline - Date.now();
-      if (left <= 0) {
-        throw new BusUnavailableError(
-          "Change not written in time: the client's other changes held it up",
-        );
-      }
-      // Another change of the client is being written: a few milliseconds, most often.
-      await delay(Math.min(RETRY_MS * Math.random(), left));
+      // Another instance is writing a change of the client: a few milliseconds, most often.
+      await inTime(
+        delay(RETRY_MS * Math.random()),
+        deadline,
+        "the client's changes on other instances",
+      );
     }
   }
 
-  /** Lets the lock go if `token` still holds it; for a change whose entry was not written. */
-  release(key: string, token: string): void {
+  /** Lets the lock go if `token` still holds it. */
+  private release(key: string, token: string): void {
     this.commands.ask(this.redis.sseBusUnlock(key, token)).catch(() => undefined);
+  }
+}
+
+/** Waits for `wait` until `deadline`, then `BusUnavailableError` naming what held it up. */
+async function inTime(wait: Promise<unknown>, deadline: number, what: string): Promise<void> {
+  try {
+    await withDeadline(wait, Math.max(0, deadline - Date.now()), what);
+  } catch (err) {
+    if (!(err instanceof DeadlineExceeded)) throw err;
+    throw new BusUnavailableError(`Change not written in time: ${err.message}`);
   }
 }

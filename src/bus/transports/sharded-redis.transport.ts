@@ -412,14 +412,9 @@ export class ShardedRedisTransport extends BusTransport implements ShardedLog {
     const own = this.shardOf(clientChannel(clientId));
     const deadline = Date.now() + timeoutMs;
     const key = changeLockKey(this.logs[own].options.hashTag, clientId);
-    const lock = await this.locks.acquire(key, deadline);
-    try {
-      return await this.changeTopicsLocked(message, change, own, deadline, lock);
-    } catch (err) {
-      // Its entry may not have let the lock go: the client's next change need not wait it out.
-      this.locks.release(key, lock);
-      throw err;
-    }
+    return this.locks.hold(key, deadline, (lock) =>
+      this.changeTopicsLocked(message, change, own, deadline, lock),
+    );
   }
 
   private async changeTopicsLocked(
