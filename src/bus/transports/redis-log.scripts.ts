@@ -84,11 +84,18 @@ export const KEY_REUSED = '!';
 export const TOO_MANY_TOPICS = '#';
 
 /**
+ * What `PUBLISH_SCRIPT` answers in place of an id for a change of a client's topics whose lock
+ * (see `ClientChangeLock`) was no longer its own: a holder that stalled past it.
+ */
+export const LOCK_LOST = '%';
+
+/**
  * KEYS: meta, log, receipt, keys. ARGV: candidate epoch, max length, receipt ttl ms, channel
  * prefix (the hash tag), key window ms, max keys, membership ttl ms, then one per message: its
  * to, event, data, topics, spread, channels, idempotency key and fingerprint ('' and '' without
  * one), and for a change of its client's topics the most topics it may leave the client joined
- * to ('' otherwise), joined by `FIELD_SEPARATOR`.
+ * to ('' otherwise; on a sharded log, then a space and the token of the client's change lock),
+ * joined by `FIELD_SEPARATOR`.
  * One argument a message rather than nine: the client spends a microsecond on each message's
  * arguments less, about a tenth of a publish's CPU. Appends the messages in
  * order and returns `<epoch> <id> <id>…`, their ids. An entry has one field, `m`: `<epoch>
@@ -123,7 +130,9 @@ export const TOO_MANY_TOPICS = '#';
  * nothing: it answers `TOO_MANY_TOPICS` and that number in place of an id. On a sharded log a
  * change comes with `markers` (see `ShardMarker`), which its entry keeps, and the membership
  * keeps the latest marker's id on each shard (`marks`, shard to id): where a stream that starts
- * with it stands on that shard at least.
+ * with it stands on that shard at least. It also comes with the token of its client's change
+ * lock (`<prefix>:lock:<client>`): it lets the lock go, and when the lock is no longer that
+ * token's, the change is not appended and changes nothing: it answers `LOCK_LOST`.
  */
 export const PUBLISH_SCRIPT = `${MEMBERSHIP_FUNCTIONS}
 local receipt = redis.call('GET', KEYS[3])
@@ -147,6 +156,15 @@ for b = 8, #ARGV do
     end
   end
   local membership
+  if change ~= '' then
+    local max, token = string.match(change, '^(%d+) ?(%S*)$')
+    change = max
+    if token ~= '' then
+      local lock = ARGV[4] .. ':lock:' .. to
+      if redis.call('GET', lock) == token then redis.call('DEL', lock)
+      elseif not id then id = '${LOCK_LOST}' end
+    end
+  end
   if not id and change ~= '' then
     local forgotten = redis.call('ZRANGEBYSCORE', used, '-inf', now - ARGV[7], 'LIMIT', 0, 16)
     local stored = redis.call('HGET', members, to)

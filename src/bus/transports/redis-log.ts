@@ -27,6 +27,7 @@ import { PublishBatch } from './publish-batch.js';
 import {
   FIELD_SEPARATOR,
   KEY_REUSED,
+  LOCK_LOST,
   type LogEntry,
   TOO_MANY_TOPICS,
   type LogScripts,
@@ -46,6 +47,8 @@ export interface LogWrite {
   readonly channels: readonly string[];
   /** How many shards the log has, when the message goes to more than one of them; else ''. */
   readonly spread: string;
+  /** A change of its client's topics on a sharded log: the token of its lock (`ClientChangeLock`). */
+  readonly lock?: string;
 }
 
 /** Where an appended message is: its log's epoch and its entry id. */
@@ -136,7 +139,8 @@ export class RedisLog {
    * Appends `write` with the others of this turn; rejects with `BusUnavailableError` when the log
    * has not taken it within `timeoutMs`. With an idempotency key the log has seen, resolves to
    * where the first one is (or rejects with `IdempotencyKeyReusedError`) and appends nothing; a
-   * change of a client's topics past its limit rejects with `TooManyTopicsError`.
+   * change of a client's topics past its limit rejects with `TooManyTopicsError`, and one whose
+   * lock was no longer its own with `BusUnavailableError`.
    */
   async append(write: LogWrite, timeoutMs: number): Promise<Appended> {
     let appended: Appended;
@@ -150,6 +154,9 @@ export class RedisLog {
     if (appended.entryId.startsWith(TOO_MANY_TOPICS)) {
       const joined = Number(appended.entryId.slice(TOO_MANY_TOPICS.length));
       throw new TooManyTopicsError(joined, write.message.topicChange!.maxJoined);
+    }
+    if (appended.entryId === LOCK_LOST) {
+      throw new BusUnavailableError(`Change not written within ${timeoutMs} ms: its lock expired`);
     }
     return appended;
   }
@@ -354,7 +361,7 @@ export class RedisLog {
       String(idempotency.maxKeys),
       String(this.options.membershipTtlMs),
     ];
-    for (const { message, channels, spread } of writes) {
+    for (const { message, channels, spread, lock } of writes) {
       args.push(
         [
           message.to === null ? '' : message.to.join('\n'),
@@ -365,7 +372,7 @@ export class RedisLog {
           channels.join('\n'),
           message.idempotency?.key ?? '',
           message.idempotency?.fingerprint ?? '',
-          message.topicChange ? String(message.topicChange.maxJoined) : '',
+          message.topicChange ? changeField(message.topicChange.maxJoined, lock) : '',
         ].join(FIELD_SEPARATOR),
       );
     }
@@ -406,6 +413,11 @@ export class RedisLog {
     }
     return ids as string;
   }
+}
+
+/** A change's field of the publish script: its limit, and its lock's token (see `PUBLISH_SCRIPT`). */
+function changeField(maxJoined: number, lock: string | undefined): string {
+  return lock ? `${maxJoined} ${lock}` : String(maxJoined);
 }
 
 /** A membership as the log's hash keeps it (`marks` on a sharded log's, see `PUBLISH_SCRIPT`). */

@@ -55,6 +55,12 @@ import { LOG_SCRIPTS, type LogScripts } from './redis-log.scripts.js';
 import { mergeHistories } from './merged-history.js';
 import type { RedisBusOptions } from './redis.transport.js';
 import { JoinedHistory } from './joined-history.js';
+import {
+  ClientChangeLock,
+  LOCK_SCRIPTS,
+  type LockScripts,
+  changeLockKey,
+} from './client-change-lock.js';
 import { type ShardHost, ShardReader } from './shard-reader.js';
 
 export interface ShardedRedisTransportOptions extends RedisBusOptions {
@@ -66,7 +72,9 @@ export interface ShardedRedisTransportOptions extends RedisBusOptions {
   readonly pingMs: number;
 }
 
-type ScriptedCluster = RedisClient & LogScripts & { call(...args: string[]): Promise<unknown> };
+type ScriptedCluster = RedisClient &
+  LogScripts &
+  LockScripts & { call(...args: string[]): Promise<unknown> };
 
 /** How long start-up may take to read every shard. */
 const START_MS = 15_000;
@@ -86,6 +94,7 @@ export class ShardedRedisTransport extends BusTransport implements ShardedLog {
   private readonly logger = new Logger(ShardedRedisTransport.name);
   private readonly client: ScriptedCluster;
   private readonly commands: RedisWatchdog;
+  private readonly locks: ClientChangeLock;
   private readonly logs: RedisLog[] = [];
   private readonly readers: ShardReader[] = [];
   /** Stands for the epochs of every shard: a cursor with another is from another life of the log. */
@@ -109,8 +118,12 @@ export class ShardedRedisTransport extends BusTransport implements ShardedLog {
       waitReplicas,
       counters,
     } = options;
-    this.client = openRedis(url, 'cluster', this.logger, LOG_SCRIPTS) as ScriptedCluster;
+    this.client = openRedis(url, 'cluster', this.logger, {
+      ...LOG_SCRIPTS,
+      ...LOCK_SCRIPTS,
+    }) as ScriptedCluster;
     this.commands = new RedisWatchdog(this.client, commandTimeoutMs);
+    this.locks = new ClientChangeLock(this.client, this.commands, PASSING);
     onReconnect(this.client, () => counters.redisReconnects++);
     const host: ShardHost = {
       client: this.client,
@@ -384,9 +397,11 @@ export class ShardedRedisTransport extends BusTransport implements ShardedLog {
   }
 
   /**
-   * Writes a change of a client's topics: first a marker on the shard of each of its topics
-   * that is not on the client's, on those topics' channels, then the change on the client's
-   * shard, with where each marker is. Resolves to an id that names all of them.
+   * Writes a change of a client's topics under its client's lock (see `ClientChangeLock`): first
+   * a marker on the shard of each of its topics that is not on the client's, on those topics'
+   * channels, then the change on the client's shard, with where each marker is, which lets the
+   * lock go. Resolves to an id that names all of them. All within `timeoutMs`, waiting for the
+   * lock included.
    */
   private async changeTopics(
     message: OutgoingMessage,
@@ -395,10 +410,26 @@ export class ShardedRedisTransport extends BusTransport implements ShardedLog {
   ): Promise<string> {
     const clientId = message.to![0];
     const own = this.shardOf(clientChannel(clientId));
+    const deadline = Date.now() + timeoutMs;
+    const key = changeLockKey(this.logs[own].options.hashTag, clientId);
+    return this.locks.hold(key, deadline, (lock) =>
+      this.changeTopicsLocked(message, change, own, deadline, lock),
+    );
+  }
+
+  private async changeTopicsLocked(
+    message: OutgoingMessage,
+    change: BoundedTopicChange,
+    own: number,
+    deadline: number,
+    lock: string,
+  ): Promise<string> {
+    const clientId = message.to![0];
+    const left = () => Math.max(1, deadline - Date.now());
     const far = [...byShard([...change.join, ...change.leave], this.options.shards, topicChannel)];
     if (far.some(([shard]) => shard !== own) && change.join.length > 0) {
       // The script refuses a change past the limit, but its markers would be written by then:
-      // checked first. Two joins racing past it both pass here; the script still holds the limit.
+      // checked first, exactly, as no other change of the client is written meanwhile.
       const known = await this.logOf(clientId).membershipOf(clientId);
       const over = joinedPastLimit(known?.membership ?? NO_MEMBERSHIP, change);
       if (over !== undefined) throw new TooManyTopicsError(over, change.maxJoined);
@@ -418,15 +449,15 @@ export class ShardedRedisTransport extends BusTransport implements ShardedLog {
           };
           const { entryId } = await this.logs[shard].append(
             { message: marker, channels: channelsOf(marker), spread: '' },
-            timeoutMs,
+            left(),
           );
           return { shard, id: entryId, topics };
         }),
     );
     const data = JSON.stringify(markers.length > 0 ? { ...change, markers } : change);
     const { entryId } = await this.logs[own].append(
-      { message: { ...message, data }, channels: [clientChannel(clientId)], spread: '' },
-      timeoutMs,
+      { message: { ...message, data }, channels: [clientChannel(clientId)], spread: '', lock },
+      left(),
     );
     const written = new Map([
       [own, parseEntryId(entryId)],
