@@ -122,15 +122,26 @@ export class MessageBus<Events extends object = object, Topic extends string = s
   async publishMany(messages: readonly PublishMessage[]): Promise<PublishResult[]> {
     const { maxBatch } = this.options;
     if (messages.length > maxBatch) throw new TooManyMessagesError(messages.length, maxBatch);
-    const settled = await Promise.allSettled(
-      messages.map(async ({ data, ...options }) => this.checkAndAppend(data, options)),
-    );
+    const settled = await Promise.allSettled(messages.map((message) => this.tryAppend(message)));
     return settled.map((outcome) => {
       if (outcome.status === 'fulfilled') return { id: outcome.value };
       // Not the message's fault nor the bus's state: a bug, which publish() would throw too.
       if (!(outcome.reason instanceof SseBusError)) throw outcome.reason;
       return { error: outcome.reason };
     });
+  }
+
+  /**
+   * One message of a batch: a bad one rejects rather than throws. (A message is its own options:
+   * copying them out of it, or an async wrapper, cost each message of a batch an object or a
+   * promise more.)
+   */
+  private tryAppend(message: PublishMessage): Promise<string> {
+    try {
+      return this.checkAndAppend(message.data, message);
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
   }
 
   /** `publish()` without its types: what a batch's messages, typed or not, go through. */
