@@ -16,7 +16,9 @@ export async function bootstrap(config: ServiceConfig): Promise<void> {
   const app = await NestFactory.create<NestFastifyApplication>(
     ServiceModule.forRoot(config, logger),
     new FastifyAdapter(fastifyOptions(config, logger)),
-    { bufferLogs: true, abortOnError: false },
+    // Fastify's own JSON parser, as the bare route has it: Nest's wraps it, and makes a new one
+    // for each request. The service takes JSON bodies only.
+    { bufferLogs: true, abortOnError: false, bodyParser: false },
   );
   app.useLogger(app.get(Logger));
   bindRequestLoggers(app.getHttpAdapter().getInstance(), await app.resolve(PinoLogger));
