@@ -50,7 +50,9 @@ import type {
 export class MessageBus<Events extends object = object, Topic extends string = string>
   implements OnModuleInit, OnApplicationShutdown
 {
-  private readonly publishing = new Set<Promise<string>>();
+  /** Appends under way, which a shutdown waits for, and what it waits with. */
+  private publishing = 0;
+  private settled: (() => void) | undefined;
 
   constructor(
     private readonly transport: BusTransport,
@@ -205,12 +207,12 @@ export class MessageBus<Events extends object = object, Topic extends string = s
 
   /** Appends `message` to the log; a shutdown waits for it. */
   private async append(message: OutgoingMessage): Promise<string> {
-    const appending = this.transport.publish(message, this.options.publishTimeoutMs);
-    this.publishing.add(appending);
+    // Counted: a shutdown needs to know when none is left, not which they are.
+    this.publishing++;
     try {
-      return await appending;
+      return await this.transport.publish(message, this.options.publishTimeoutMs);
     } finally {
-      this.publishing.delete(appending);
+      if (--this.publishing === 0) this.settled?.();
     }
   }
 
@@ -228,7 +230,7 @@ export class MessageBus<Events extends object = object, Topic extends string = s
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await Promise.allSettled(this.publishing);
+    if (this.publishing > 0) await new Promise<void>((resolve) => (this.settled = resolve));
     await this.transport.close();
   }
 }
