@@ -149,19 +149,8 @@ export class MessageBus<Events extends object = object, Topic extends string = s
   /** `publish()` without its types: what a batch's messages, typed or not, go through. */
   private checkAndAppend(data: unknown, options: PublishOptions): Promise<string> {
     const { maxMessageBytes, maxRecipients } = this.options;
-    return this.appendCounted(toOutgoingMessage(data, options, maxMessageBytes, maxRecipients));
-  }
-
-  /** Appends a message the app published: timed, and counted once on the bus. */
-  private async appendCounted(message: OutgoingMessage): Promise<string> {
-    const stopTimer = this.publishSeconds?.startTimer();
-    try {
-      const id = await this.append(message);
-      this.counters.messagesPublished[messageKind(message)]++;
-      return id;
-    } finally {
-      stopTimer?.();
-    }
+    const message = toOutgoingMessage(data, options, maxMessageBytes, maxRecipients);
+    return this.append(message, true);
   }
 
   /**
@@ -205,13 +194,20 @@ export class MessageBus<Events extends object = object, Topic extends string = s
     return this.ownStreams.events(request, options);
   }
 
-  /** Appends `message` to the log; a shutdown waits for it. */
-  private async append(message: OutgoingMessage): Promise<string> {
+  /**
+   * Appends `message` to the log; a shutdown waits for it. `published`: a message the app
+   * published, timed, and counted once on the bus.
+   */
+  private async append(message: OutgoingMessage, published = false): Promise<string> {
+    const stopTimer = published ? this.publishSeconds?.startTimer() : undefined;
     // Counted: a shutdown needs to know when none is left, not which they are.
     this.publishing++;
     try {
-      return await this.transport.publish(message, this.options.publishTimeoutMs);
+      const id = await this.transport.publish(message, this.options.publishTimeoutMs);
+      if (published) this.counters.messagesPublished[messageKind(message)]++;
+      return id;
     } finally {
+      stopTimer?.();
       if (--this.publishing === 0) this.settled?.();
     }
   }
