@@ -236,6 +236,10 @@ export interface HttpPublishMode {
   deliveredOverBare: number | null;
   /** Of a publish, with the many streams open. */
   manyStreamsUsPerRequest: number | null;
+  /**
+   * Many over few, each as the median over its turns of the publish over the bare route's turn
+   * just before (the box's speed drifts between the two).
+   */
   manyOverFew: number | null;
   /** Batches with no stream open: messages per second, and server CPU per message (µs). */
   batchMessagesPerSecond: number;
@@ -250,6 +254,8 @@ export interface HttpPublishResult extends HttpPublishConfig {
   payloadBytes: number;
   /** The Node flags the service ran with (`npm start`'s); absent in results from before them. */
   nodeFlags?: string[];
+  /** Each turn at few and at many streams came after one of the bare route (see `manyOverFew`). */
+  manyAgainstBare?: boolean;
   modes: HttpPublishMode[];
   /** Why the step did not complete. */
   problem: string | null;
