@@ -82,11 +82,11 @@ export class MessageBus<Events extends object = object, Topic extends string = s
    * sent, `IdempotencyKeyReusedError` for a key seen with another message, and
    * `BusUnavailableError` when the bus cannot take it within `publishTimeoutMs`.
    */
-  async publish<Name extends EventName<Events> = 'message'>(
+  publish<Name extends EventName<Events> = 'message'>(
     data: EventData<Events, Name>,
     options: TypedPublishOptions<Name, Topic> = {},
   ): Promise<string> {
-    return this.checkAndAppend(data, options);
+    return this.tryAppend(data, options);
   }
 
   /**
@@ -124,7 +124,9 @@ export class MessageBus<Events extends object = object, Topic extends string = s
   async publishMany(messages: readonly PublishMessage[]): Promise<PublishResult[]> {
     const { maxBatch } = this.options;
     if (messages.length > maxBatch) throw new TooManyMessagesError(messages.length, maxBatch);
-    const settled = await Promise.allSettled(messages.map((message) => this.tryAppend(message)));
+    const settled = await Promise.allSettled(
+      messages.map((message) => this.tryAppend(message.data, message)),
+    );
     return settled.map((outcome) => {
       if (outcome.status === 'fulfilled') return { id: outcome.value };
       // Not the message's fault nor the bus's state: a bug, which publish() would throw too.
@@ -134,23 +136,18 @@ export class MessageBus<Events extends object = object, Topic extends string = s
   }
 
   /**
-   * One message of a batch: a bad one rejects rather than throws. (A message is its own options:
-   * copying them out of it, or an async wrapper, cost each message of a batch an object or a
-   * promise more.)
+   * `publish()` without its types, which a batch's messages go through too: a bad message rejects
+   * rather than throws. (Not an async function, and a batch's message is its own options: an
+   * async wrapper, or options copied out of the message, cost each message a promise or an
+   * object more.)
    */
-  private tryAppend(message: PublishMessage): Promise<string> {
+  private tryAppend(data: unknown, options: PublishOptions): Promise<string> {
     try {
-      return this.checkAndAppend(message.data, message);
+      const { maxMessageBytes, maxRecipients } = this.options;
+      return this.append(toOutgoingMessage(data, options, maxMessageBytes, maxRecipients), true);
     } catch (err) {
       return Promise.reject(err as Error);
     }
-  }
-
-  /** `publish()` without its types: what a batch's messages, typed or not, go through. */
-  private checkAndAppend(data: unknown, options: PublishOptions): Promise<string> {
-    const { maxMessageBytes, maxRecipients } = this.options;
-    const message = toOutgoingMessage(data, options, maxMessageBytes, maxRecipients);
-    return this.append(message, true);
   }
 
   /**

@@ -142,23 +142,17 @@ export class RedisLog {
    * change of a client's topics past its limit rejects with `TooManyTopicsError`, and one whose
    * lock was no longer its own with `BusUnavailableError`.
    */
-  async append(write: LogWrite, timeoutMs: number): Promise<Appended> {
-    let appended: Appended;
-    try {
-      appended = await this.batch.add(write, Date.now() + timeoutMs);
-    } catch (err) {
-      if (!(err instanceof DeadlineExceeded)) throw err;
-      throw new BusUnavailableError(`Message not published within ${timeoutMs} ms: ${err.message}`);
-    }
-    if (appended.entryId === KEY_REUSED) throw new IdempotencyKeyReusedError();
-    if (appended.entryId.startsWith(TOO_MANY_TOPICS)) {
-      const joined = Number(appended.entryId.slice(TOO_MANY_TOPICS.length));
-      throw new TooManyTopicsError(joined, write.message.topicChange!.maxJoined);
-    }
-    if (appended.entryId === LOCK_LOST) {
-      throw new BusUnavailableError(`Change not written within ${timeoutMs} ms: its lock expired`);
-    }
-    return appended;
+  append(write: LogWrite, timeoutMs: number): Promise<Appended> {
+    // Handlers rather than an async function: a publish waits on enough promises as it is.
+    return this.batch.add(write, Date.now() + timeoutMs).then(
+      (appended) => accepted(appended, write, timeoutMs),
+      (err: unknown) => {
+        if (!(err instanceof DeadlineExceeded)) throw err;
+        throw new BusUnavailableError(
+          `Message not published within ${timeoutMs} ms: ${err.message}`,
+        );
+      },
+    );
   }
 
   /**
@@ -413,6 +407,20 @@ export class RedisLog {
     }
     return ids as string;
   }
+}
+
+/** `appended`, unless the script refused it (see `RedisLog.append`). */
+function accepted(appended: Appended, write: LogWrite, timeoutMs: number): Appended {
+  const { entryId } = appended;
+  if (entryId === KEY_REUSED) throw new IdempotencyKeyReusedError();
+  if (entryId.startsWith(TOO_MANY_TOPICS)) {
+    const joined = Number(entryId.slice(TOO_MANY_TOPICS.length));
+    throw new TooManyTopicsError(joined, write.message.topicChange!.maxJoined);
+  }
+  if (entryId === LOCK_LOST) {
+    throw new BusUnavailableError(`Change not written within ${timeoutMs} ms: its lock expired`);
+  }
+  return appended;
 }
 
 /** A change's field of the publish script: its limit, and its lock's token (see `PUBLISH_SCRIPT`). */

@@ -139,12 +139,10 @@ export class RedisTransport extends SingleLogTransport {
     };
   }
 
-  async publish(message: OutgoingMessage, timeoutMs: number): Promise<string> {
-    const { epoch, entryId } = await this.log.append(
-      { message, channels: [], spread: '' },
-      timeoutMs,
-    );
-    return `${epoch}.${entryId}`;
+  publish(message: OutgoingMessage, timeoutMs: number): Promise<string> {
+    return this.log
+      .append({ message, channels: [], spread: '' }, timeoutMs)
+      .then(({ epoch, entryId }) => `${epoch}.${entryId}`);
   }
 
   history(after: LogEventId): AsyncIterable<readonly BusMessage[]> {
