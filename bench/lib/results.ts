@@ -263,7 +263,7 @@ export interface HttpPublishResult extends HttpPublishConfig {
 
 /** The steering step on one mode (see `steering-step.ts`): medians over its turns. */
 export interface SteeringMode {
-  mode: Mode;
+  mode: Mode | 'cluster';
   /** Server CPU per change of one client's topics (µs) in each turn, at the few streams and at the many. */
   fewUs: number[];
   manyUs: number[];

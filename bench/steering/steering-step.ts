@@ -5,6 +5,7 @@ import type { SteeringMode, SteeringResult } from '../lib/results.js';
 import { runNode } from '../lib/run-node.js';
 import type { BenchConfig } from '../lib/scenarios.js';
 import { type RedisProcess, type ServerProcess, startRedis, startSystem } from '../lib/servers.js';
+import { type RedisCluster, startRedisCluster } from '../../test/support/redis-cluster.js';
 import { median, round } from '../lib/stats.js';
 import type { SteerOneReport, SteerOneSettings } from './steering-settings.js';
 
@@ -19,7 +20,9 @@ const STEERED = 'steered';
  * turns, so that both see the machine in the same state; the load from a process of its own
  * where the load goes. Then the changes per second one instance takes from many clients at once
  * (`concurrency` requests in flight, each client joining a topic, then leaving it), at the many
- * streams. On the embedded bus and on Redis (each server with a `redis-server` of its own).
+ * streams. On the embedded bus, on Redis (each server with a `redis-server` of its own), and on a
+ * Redis Cluster (3 masters, a replica each; both servers on it, each under a key prefix of its
+ * own), where a change also takes its client's lock and marks the topic's shard.
  */
 export async function runSteeringStep(
   cfg: BenchConfig,
@@ -27,7 +30,7 @@ export async function runSteeringStep(
 ): Promise<SteeringResult> {
   const result: SteeringResult = { ...cfg.steering, modes: [], problem: null };
   try {
-    for (const mode of ['embedded', 'redis'] as const) {
+    for (const mode of ['embedded', 'redis', 'cluster'] as const) {
       result.modes.push(await measureMode(cfg, mode, log));
     }
   } catch (err) {
@@ -38,19 +41,23 @@ export async function runSteeringStep(
 
 async function measureMode(
   cfg: BenchConfig,
-  mode: 'embedded' | 'redis',
+  mode: SteeringMode['mode'],
   log: (line: string) => void,
 ): Promise<SteeringMode> {
   const step = cfg.steering;
   const [few, many] = step.streams;
   const redises: RedisProcess[] = [];
   const servers: ServerProcess[] = [];
+  let cluster: RedisCluster | undefined;
   let gen: LoadGen | undefined;
   try {
+    if (mode === 'cluster') cluster = await startRedisCluster(3);
     for (let i = 0; i < 2; i++) {
       const redis = mode === 'redis' ? await startRedis(cfg.cpuLoad) : undefined;
       if (redis) redises.push(redis);
-      servers.push(await startSystem('sse-bus', i, redis?.url, cfg.cpuServers));
+      const url = cluster?.url ?? redis?.url;
+      const prefix = { SSE_REDIS_PREFIX: `steering-${i}` };
+      servers.push(await startSystem('sse-bus', i, url, cfg.cpuServers, prefix));
     }
     const [small, large] = servers;
     gen = await LoadGen.start(2, cfg.cpuLoad, { path: '/sse/msg', openOnHeaders: false });
@@ -113,6 +120,7 @@ async function measureMode(
     await gen?.stop();
     for (const server of servers) await server.stop();
     for (const redis of redises) await redis.stop();
+    await cluster?.stop();
   }
 }
 

@@ -31,44 +31,43 @@ export class RedisWatchdog {
 
   /**
    * Settles like `command`, or rejects after `ms` or once the connection is lost. One promise
-   * and one timer a command (a publish sends one or two): the caller's deadline first, then,
-   * only if it passed unanswered, the rest of the watchdog's.
+   * and one timer at a time a command (a publish sends one or two): at the sooner of the caller's
+   * deadline and the watchdog's, then, if still unanswered, at the other.
    */
   ask<T>(command: Promise<T>, ms = this.staleMs): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      let answered = false;
-      const fail: Fail = (err) => {
-        if (answered) return;
-        answered = true;
+      let timer: NodeJS.Timeout | undefined;
+      // In flight until answered, or failed when the connection closes.
+      const end = () => {
         clearTimeout(timer);
-        this.inFlight.delete(fail);
+        this.inFlight.delete(lost);
+      };
+      const lost: Fail = (err) => {
+        end();
         reject(err);
       };
-      const stale = () => {
-        if (this.inFlight.delete(fail)) this.client.disconnect(true);
-      };
-      let timer = setTimeout(
+      const expire = () => reject(new DeadlineExceeded(`Redis: no answer in ${ms} ms`));
+      // The close that follows fails what is in flight as lost, which the caller may retry.
+      const stale = () => this.client.disconnect(true);
+      const [first, then] = ms < this.staleMs ? [expire, stale] : [stale, expire];
+      const gap = Math.abs(this.staleMs - ms);
+      timer = setTimeout(
         () => {
-          answered = true;
-          reject(new DeadlineExceeded(`Redis: no answer in ${ms} ms`));
-          if (ms >= this.staleMs) stale();
-          else timer = setTimeout(stale, this.staleMs - ms);
+          first();
+          if (gap === 0) then();
+          else if (this.inFlight.has(lost)) timer = setTimeout(then, gap);
         },
         Math.min(ms, this.staleMs),
       );
-      this.inFlight.add(fail);
+      this.inFlight.add(lost);
       command.then(
         (value) => {
-          this.inFlight.delete(fail);
-          clearTimeout(timer);
-          if (answered) return;
-          answered = true;
+          end();
           resolve(value);
         },
         (err: Error) => {
-          this.inFlight.delete(fail);
-          clearTimeout(timer);
-          fail(err);
+          end();
+          reject(err);
         },
       );
     });

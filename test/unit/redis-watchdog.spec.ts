@@ -63,6 +63,15 @@ describe('RedisWatchdog', () => {
     expect(client.disconnects).toBe(1);
   });
 
+  it('drops a stale connection before a longer deadline, and the command fails as lost', async () => {
+    const client = connection();
+    const watchdog = new RedisWatchdog(client as unknown as RedisClient, 10);
+    const asked = watchdog.ask(pending<string>().command, 60_000);
+    await once(client, 'dropped');
+    client.emit('close');
+    await expect(asked).rejects.toThrow('Connection to Redis lost');
+  });
+
   it('fails what is in flight when the connection closes', async () => {
     const client = connection();
     const watchdog = new RedisWatchdog(client as unknown as RedisClient, 1000);
