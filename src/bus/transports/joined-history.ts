@@ -12,8 +12,8 @@ import {
   topicChangeOf,
   topicMarkerOf,
 } from '../topic-change.js';
-import type { CatchUpCursor } from '../vector-id.js';
-import type { VectorLease } from '../vector-lease.js';
+import type { CatchUpCursor, ShardPlace } from '../vector-id.js';
+import type { CatchUpPlace, CatchUpsUnderWay, VectorLease } from '../vector-lease.js';
 import { isVisibleTo, reaches } from '../visibility.js';
 import type { RedisLog } from './redis-log.js';
 
@@ -76,15 +76,20 @@ export class JoinedHistory implements CatchUpSource {
     }
     // In the shards' order, which a resume from a cursor takes them in again.
     shards.sort((x, y) => x.shard - y.shard);
-    vector.catchUp = cursorOn(shards[0], vector);
-    return this.owed(shards, topics, { clientId: stream.clientId, topics: before }, stream, lease);
+    const place = vector.openCatchUp(
+      { shard: message.shard!, position: message.position },
+      cursorOn(shards[0], vector),
+    );
+    const had = { clientId: stream.clientId, topics: before };
+    return this.owed(shards, topics, had, stream, vector, place);
   }
 
   /**
-   * What a stream resuming from an id given during a join's catch-up (which names its cursor) is
-   * still owed of it, before anything else: the late messages after the cursor, from the change
-   * at the id's position on the client's shard and its membership before it (with the topics
-   * the stream asked for). Undefined when the id names no cursor.
+   * What a stream resuming from an id given during joins' catch-ups (which names their changes
+   * and the innermost's cursor) is still owed of them, before anything else: the rest of each,
+   * the innermost first, as the stream would have gone on, each from its change on the client's
+   * shard and its membership before it (with the topics the stream asked for). Undefined when
+   * the id names no cursor.
    */
   resume(
     stream: Member,
@@ -92,12 +97,12 @@ export class JoinedHistory implements CatchUpSource {
     asked: Member['topics'],
     atCursor: Promise<StreamTopics>,
   ): AsyncIterable<BusMessage> | undefined {
-    const cursor = (lease as VectorLease).resumesCatchUp;
-    return cursor && this.resumed(cursor, stream, lease as VectorLease, asked, atCursor);
+    const underWay = (lease as VectorLease).resumesCatchUps;
+    return underWay && this.resumed(underWay, stream, lease as VectorLease, asked, atCursor);
   }
 
   private async *resumed(
-    cursor: CatchUpCursor,
+    { cursor, changes }: CatchUpsUnderWay,
     stream: Member,
     lease: VectorLease,
     asked: Member['topics'],
@@ -105,27 +110,34 @@ export class JoinedHistory implements CatchUpSource {
   ): AsyncIterable<BusMessage> {
     // The topics it had at its cursor, as the replay sets them (which waits behind this).
     Object.assign(stream, await atCursor);
-    const found = await this.changeAt(lease, stream.clientId);
-    const had = found && startingTopics(asked, found.change.before);
-    const joined = found?.change.join.filter((topic) => !had?.has(topic)) ?? [];
-    if (joined.length === 0) {
-      lease.catchUp = undefined;
-      return;
+    const own = shardOf(clientChannel(stream.clientId), this.logs.length);
+    const places = changes ?? [{ shard: own, position: lease.positionOn(own)! }];
+    const found = await Promise.all(places.map((place) => this.changeAt(place, stream.clientId)));
+    // An outer one met the next on the client's shard, and goes on from there once it is done.
+    const waiting = found.map((each, i) =>
+      each && i < found.length - 1 ? lease.openCatchUp(places[i], places[i]) : undefined,
+    );
+    for (let i = found.length - 1; i >= 0; i--) {
+      const each = found[i];
+      if (!each) continue;
+      if (waiting[i]) lease.closeCatchUp(waiting[i]!);
+      const had = startingTopics(asked, each.change.before);
+      const joined = each.change.join.filter((topic) => !had?.has(topic));
+      if (joined.length === 0) continue;
+      const from = i === found.length - 1 ? cursor : places[i];
+      yield* this.catchUp(each.message, each.change, joined, had, stream, lease, from);
     }
-    yield* this.catchUp(found!.message, found!.change, joined, had!, stream, lease, cursor);
   }
 
-  /** The change of `clientId` at the lease's position on the client's shard, if it is one. */
+  /** The change of `clientId` at `place` on the client's shard, if it is one. */
   private async changeAt(
-    lease: VectorLease,
+    { shard, position }: ShardPlace,
     clientId: string,
   ): Promise<{ message: BusMessage; change: LoggedChange } | undefined> {
-    const shard = shardOf(clientChannel(clientId), this.logs.length);
-    const at = lease.positionOn(shard)!;
     try {
-      for await (const page of this.logs[shard].history(justBefore(at))) {
+      for await (const page of this.logs[shard].history(justBefore(position))) {
         const message = page[0];
-        if (!message || comparePositions(message.position, at) !== 0) return undefined;
+        if (!message || comparePositions(message.position, position) !== 0) return undefined;
         const change = message.to?.[0] === clientId ? topicChangeOf(message) : undefined;
         return change && { message, change };
       }
@@ -141,14 +153,15 @@ export class JoinedHistory implements CatchUpSource {
     topics: ReadonlyMap<string, Joined>,
     had: Member,
     stream: Member,
-    lease: StreamLease,
+    vector: VectorLease,
+    place: CatchUpPlace,
   ): AsyncIterable<BusMessage> {
-    const vector = lease as VectorLease;
-    // Whether the lease's cursor is this catch-up's: no longer once a later change's takes it.
-    let tracking = true;
+    const { change } = place;
     for (const [i, { shard, from, listening }] of shards.entries()) {
       if (listening) await listening;
-      const stood = vector.positionOn(shard)!;
+      // On the client's shard it stood at the change, when it met it: so too on a resume, which
+      // may stand further there.
+      const stood = shard === change.shard ? change.position : vector.positionOn(shard)!;
       const owed = (entry: BusMessage): boolean => {
         if (comparePositions(entry.position, vector.positionOn(shard)!) > 0) {
           if (!isVisibleTo(entry, stream)) return false;
@@ -162,29 +175,31 @@ export class JoinedHistory implements CatchUpSource {
         if (entry.to !== null) return entry.to[0] === stream.clientId && !!topicMarkerOf(entry);
         return !reaches(entry, had) && reaches(entry, stream);
       };
-      // Past the late messages of this shard: the next shard's are what is left to give.
-      const rest = () => cursorOn(shards[i + 1], vector);
+      // Past the late messages of this shard: the next shard's are what is left to give. On the
+      // client's shard, where later changes are met, a resume reads the rest again from the
+      // change, so that what they owe comes in the same order.
+      const rest = () =>
+        shard === change.shard ? { shard, position: stood } : cursorOn(shards[i + 1], vector);
       for await (const page of this.logs[shard].history(earlier(from, stood))) {
         for (const entry of page) {
           if (!owed(entry)) continue;
-          if (tracking) {
-            const late = comparePositions(entry.position, stood) <= 0;
-            vector.catchUp = late ? { shard, position: entry.position } : rest();
-          }
+          const late = comparePositions(entry.position, stood) <= 0;
+          vector.moveCatchUp(place, late ? { shard, position: entry.position } : rest());
           const later = topicChangeOf(entry);
           const joining = later?.join.filter((topic) => !stream.topics?.has(topic)) ?? [];
-          // A later change of the client, read here ahead of the stream: caught up with at once.
-          let next: AsyncIterable<BusMessage> | undefined;
-          if (joining.length > 0) {
-            tracking = false;
-            next = this.catchUp(entry, later!, joining, stream.topics, stream, lease);
-          }
+          // A later change of the client, read here ahead of the stream: caught up with at once,
+          // within this catch-up.
+          const next =
+            joining.length > 0
+              ? this.catchUp(entry, later!, joining, stream.topics, stream, vector)
+              : undefined;
           yield entry;
           if (next) yield* next;
         }
       }
-      if (tracking) vector.catchUp = rest();
+      vector.moveCatchUp(place, cursorOn(shards[i + 1], vector));
     }
+    vector.closeCatchUp(place);
   }
 }
 
