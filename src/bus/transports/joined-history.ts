@@ -113,14 +113,15 @@ export class JoinedHistory implements CatchUpSource {
     const own = shardOf(clientChannel(stream.clientId), this.logs.length);
     const places = changes ?? [{ shard: own, position: lease.positionOn(own)! }];
     const found = await Promise.all(places.map((place) => this.changeAt(place, stream.clientId)));
-    // An outer one met the next on the client's shard, and goes on from there once it is done.
-    const waiting = found.map((each, i) =>
+    // Each outer one met the next in its read of the client's shard, which it goes on with from
+    // its change once those within it are done: named in the ids given meanwhile.
+    const outer = found.map((each, i) =>
       each && i < found.length - 1 ? lease.openCatchUp(places[i], places[i]) : undefined,
     );
     for (let i = found.length - 1; i >= 0; i--) {
       const each = found[i];
       if (!each) continue;
-      if (waiting[i]) lease.closeCatchUp(waiting[i]!);
+      if (outer[i]) lease.closeCatchUp(outer[i]!);
       const had = startingTopics(asked, each.change.before);
       const joined = each.change.join.filter((topic) => !had?.has(topic));
       if (joined.length === 0) continue;
