@@ -272,6 +272,10 @@ describe('topics joined and left at run time, on a Redis Cluster', () => {
       message(3, x),
       'message {"marker":7}',
     ]);
+    // Given during the second join's burst, within the first's catch-up: ids that name both.
+    for (const event of stayed.events.filter((e) => e.data?.includes(`"on":"${y}"`))) {
+      expect(parseVectorId(event.id)!.changes).toHaveLength(2);
+    }
     // From each event the stream was given, on either instance: the rest, in the same order.
     const events = stayed.events.filter((e) => e.id !== undefined && e.event !== 'connected');
     for (const [i, event] of events.entries()) {
