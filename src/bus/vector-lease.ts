@@ -24,7 +24,10 @@ export interface CatchUpsUnderWay {
   readonly changes?: readonly ShardPlace[];
 }
 
-/** A join's catch-up under way in a stream: its change, and its cursor (none once it is past its late messages). */
+/**
+ * A join's catch-up under way in a stream: its change, and its cursor (none once it is past its
+ * late messages).
+ */
 export interface CatchUpPlace {
   readonly change: ShardPlace;
   cursor: CatchUpCursor | undefined;
