@@ -39,12 +39,6 @@ interface Joined {
 export class JoinedHistory implements CatchUpSource {
   constructor(private readonly logs: readonly RedisLog[]) {}
 
-  /**
-   * Listens on the joined topics' channels, and stands on the shards of those it read nothing of
-   * at once (so the change's own id names them); what is owed is read as it is iterated, a shard
-   * after another in their order. With `resuming`, only what that cursor of an earlier catch-up
-   * of the same change had not given yet (see `resume`).
-   */
   catchUp(
     message: BusMessage,
     change: LoggedChange,
@@ -52,9 +46,28 @@ export class JoinedHistory implements CatchUpSource {
     before: Member['topics'],
     stream: Member,
     lease: StreamLease,
-    resuming?: CatchUpCursor,
   ): AsyncIterable<BusMessage> {
     const vector = lease as VectorLease;
+    return this.owed(this.start(message, change, joined, before, stream, vector, NONE), vector);
+  }
+
+  /**
+   * Listens on the joined topics' channels, and stands on the shards of those it read nothing of
+   * at once (so the change's own id names them); what is owed is read as it is iterated (see
+   * `owed`). `outer`: the shards the catch-ups it is within have yet to read. With `resuming`,
+   * only what that cursor of an earlier catch-up of the same change had not given yet (see
+   * `resume`).
+   */
+  private start(
+    message: BusMessage,
+    change: LoggedChange,
+    joined: readonly string[],
+    before: Member['topics'],
+    stream: Member,
+    vector: VectorLease,
+    outer: ReadonlySet<number>,
+    resuming?: CatchUpCursor,
+  ): CatchUp {
     const topics = new Map<string, Joined>();
     for (const topic of joined) {
       const marker = change.markers.find((each) => each.topics.includes(topic));
@@ -80,8 +93,17 @@ export class JoinedHistory implements CatchUpSource {
       { shard: message.shard!, position: message.position },
       cursorOn(shards[0], vector),
     );
-    const had = { clientId: stream.clientId, topics: before };
-    return this.owed(shards, topics, had, stream, vector, place);
+    // Those within it are met in its read of the client's shard: it reads the shards after later.
+    const after = shards.filter(({ shard }) => shard > message.shard!).map(({ shard }) => shard);
+    return {
+      shards,
+      topics,
+      had: { clientId: stream.clientId, topics: before },
+      stream,
+      place,
+      outer,
+      within: new Set([...outer, ...after]),
+    };
   }
 
   /**
@@ -114,20 +136,20 @@ export class JoinedHistory implements CatchUpSource {
     const places = changes ?? [{ shard: own, position: lease.positionOn(own)! }];
     const found = await Promise.all(places.map((place) => this.changeAt(place, stream.clientId)));
     // Each outer one met the next in its read of the client's shard, which it goes on with from
-    // its change once those within it are done: named in the ids given meanwhile.
-    const outer = found.map((each, i) =>
-      each && i < found.length - 1 ? lease.openCatchUp(places[i], places[i]) : undefined,
-    );
-    for (let i = found.length - 1; i >= 0; i--) {
-      const each = found[i];
+    // its change once those within it are done: so they start first, and end last.
+    const started: CatchUp[] = [];
+    let outer: ReadonlySet<number> = NONE;
+    for (const [i, each] of found.entries()) {
       if (!each) continue;
-      if (outer[i]) lease.closeCatchUp(outer[i]!);
       const had = startingTopics(asked, each.change.before);
       const joined = each.change.join.filter((topic) => !had?.has(topic));
       if (joined.length === 0) continue;
       const from = i === found.length - 1 ? cursor : places[i];
-      yield* this.catchUp(each.message, each.change, joined, had, stream, lease, from);
+      const { message, change } = each;
+      started.push(this.start(message, change, joined, had, stream, lease, outer, from));
+      outer = started.at(-1)!.within;
     }
+    for (const catchUp of started.reverse()) yield* this.owed(catchUp, lease);
   }
 
   /** The change of `clientId` at `place` on the client's shard, if it is one. */
@@ -149,14 +171,13 @@ export class JoinedHistory implements CatchUpSource {
     return undefined;
   }
 
-  private async *owed(
-    shards: readonly Shard[],
-    topics: ReadonlyMap<string, Joined>,
-    had: Member,
-    stream: Member,
-    vector: VectorLease,
-    place: CatchUpPlace,
-  ): AsyncIterable<BusMessage> {
+  /**
+   * What a catch-up owes, a shard after another in their order. Ahead of where the stream stands
+   * on a shard that a catch-up it is within has yet to read, nothing: that one gives it there,
+   * after the late messages it owes.
+   */
+  private async *owed(catchUp: CatchUp, vector: VectorLease): AsyncIterable<BusMessage> {
+    const { shards, topics, had, stream, place, outer, within } = catchUp;
     const { change } = place;
     for (const [i, { shard, from, listening }] of shards.entries()) {
       if (listening) await listening;
@@ -165,7 +186,7 @@ export class JoinedHistory implements CatchUpSource {
       const stood = shard === change.shard ? change.position : vector.positionOn(shard)!;
       const owed = (entry: BusMessage): boolean => {
         if (comparePositions(entry.position, vector.positionOn(shard)!) > 0) {
-          if (!isVisibleTo(entry, stream)) return false;
+          if (outer.has(shard) || !isVisibleTo(entry, stream)) return false;
           // A topic message counts from its topic's join; a marker, for a topic still on.
           const topicOnly = entry.to === null && entry.topics !== null;
           return !(topicOnly || topicMarkerOf(entry)) || onAfterJoins(entry, stream, topics, true);
@@ -192,10 +213,10 @@ export class JoinedHistory implements CatchUpSource {
           // within this catch-up.
           const next =
             joining.length > 0
-              ? this.catchUp(entry, later!, joining, stream.topics, stream, vector)
+              ? this.start(entry, later!, joining, stream.topics, stream, vector, within)
               : undefined;
           yield entry;
-          if (next) yield* next;
+          if (next) yield* this.owed(next, vector);
         }
       }
       vector.moveCatchUp(place, cursorOn(shards[i + 1], vector));
@@ -203,6 +224,22 @@ export class JoinedHistory implements CatchUpSource {
     vector.closeCatchUp(place);
   }
 }
+
+/** A catch-up started: see `JoinedHistory.start`. */
+interface CatchUp {
+  readonly shards: readonly Shard[];
+  readonly topics: ReadonlyMap<string, Joined>;
+  /** The stream as it was before the change. */
+  readonly had: Member;
+  readonly stream: Member;
+  readonly place: CatchUpPlace;
+  /** The shards the catch-ups it is within have yet to read. */
+  readonly outer: ReadonlySet<number>;
+  /** Those, and the shards it reads after the client's: for the catch-ups within it. */
+  readonly within: ReadonlySet<number>;
+}
+
+const NONE: ReadonlySet<number> = new Set();
 
 /** A shard of a catch-up: where its owed messages start, and its channels being listened on. */
 interface Shard {
