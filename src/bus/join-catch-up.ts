@@ -22,8 +22,8 @@ export interface CatchUpSource {
     lease: StreamLease,
   ): AsyncIterable<BusMessage>;
   /**
-   * What a stream resuming from an id given during a catch-up is still owed of it, before
-   * anything else; undefined when its id was given during none. `asked`: the topics it asked for;
+   * What a stream resuming from an id given during catch-ups (one, or others met within it) is
+   * still owed of them, before anything else; undefined when its id was given during none. `asked`: the topics it asked for;
    * `atCursor`: those it had at its cursor, which the replay gives it.
    */
   resume?(

@@ -2,7 +2,7 @@ import type { BusEvent, BusMessage } from './bus-event.js';
 import { topicChannel } from './channels.js';
 import { type LogPosition, comparePositions } from './log-position.js';
 import type { StreamLease } from './stream-lease.js';
-import { type CatchUpCursor, formatVectorId, parseVectorId } from './vector-id.js';
+import { type CatchUpCursor, type ShardPlace, formatVectorId, parseVectorId } from './vector-id.js';
 
 /** What a vector lease needs of the sharded log it is a place in. */
 export interface ShardedLog {
@@ -16,6 +16,23 @@ export interface ShardedLog {
   release(channels: readonly string[]): void;
 }
 
+/** Where a stream's catch-ups stood when its client's own id was given (see `JoinedHistory`). */
+export interface CatchUpsUnderWay {
+  /** The innermost's. */
+  readonly cursor: CatchUpCursor;
+  /** Their changes, the outermost first; absent: one, at the id's place on the client's shard. */
+  readonly changes?: readonly ShardPlace[];
+}
+
+/**
+ * A join's catch-up under way in a stream: its change, and its cursor (none once it is past its
+ * late messages).
+ */
+export interface CatchUpPlace {
+  readonly change: ShardPlace;
+  cursor: CatchUpCursor | undefined;
+}
+
 /**
  * A stream's place on a sharded log, and the channels it listens on. Each event it is sent moves
  * its shard's position, and the id that goes out with the event is the whole vector: so a client
@@ -26,7 +43,7 @@ export interface ShardedLog {
 export class VectorLease implements StreamLease {
   private text: string | undefined;
   private channels: readonly string[];
-  private cursor: CatchUpCursor | undefined;
+  private catchUps: CatchUpPlace[] = [];
 
   constructor(
     private readonly log: ShardedLog,
@@ -36,28 +53,58 @@ export class VectorLease implements StreamLease {
     /** The client's own id, which stands until the stream moves. */
     given?: string,
     /**
-     * The catch-up the client's own id was given in, to go on with: its late messages after
-     * this cursor are still owed (see `JoinedHistory.resume`).
+     * The catch-ups the client's own id was given in, to go on with: their late messages after
+     * where they stood are still owed (see `JoinedHistory.resume`).
      */
-    readonly resumesCatchUp?: CatchUpCursor,
+    readonly resumesCatchUps?: CatchUpsUnderWay,
   ) {
     this.channels = channels;
     this.text = given;
-    this.cursor = resumesCatchUp;
   }
 
   get id(): string {
-    return (this.text ??= formatVectorId(this.log.digest, this.positions, this.cursor));
+    return (this.text ??= this.format());
   }
 
   /**
-   * Where a join's catch-up stands while it gives its late messages, which do not move the
-   * stream's place: named in the ids of the events given meanwhile, so that a resume from one of
-   * them goes on with it. Undefined once it has given them all.
+   * A join's catch-up starts, within those under way (it met the change during theirs), at
+   * `cursor`. While it gives its late messages, which do not move the stream's place, where each
+   * stands is named in the ids of the events given meanwhile, so that a resume from one of them
+   * goes on with them all.
    */
-  set catchUp(cursor: CatchUpCursor | undefined) {
-    this.cursor = cursor;
+  openCatchUp(change: ShardPlace, cursor: CatchUpCursor | undefined): CatchUpPlace {
+    const place = { change, cursor };
+    this.catchUps.push(place);
     this.text = undefined;
+    return place;
+  }
+
+  moveCatchUp(place: CatchUpPlace, cursor: CatchUpCursor | undefined): void {
+    place.cursor = cursor;
+    this.text = undefined;
+  }
+
+  closeCatchUp(place: CatchUpPlace): void {
+    this.catchUps = this.catchUps.filter((each) => each !== place);
+    this.text = undefined;
+  }
+
+  /**
+   * Those past their late messages owe a resume nothing but what the replay gives. A catch-up
+   * met within another's is met on the client's shard, where the outer one's cursor stays at its
+   * change (see `JoinedHistory`): so only the changes of the outer ones go in the id.
+   */
+  private format(): string {
+    const { digest } = this.log;
+    let last = this.catchUps.length;
+    while (last > 0 && !this.catchUps[last - 1].cursor) last--;
+    if (last === 0) return formatVectorId(digest, this.positions);
+    const changes = this.catchUps.slice(0, last).map((each) => each.change);
+    const at = this.positions.get(changes[0].shard);
+    // One at the client's shard's place, as an id with a cursor alone always meant.
+    const implied = last === 1 && at && comparePositions(at, changes[0].position) === 0;
+    const { cursor } = this.catchUps[last - 1];
+    return formatVectorId(digest, this.positions, cursor, implied ? undefined : changes);
   }
 
   /** Where the stream stands on `shard`; undefined when it reads nothing there. */

@@ -226,6 +226,79 @@ describe('topics joined and left at run time, on a Redis Cluster', () => {
     }
   });
 
+  it.each([
+    ['on another shard', ['ivy', 'ida', 'ike', 'ilo', 'ina', 'ira'], 7],
+    ["on the first's far topic's shard", ['jay', 'jim', 'joe', 'jon', 'jud', 'jen'], 8],
+  ])(
+    "resumes from any event of a join's catch-up that met a later join (its topic %s): the rest of both, once, in order",
+    async (where, names, n) => {
+      // A client whose own shard its first join's catch-up reads before the far topic's.
+      const client = names.find((name) => {
+        const own = shardOfClient(name);
+        return own > 0 && own < SHARDS - 1;
+      })!;
+      const p = client[0];
+      const own = shardOfClient(client);
+      const xShard = shardsBut(own, 0).find((shard) => shard > own)!;
+      const yShard = where === 'on another shard' ? shardsBut(own, 0, xShard)[0] : xShard;
+      const [x, y] = [topicOn(xShard, `${p}x`), topicOn(yShard, `${p}y`)];
+      const [ax, ay] = [topicOn(xShard, `${p}ax`), topicOn(yShard, `${p}ay`)];
+      const near = topicOn(own, `${p}near`);
+      const query = `topic=base&topic=${ax}&topic=${ay}`;
+      const tab = open(a, client, query);
+      await tab.waitForEvents(1);
+      await a.bus.join(client, [x, near]);
+      for (const n of [1, 2, 3]) await a.bus.publish({ n, on: x }, { topic: x });
+      await a.bus.publish({ n: 1, on: near }, { topic: near });
+      await b.bus.join(client, y);
+      for (const n of [1, 2, 3]) await b.bus.publish({ n, on: y }, { topic: y });
+      await a.bus.publish({ n: 2, on: near }, { topic: near });
+      const stoodX = await a.bus.publish({ n: 0, on: ax }, { topic: ax });
+      const stoodY = await b.bus.publish({ n: 0, on: ay }, { topic: ay });
+      await a.bus.publish({ n: 4, on: x }, { topic: x });
+      await marker(n, tab);
+      const last = `message ${JSON.stringify({ marker: n })}`;
+      // A stream that read both far shards past their joined topics' messages before it read the
+      // first join: its catch-up reads the client's shard first, and meets the second join there.
+      const { digest, positions } = parseVectorId(tab.events[0].id)!;
+      positions.set(xShard, parseVectorId(stoodX)!.positions.get(xShard)!);
+      positions.set(yShard, parseVectorId(stoodY)!.positions.get(yShard)!);
+      const from = formatVectorId(digest, positions);
+      const stayed = open(b, client, query, { 'last-event-id': from });
+      await stayed.waitForEvent((e) => `message ${e.data}` === last, 'the bursts');
+      const message = (n: number, topic: string) => `message ${JSON.stringify({ n, on: topic })}`;
+      const topics = (...names: string[]) => `topics ${JSON.stringify({ topics: names.sort() })}`;
+      expect(given(stayed)).toEqual([
+        topics('base', ax, ay, x, near),
+        message(1, near),
+        topics('base', ax, ay, x, near, y),
+        message(1, y),
+        message(2, y),
+        message(3, y),
+        message(2, near),
+        message(1, x),
+        message(2, x),
+        message(3, x),
+        message(4, x),
+        last,
+      ]);
+      // Given during the second join's burst, within the first's catch-up: ids that name both.
+      for (const event of stayed.events.filter((e) => e.data?.includes(`"on":"${y}"`))) {
+        expect(parseVectorId(event.id)!.changes).toHaveLength(2);
+      }
+      // From each event the stream was given, on either instance: the rest, in the same order.
+      const events = stayed.events.filter((e) => e.id !== undefined && e.event !== 'connected');
+      for (const [i, event] of events.entries()) {
+        const owed = given(stayed).slice(i + 1);
+        if (owed.length === 0) continue;
+        const resumed = open(i % 2 ? a : b, client, query, { 'last-event-id': event.id! });
+        await resumed.waitForEvent((e) => `message ${e.data}` === last, `the resume from ${i}`);
+        expect([i, given(resumed)]).toEqual([i, owed]);
+        resumed.close();
+      }
+    },
+  );
+
   it('joins and leaves topics on the client shard alone, with no markers', async () => {
     const near = topicOn(shardOfClient('frank'), 'fnear');
     const tab = open(b, 'frank');

@@ -81,6 +81,51 @@ describe('vector ids', () => {
     expect(long).toMatch(/^[A-Za-z0-9._-]{1,128}$/);
   });
 
+  it('name the changes of catch-ups within catch-ups, the innermost cursor, and fit two in 128', () => {
+    const positions = new Map([
+      [0, { ms: 1_700_000_000_000, seq: 3 }],
+      [2, { ms: 1_700_000_009_000, seq: 1 }],
+      [5, { ms: 1_700_000_000_900, seq: 0 }],
+    ]);
+    const catchUp = { shard: 5, position: { ms: 1_700_000_000_100, seq: 2 } };
+    const changes = [
+      { shard: 2, position: { ms: 1_700_000_000_000, seq: 4 } },
+      { shard: 2, position: { ms: 1_700_000_008_000, seq: 0 } },
+    ];
+    const id = formatVectorId('abc', positions, catchUp, changes);
+    // The innermost change a second back from the client's shard's place, the outer 8 s before it.
+    expect(id).toBe(`${formatVectorId('abc', positions, catchUp)}.2rs-0_668-4`);
+    expect(parseVectorId(id)).toEqual({ digest: 'abc', positions, catchUp, changes });
+    // One change, where the client's shard's place is not: named too.
+    const one = formatVectorId('abc', positions, catchUp, changes.slice(0, 1));
+    expect(parseVectorId(one)).toEqual({
+      digest: 'abc',
+      positions,
+      catchUp,
+      changes: changes.slice(0, 1),
+    });
+    // Changes on a shard the id does not name: which joins the cursor is of is unknown.
+    expect(parseVectorId(id.replace(/\.2rs/, '.3rs'))).toEqual({ digest: 'abc', positions });
+    // Every shard, under 36 entries a millisecond, a minute back, two joins ten seconds apart.
+    const now = Date.now();
+    const all = new Map(
+      Array.from({ length: MAX_SHARDS }, (_, shard) => [shard, { ms: now, seq: 35 }]),
+    );
+    const cursor = { shard: 7, position: { ms: now - 60_000, seq: 35 } };
+    const nested = [20_000, 10_000].map((ago) => ({
+      shard: 3,
+      position: { ms: now - ago, seq: 35 },
+    }));
+    const long = formatVectorId(epochsDigest(['x']), all, cursor, nested);
+    expect(long).toMatch(/^[A-Za-z0-9._-]{1,128}$/);
+    expect(parseVectorId(long)).toEqual({
+      digest: epochsDigest(['x']),
+      positions: all,
+      catchUp: cursor,
+      changes: nested,
+    });
+  });
+
   it('differ in their digest when any shard has a new epoch', () => {
     expect(epochsDigest(['a', 'b'])).not.toBe(epochsDigest(['a', 'c']));
     expect(epochsDigest(['a', 'b'])).toMatch(/^[a-z0-9]{1,6}$/);
@@ -128,6 +173,37 @@ describe('VectorLease', () => {
     expect(
       lease.advance({ kind: 'reset', id: reset, position: { ms: 0, seq: 0 }, reason: 'epoch' }),
     ).toBe(reset);
+  });
+
+  it("names the catch-ups under way in its ids: the innermost's cursor, and their changes unless one at the client's shard's place", () => {
+    const lease = start();
+    const plain = lease.id;
+    const outer = lease.openCatchUp({ shard: 0, position: { ms: 10, seq: 0 } }, undefined);
+    expect(lease.id).toBe(plain);
+    lease.moveCatchUp(outer, { shard: 3, position: { ms: 4, seq: 1 } });
+    expect(parseVectorId(lease.id)).toEqual({
+      ...parseVectorId(plain),
+      catchUp: { shard: 3, position: { ms: 4, seq: 1 } },
+    });
+    lease.moveCatchUp(outer, { shard: 0, position: { ms: 10, seq: 0 } });
+    lease.advance(message(0, 11));
+    const inner = lease.openCatchUp(
+      { shard: 0, position: { ms: 11, seq: 0 } },
+      { shard: 3, position: { ms: 5, seq: 0 } },
+    );
+    expect(parseVectorId(lease.id)).toMatchObject({
+      catchUp: { shard: 3, position: { ms: 5, seq: 0 } },
+      changes: [outer.change, inner.change],
+    });
+    // Past its late messages: the outer one's cursor is what is left.
+    lease.moveCatchUp(inner, undefined);
+    expect(parseVectorId(lease.id)).toMatchObject({
+      catchUp: { shard: 0, position: { ms: 10, seq: 0 } },
+      changes: [outer.change],
+    });
+    lease.closeCatchUp(inner);
+    lease.closeCatchUp(outer);
+    expect(parseVectorId(lease.id)!.catchUp).toBeUndefined();
   });
 
   it('lets go of its channels when the stream ends', () => {

@@ -12,8 +12,8 @@ import {
   topicChangeOf,
   topicMarkerOf,
 } from '../topic-change.js';
-import type { CatchUpCursor } from '../vector-id.js';
-import type { VectorLease } from '../vector-lease.js';
+import type { CatchUpCursor, ShardPlace } from '../vector-id.js';
+import type { CatchUpPlace, CatchUpsUnderWay, VectorLease } from '../vector-lease.js';
 import { isVisibleTo, reaches } from '../visibility.js';
 import type { RedisLog } from './redis-log.js';
 
@@ -39,12 +39,6 @@ interface Joined {
 export class JoinedHistory implements CatchUpSource {
   constructor(private readonly logs: readonly RedisLog[]) {}
 
-  /**
-   * Listens on the joined topics' channels, and stands on the shards of those it read nothing of
-   * at once (so the change's own id names them); what is owed is read as it is iterated, a shard
-   * after another in their order. With `resuming`, only what that cursor of an earlier catch-up
-   * of the same change had not given yet (see `resume`).
-   */
   catchUp(
     message: BusMessage,
     change: LoggedChange,
@@ -52,9 +46,28 @@ export class JoinedHistory implements CatchUpSource {
     before: Member['topics'],
     stream: Member,
     lease: StreamLease,
-    resuming?: CatchUpCursor,
   ): AsyncIterable<BusMessage> {
     const vector = lease as VectorLease;
+    return this.owed(this.start(message, change, joined, before, stream, vector, NONE), vector);
+  }
+
+  /**
+   * Listens on the joined topics' channels, and stands on the shards of those it read nothing of
+   * at once (so the change's own id names them); what is owed is read as it is iterated (see
+   * `owed`). `outer`: the shards the catch-ups it is within have yet to read. With `resuming`,
+   * only what that cursor of an earlier catch-up of the same change had not given yet (see
+   * `resume`).
+   */
+  private start(
+    message: BusMessage,
+    change: LoggedChange,
+    joined: readonly string[],
+    before: Member['topics'],
+    stream: Member,
+    vector: VectorLease,
+    outer: ReadonlySet<number>,
+    resuming?: CatchUpCursor,
+  ): CatchUp {
     const topics = new Map<string, Joined>();
     for (const topic of joined) {
       const marker = change.markers.find((each) => each.topics.includes(topic));
@@ -76,15 +89,29 @@ export class JoinedHistory implements CatchUpSource {
     }
     // In the shards' order, which a resume from a cursor takes them in again.
     shards.sort((x, y) => x.shard - y.shard);
-    vector.catchUp = cursorOn(shards[0], vector);
-    return this.owed(shards, topics, { clientId: stream.clientId, topics: before }, stream, lease);
+    const place = vector.openCatchUp(
+      { shard: message.shard!, position: message.position },
+      cursorOn(shards[0], vector),
+    );
+    // Those within it are met in its read of the client's shard: it reads the shards after later.
+    const after = shards.filter(({ shard }) => shard > message.shard!).map(({ shard }) => shard);
+    return {
+      shards,
+      topics,
+      had: { clientId: stream.clientId, topics: before },
+      stream,
+      place,
+      outer,
+      within: new Set([...outer, ...after]),
+    };
   }
 
   /**
-   * What a stream resuming from an id given during a join's catch-up (which names its cursor) is
-   * still owed of it, before anything else: the late messages after the cursor, from the change
-   * at the id's position on the client's shard and its membership before it (with the topics
-   * the stream asked for). Undefined when the id names no cursor.
+   * What a stream resuming from an id given during joins' catch-ups (which names their changes
+   * and the innermost's cursor) is still owed of them, before anything else: the rest of each,
+   * the innermost first, as the stream would have gone on, each from its change on the client's
+   * shard and its membership before it (with the topics the stream asked for). Undefined when
+   * the id names no cursor.
    */
   resume(
     stream: Member,
@@ -92,12 +119,12 @@ export class JoinedHistory implements CatchUpSource {
     asked: Member['topics'],
     atCursor: Promise<StreamTopics>,
   ): AsyncIterable<BusMessage> | undefined {
-    const cursor = (lease as VectorLease).resumesCatchUp;
-    return cursor && this.resumed(cursor, stream, lease as VectorLease, asked, atCursor);
+    const underWay = (lease as VectorLease).resumesCatchUps;
+    return underWay && this.resumed(underWay, stream, lease as VectorLease, asked, atCursor);
   }
 
   private async *resumed(
-    cursor: CatchUpCursor,
+    { cursor, changes }: CatchUpsUnderWay,
     stream: Member,
     lease: VectorLease,
     asked: Member['topics'],
@@ -105,27 +132,35 @@ export class JoinedHistory implements CatchUpSource {
   ): AsyncIterable<BusMessage> {
     // The topics it had at its cursor, as the replay sets them (which waits behind this).
     Object.assign(stream, await atCursor);
-    const found = await this.changeAt(lease, stream.clientId);
-    const had = found && startingTopics(asked, found.change.before);
-    const joined = found?.change.join.filter((topic) => !had?.has(topic)) ?? [];
-    if (joined.length === 0) {
-      lease.catchUp = undefined;
-      return;
+    const own = shardOf(clientChannel(stream.clientId), this.logs.length);
+    const places = changes ?? [{ shard: own, position: lease.positionOn(own)! }];
+    const found = await Promise.all(places.map((place) => this.changeAt(place, stream.clientId)));
+    // Each outer one met the next in its read of the client's shard, which it goes on with from
+    // its change once those within it are done: so they start first, and end last.
+    const started: CatchUp[] = [];
+    let outer: ReadonlySet<number> = NONE;
+    for (const [i, each] of found.entries()) {
+      if (!each) continue;
+      const had = startingTopics(asked, each.change.before);
+      const joined = each.change.join.filter((topic) => !had?.has(topic));
+      if (joined.length === 0) continue;
+      const from = i === found.length - 1 ? cursor : places[i];
+      const { message, change } = each;
+      started.push(this.start(message, change, joined, had, stream, lease, outer, from));
+      outer = started.at(-1)!.within;
     }
-    yield* this.catchUp(found!.message, found!.change, joined, had!, stream, lease, cursor);
+    for (const catchUp of started.reverse()) yield* this.owed(catchUp, lease);
   }
 
-  /** The change of `clientId` at the lease's position on the client's shard, if it is one. */
+  /** The change of `clientId` at `place` on the client's shard, if it is one. */
   private async changeAt(
-    lease: VectorLease,
+    { shard, position }: ShardPlace,
     clientId: string,
   ): Promise<{ message: BusMessage; change: LoggedChange } | undefined> {
-    const shard = shardOf(clientChannel(clientId), this.logs.length);
-    const at = lease.positionOn(shard)!;
     try {
-      for await (const page of this.logs[shard].history(justBefore(at))) {
+      for await (const page of this.logs[shard].history(justBefore(position))) {
         const message = page[0];
-        if (!message || comparePositions(message.position, at) !== 0) return undefined;
+        if (!message || comparePositions(message.position, position) !== 0) return undefined;
         const change = message.to?.[0] === clientId ? topicChangeOf(message) : undefined;
         return change && { message, change };
       }
@@ -136,22 +171,22 @@ export class JoinedHistory implements CatchUpSource {
     return undefined;
   }
 
-  private async *owed(
-    shards: readonly Shard[],
-    topics: ReadonlyMap<string, Joined>,
-    had: Member,
-    stream: Member,
-    lease: StreamLease,
-  ): AsyncIterable<BusMessage> {
-    const vector = lease as VectorLease;
-    // Whether the lease's cursor is this catch-up's: no longer once a later change's takes it.
-    let tracking = true;
+  /**
+   * What a catch-up owes, a shard after another in their order. Ahead of where the stream stands
+   * on a shard that a catch-up it is within has yet to read, nothing: that one gives it there,
+   * after the late messages it owes.
+   */
+  private async *owed(catchUp: CatchUp, vector: VectorLease): AsyncIterable<BusMessage> {
+    const { shards, topics, had, stream, place, outer, within } = catchUp;
+    const { change } = place;
     for (const [i, { shard, from, listening }] of shards.entries()) {
       if (listening) await listening;
-      const stood = vector.positionOn(shard)!;
+      // On the client's shard it stood at the change, when it met it: so too on a resume, which
+      // may stand further there.
+      const stood = shard === change.shard ? change.position : vector.positionOn(shard)!;
       const owed = (entry: BusMessage): boolean => {
         if (comparePositions(entry.position, vector.positionOn(shard)!) > 0) {
-          if (!isVisibleTo(entry, stream)) return false;
+          if (outer.has(shard) || !isVisibleTo(entry, stream)) return false;
           // A topic message counts from its topic's join; a marker, for a topic still on.
           const topicOnly = entry.to === null && entry.topics !== null;
           return !(topicOnly || topicMarkerOf(entry)) || onAfterJoins(entry, stream, topics, true);
@@ -162,31 +197,49 @@ export class JoinedHistory implements CatchUpSource {
         if (entry.to !== null) return entry.to[0] === stream.clientId && !!topicMarkerOf(entry);
         return !reaches(entry, had) && reaches(entry, stream);
       };
-      // Past the late messages of this shard: the next shard's are what is left to give.
-      const rest = () => cursorOn(shards[i + 1], vector);
+      // Past the late messages of this shard: the next shard's are what is left to give. On the
+      // client's shard, where later changes are met, a resume reads the rest again from the
+      // change, so that what they owe comes in the same order.
+      const rest = () =>
+        shard === change.shard ? { shard, position: stood } : cursorOn(shards[i + 1], vector);
       for await (const page of this.logs[shard].history(earlier(from, stood))) {
         for (const entry of page) {
           if (!owed(entry)) continue;
-          if (tracking) {
-            const late = comparePositions(entry.position, stood) <= 0;
-            vector.catchUp = late ? { shard, position: entry.position } : rest();
-          }
+          const late = comparePositions(entry.position, stood) <= 0;
+          vector.moveCatchUp(place, late ? { shard, position: entry.position } : rest());
           const later = topicChangeOf(entry);
           const joining = later?.join.filter((topic) => !stream.topics?.has(topic)) ?? [];
-          // A later change of the client, read here ahead of the stream: caught up with at once.
-          let next: AsyncIterable<BusMessage> | undefined;
-          if (joining.length > 0) {
-            tracking = false;
-            next = this.catchUp(entry, later!, joining, stream.topics, stream, lease);
-          }
+          // A later change of the client, read here ahead of the stream: caught up with at once,
+          // within this catch-up.
+          const next =
+            joining.length > 0
+              ? this.start(entry, later!, joining, stream.topics, stream, vector, within)
+              : undefined;
           yield entry;
-          if (next) yield* next;
+          if (next) yield* this.owed(next, vector);
         }
       }
-      if (tracking) vector.catchUp = rest();
+      vector.moveCatchUp(place, cursorOn(shards[i + 1], vector));
     }
+    vector.closeCatchUp(place);
   }
 }
+
+/** A catch-up started: see `JoinedHistory.start`. */
+interface CatchUp {
+  readonly shards: readonly Shard[];
+  readonly topics: ReadonlyMap<string, Joined>;
+  /** The stream as it was before the change. */
+  readonly had: Member;
+  readonly stream: Member;
+  readonly place: CatchUpPlace;
+  /** The shards the catch-ups it is within have yet to read. */
+  readonly outer: ReadonlySet<number>;
+  /** Those, and the shards it reads after the client's: for the catch-ups within it. */
+  readonly within: ReadonlySet<number>;
+}
+
+const NONE: ReadonlySet<number> = new Set();
 
 /** A shard of a catch-up: where its owed messages start, and its channels being listened on. */
 interface Shard {

@@ -179,8 +179,10 @@ export class ShardedRedisTransport extends BusTransport implements ShardedLog {
     for (const [shard, position] of given?.positions ?? []) {
       if (shard < this.options.shards) positions.set(shard, position);
     }
-    const resumes =
-      given?.catchUp && positions.has(given.catchUp.shard) ? given.catchUp : undefined;
+    // A cursor, or changes, on a shard this log does not have is from another configuration.
+    const { catchUp: cursor, changes } = given ?? {};
+    const named = cursor && [cursor, ...(changes ?? [])].every(({ shard }) => positions.has(shard));
+    const resumes = named ? { cursor, changes } : undefined;
     const lease = new VectorLease(this, positions, [], undefined, given && lastEventId, resumes);
     // A shard the id does not name: its start goes no further than this instance read (an id
     // ahead of a shard's log could not resume).
