@@ -3,7 +3,7 @@
  * bare Fastify route, at few and many streams, and batches, from the last results file given
  * that has the step.
  */
-import { fmt, fmtX, table, verdict } from './report-parts.js';
+import { failedStep, fmt, fmtX, table, verdict } from './report-parts.js';
 import type { HttpPublishMode, HttpPublishResult } from './results.js';
 
 /** Issue 16: a publish's server CPU over the bare route's, at most, by mode. */
@@ -30,10 +30,7 @@ export function httpPublishSection(
       '`npm run bench -- --only publish` runs the publish steps alone.',
   );
   out.push('');
-  if (step.problem) {
-    out.push(`The step failed: ${step.problem}`, '');
-    return out.join('\n');
-  }
+  if (step.problem) return failedStep(out, step.problem);
   const row = (m: HttpPublishMode) => [
     m.mode,
     fmt(m.bareUsPerRequest, 1),

@@ -75,6 +75,11 @@ export function present(result: BenchResult, mode: Mode): SystemId[] {
   return ORDER.filter((system) => runsOf(result, system, mode).length > 0);
 }
 
+/** A section whose step failed: its lines so far, and why. */
+export function failedStep(out: readonly string[], problem: string): string {
+  return [...out, `The step failed: ${problem}`, ''].join('\n');
+}
+
 export function table(header: string[], rows: string[][]): string {
   return [
     `| ${header.join(' | ')} |`,

@@ -2,7 +2,7 @@
  * The publish throughput section of docs/benchmarks.md: `MessageBus.publish()` through Redis
  * against pipelined `XADD` on one node, from the last results file given that has the step.
  */
-import { fmt, fmtX, table, verdict } from './report-parts.js';
+import { failedStep, fmt, fmtX, table, verdict } from './report-parts.js';
 import type { PublishThroughput } from './results.js';
 import { median } from './stats.js';
 
@@ -29,11 +29,7 @@ export function publishSection(step: PublishThroughput, source: string): string 
       '`npm run bench -- --only publish` runs the publish steps alone.',
   );
   out.push('');
-  if (step.problem) {
-    out.push(`The step failed: ${step.problem}`);
-    out.push('');
-    return out.join('\n');
-  }
+  if (step.problem) return failedStep(out, step.problem);
   const cpu = (way: keyof PublishThroughput['cpuUs']) => [
     fmt(step.cpuUs[way]?.node ?? null, 1),
     fmt(step.cpuUs[way]?.redis ?? null, 1),

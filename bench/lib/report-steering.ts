@@ -3,7 +3,7 @@
  * few open streams and at many, and the changes per second of many clients, from the last results
  * file given that has the step.
  */
-import { fmt, fmtX, table, verdict } from './report-parts.js';
+import { failedStep, fmt, fmtX, table, verdict } from './report-parts.js';
 import type { SteeringMode, SteeringResult } from './results.js';
 
 /** Issue 15: a change of one client's topics at the many streams, over the few, at most. */
@@ -22,10 +22,7 @@ export function steeringSection(step: SteeringResult, source: string): string {
       '`npm run bench -- --only steering` runs this step alone.',
   );
   out.push('');
-  if (step.problem) {
-    out.push(`The step failed: ${step.problem}`, '');
-    return out.join('\n');
-  }
+  if (step.problem) return failedStep(out, step.problem);
   const row = (m: SteeringMode) => [
     m.mode,
     `${fmt(m.fewUsPerChange, 1)} (${range(m.fewUs)})`,
