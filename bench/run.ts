@@ -31,7 +31,8 @@
  *   --before DIR           also run sse-bus and sse-bus-own from the build in DIR/dist (a built
  *                          checkout of an earlier commit), each right after this build's, as
  *                          `… (before)` systems; the log, the JSON (beforeAfter) and the docs
- *                          give after/before of heap and RSS per idle connection and CPU per frame
+ *                          give after/before of heap and RSS per idle connection and CPU per frame;
+ *                          the HTTP publish step runs one process of it in its turns too
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';

@@ -6,6 +6,7 @@ import type { BenchConfig } from '../lib/scenarios.js';
 import {
   type RedisProcess,
   type ServerProcess,
+  hasBeforeBuild,
   startNode,
   startRedis,
   startSystem,
@@ -68,13 +69,18 @@ async function measureMode(
   const servers: ServerProcess[] = [];
   let gen: LoadGen | undefined;
   try {
-    // Several processes of the same build: one process's figure can sit 20% off another's.
-    for (let i = 0; i < step.processes; i++) {
+    // Several processes of the same build: one process's figure can sit 20% off another's. With
+    // `--before`, one of the previous build's last, in the same turns: a change is judged against
+    // it on the box as it is then.
+    const systems = Array.from({ length: step.processes }, () => 'sse-bus' as const);
+    const before = hasBeforeBuild();
+    for (const [i, system] of [
+      ...systems,
+      ...(before ? ['sse-bus-before' as const] : []),
+    ].entries()) {
       const redis = mode === 'redis' ? await startRedis(cfg.cpuLoad) : undefined;
       if (redis) redises.push(redis);
-      servers.push(
-        await startSystem('sse-bus', i, redis?.url, cfg.cpuServers, { LOG_LEVEL: 'info' }),
-      );
+      servers.push(await startSystem(system, i, redis?.url, cfg.cpuServers, { LOG_LEVEL: 'info' }));
     }
     const server = servers[0];
     const load = (to: ServerProcess, way: Way) =>
@@ -112,6 +118,8 @@ async function measureMode(
         overBare[i].push(us / bareTurn);
       }
     }
+    const beforeUs = before ? noneUs.pop()! : undefined;
+    const beforeRatios = before ? overBare.pop()! : undefined;
     // The rest on the first process alone.
     for (const other of servers.splice(1)) await other.stop();
     for (const redis of redises.splice(1)) await redis.stop();
@@ -145,6 +153,13 @@ async function measureMode(
       noStreamUsPerRequest: round(median(noneUs.flat()), 1),
       publishOverBare: round(median(overBare.map((ratios) => median(ratios)!)), 2),
       publishOverBareByProcess: byProcess,
+      ...(beforeUs && {
+        beforeOverBare: round(median(beforeRatios!), 2),
+        publishOverBefore: round(
+          median(beforeUs.map((us, rep) => median(noneUs.map((each) => each[rep]))! / us)),
+          2,
+        ),
+      }),
       publishUsPerRequest: round(median(fewUs), 1),
       deliveredOverBare: round(median(fewUs)! / median(bareUs)!, 2),
       manyStreamsUsPerRequest: round(median(manyUs), 1),
@@ -156,7 +171,7 @@ async function measureMode(
     };
     log(
       `  ${mode}: server CPU µs/request: bare Fastify ${measured.bareUsPerRequest}, publish ${measured.noStreamUsPerRequest} ` +
-        `(${measured.publishOverBare}x; by process ${byProcess.join('x, ')}x) to nobody, ${measured.publishUsPerRequest} (${measured.deliveredOverBare}x) at ${few} streams, ${measured.manyStreamsUsPerRequest} at ${many} (${measured.manyOverFew}x); ` +
+        `(${measured.publishOverBare}x; by process ${byProcess.join('x, ')}x${beforeUs ? `; the previous build ${measured.beforeOverBare}x, this one over it ${measured.publishOverBefore}x` : ''}) to nobody, ${measured.publishUsPerRequest} (${measured.deliveredOverBare}x) at ${few} streams, ${measured.manyStreamsUsPerRequest} at ${many} (${measured.manyOverFew}x); ` +
         `batches of ${step.batch}: ${measured.batchMessagesPerSecond} msg/s, ${measured.batchUsPerMessage} µs/msg to nobody; ` +
         `${measured.deliveredBatchMessagesPerSecond} msg/s, ${measured.deliveredBatchUsPerMessage} µs/msg at ${many} streams`,
     );

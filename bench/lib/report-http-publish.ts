@@ -60,6 +60,18 @@ export function httpPublishSection(
       step.modes.map(row),
     ),
   );
+  const compared = step.modes.filter((m) => m.publishOverBefore !== undefined);
+  if (compared.length > 0) {
+    out.push(
+      '',
+      `The previous build (\`--before\`), one process in the same turns, with no stream open: ${compared
+        .map(
+          (m) =>
+            `${m.mode} ${fmtX(m.beforeOverBare ?? null)} the bare route, this build ${fmtX(m.publishOverBefore ?? null)} it`,
+        )
+        .join('; ')} (the median over the turns of this build's processes' median against it).`,
+    );
+  }
   out.push('');
   out.push(
     `Pipelined \`XADD\` in the same run (the publish throughput step above): ${fmt(xaddPerSecond, 0)} msg/s.`,

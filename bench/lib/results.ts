@@ -231,6 +231,13 @@ export interface HttpPublishMode {
    */
   publishOverBare: number | null;
   publishOverBareByProcess?: (number | null)[];
+  /**
+   * With `--before`: a process of the previous build in the same turns, its median over them
+   * against the bare route, and this build's processes over it (the median over the turns of
+   * their median turn against its turn).
+   */
+  beforeOverBare?: number | null;
+  publishOverBefore?: number | null;
   /** Of a publish with the few streams open, each message delivered to one. */
   publishUsPerRequest: number | null;
   deliveredOverBare: number | null;

@@ -50,6 +50,11 @@ export function useBeforeBuild(dir: string): string {
   return dist;
 }
 
+/** Whether `--before` gave a previous build to run beside this one. */
+export function hasBeforeBuild(): boolean {
+  return beforeDist !== undefined;
+}
+
 function before(): string {
   if (!beforeDist) throw new Error('The -before systems need --before DIR');
   return beforeDist;
