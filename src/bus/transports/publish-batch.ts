@@ -30,12 +30,6 @@ interface Waiting<R> {
  * whose `add` comes a few promise hops later. A batch that reaches `maxItems` or `maxBytes` goes
  * out at once, so no single call grows without bound; an item larger than `maxBytes` goes alone.
  *
- * While a call is in flight, a batch that is not full waits for its answer: with 32 publishes
- * over HTTP at once, calls carried 11 messages instead of 6 (the reader's reads of them as many
- * more), and each call is a command written and a reply read. What is held goes out at the first
- * held item's deadline if the call has not answered by then; an item already past its own then
- * is rejected, and not sent.
- *
  * The deadlines take one timer per batch, not one per item: a timer each cost as much CPU as
  * the rest of a publish's way through the batch.
  */
@@ -44,10 +38,6 @@ export class PublishBatch<T, R> {
   private waiting: Waiting<R>[] = [];
   private bytes = 0;
   private scheduled = false;
-  /** Calls sent and not answered yet. */
-  private inFlight = 0;
-  /** Sends what is held at the first held item's deadline, should the call in flight take longer. */
-  private holding: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly flush: Flush<T, R>,
@@ -64,38 +54,22 @@ export class PublishBatch<T, R> {
     this.bytes += bytes;
     if (this.items.length >= this.limits.maxItems || this.bytes >= this.limits.maxBytes) {
       this.send();
-    } else if (this.inFlight === 0) {
-      this.schedule();
-    } else {
-      this.holding ??= setTimeout(() => this.send(), deadline - Date.now());
+    } else if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(() => {
+        this.scheduled = false;
+        if (this.items.length > 0) this.send();
+      });
     }
     return result;
   }
 
-  private schedule(): void {
-    if (this.scheduled) return;
-    this.scheduled = true;
-    setImmediate(() => {
-      this.scheduled = false;
-      if (this.items.length > 0) this.send();
-    });
-  }
-
   private send(): void {
-    clearTimeout(this.holding);
-    this.holding = undefined;
-    const now = Date.now();
-    // Held past its deadline behind a call in flight: rejected, and not sent.
-    const items = this.items.filter((_, i) => this.waiting[i].deadline > now);
-    const waiting = this.waiting.filter((w) => {
-      if (w.deadline > now) return true;
-      w.reject(new DeadlineExceeded('not sent in time'));
-      return false;
-    });
+    const items = this.items;
+    const waiting = this.waiting;
     this.items = [];
     this.waiting = [];
     this.bytes = 0;
-    if (items.length === 0) return;
     const until = Math.max(...waiting.map((w) => w.deadline));
     let answer: Promise<R[]>;
     try {
@@ -104,24 +78,17 @@ export class PublishBatch<T, R> {
       answer = Promise.reject(err);
     }
     const stop = expireEach(waiting);
-    this.inFlight++;
     // Settling an add that has expired does nothing.
     answer.then(
       (results) => {
-        this.answered(stop);
+        stop();
         waiting.forEach((w, i) => w.resolve(results[i]));
       },
       (err: unknown) => {
-        this.answered(stop);
+        stop();
         waiting.forEach((w) => w.reject(err));
       },
     );
-  }
-
-  /** A partial batch waits for the calls in flight: the adds of their time go out together. */
-  private answered(stop: () => void): void {
-    stop();
-    if (--this.inFlight === 0 && this.items.length > 0) this.schedule();
   }
 }
 
