@@ -23,8 +23,9 @@ export interface CatchUpSource {
   ): AsyncIterable<BusMessage>;
   /**
    * What a stream resuming from an id given during catch-ups (one, or others met within it) is
-   * still owed of them, before anything else; undefined when its id was given during none. `asked`: the topics it asked for;
-   * `atCursor`: those it had at its cursor, which the replay gives it.
+   * still owed of them, before anything else; undefined when its id was given during none.
+   * `asked`: the topics it asked for; `atCursor`: those it had at its cursor, which the replay
+   * gives it.
    */
   resume?(
     stream: Member,

@@ -415,18 +415,18 @@ export class ShardedRedisTransport extends BusTransport implements ShardedLog {
     const deadline = Date.now() + timeoutMs;
     const key = changeLockKey(this.logs[own].options.hashTag, clientId);
     return this.locks.hold(key, deadline, (lock) =>
-      this.changeTopicsLocked(message, change, own, deadline, lock),
+      this.changeTopicsLocked(message, change, clientId, own, deadline, lock),
     );
   }
 
   private async changeTopicsLocked(
     message: OutgoingMessage,
     change: BoundedTopicChange,
+    clientId: string,
     own: number,
     deadline: number,
     lock: string,
   ): Promise<string> {
-    const clientId = message.to![0];
     const left = () => Math.max(1, deadline - Date.now());
     const far = [...byShard([...change.join, ...change.leave], this.options.shards, topicChannel)];
     if (far.some(([shard]) => shard !== own) && change.join.length > 0) {
