@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { clientChannel, shardOf } from '../../src/bus/channels.js';
+import { clientChannel, shardOf, topicChannel } from '../../src/bus/channels.js';
 import { BusCounters } from '../../src/bus/bus-counters.js';
 import { busConnections } from '../support/client-list.js';
 import {
@@ -39,9 +39,9 @@ describe.each([
   let apps: TestApp[] = [];
   let clients: { user: string; client: RawSseClient }[] = [];
   const prefix = `cluster-faults-${waitReplicas}`;
-  /** The node serving the log of `user`'s channel, and that log's slot. */
-  const homeOf = async (user: string) => {
-    const key = `{${prefix}:${shardOf(clientChannel(user), SHARDS)}}:log`;
+  /** The node serving the log of `user`'s channel (or of another channel), and that log's slot. */
+  const homeOf = async (user: string, channel = clientChannel(user)) => {
+    const key = `{${prefix}:${shardOf(channel, SHARDS)}}:log`;
     const slot = await ask(cluster.nodes[0], (redis) => redis.call('CLUSTER', 'KEYSLOT', key));
     return { key, slot: slot as number, node: await cluster.ownerOf(slot as number) };
   };
@@ -134,18 +134,23 @@ describe.each([
   // With WAIT: a replica that does not answer holds a publish back, and is no sign of a dead
   // connection to the cluster (which dropping would fail every command in flight on it).
   if (waitReplicas > 0) {
-    it('holds a publish until a stopped replica has it, asking again, never dropping the connection', async () => {
-      const { node } = await homeOf('ann');
+    /** The replica of `node`, and how many WAITs `node` has been asked so far. */
+    const replicaOf = async (node: ClusterNode) => {
       const port = /slave0:ip=[^,]+,port=(\d+)/.exec(
         await ask(node, (redis) => redis.info('replication')),
       )![1];
-      const replica = cluster.nodes.find((each) => each.port === Number(port))!;
       const waits = async () =>
         Number(
           /cmdstat_wait:calls=(\d+)/.exec(
             await ask(node, (redis) => redis.info('commandstats')),
           )?.[1] ?? 0,
         );
+      return { replica: cluster.nodes.find((each) => each.port === Number(port))!, waits };
+    };
+
+    it('holds a publish until a stopped replica has it, asking again, never dropping the connection', async () => {
+      const { node } = await homeOf('ann');
+      const { replica, waits } = await replicaOf(node);
       const metrics = apps[0].app.get(BusCounters);
       const reconnects = metrics.redisReconnects;
       const before = await waits();
@@ -161,6 +166,40 @@ describe.each([
       await expect(published).resolves.toMatch(/./);
       await clients[0].client.waitForEvent((event) => event.data === '{"held":true}', 'it');
       expect(metrics.redisReconnects).toBe(reconnects);
+    });
+
+    it("holds a change of a client's topics before its markers until its client's replica has its lock", async () => {
+      const { node } = await homeOf('ann');
+      // A topic whose log another master serves: its marker would not wait for the stopped replica.
+      let topic = '';
+      for (let i = 0; !topic; i++) {
+        const far = await homeOf('ann', topicChannel(`far${i}`));
+        if (far.node.port !== node.port) topic = `far${i}`;
+      }
+      const far = await homeOf('ann', topicChannel(topic));
+      const markers = () => ask(far.node, (redis) => redis.xlen(far.key));
+      const { replica, waits } = await replicaOf(node);
+      const before = { waits: await waits(), markers: await markers() };
+      replica.signal('SIGSTOP');
+      let joined: Promise<string>;
+      try {
+        joined = apps[0].bus.join('ann', topic);
+        await waitFor(async () => (await waits()) >= before.waits + 2, 'WAIT asked twice', 30_000);
+        // The lock is not taken yet: had it been, the marker would be written by now.
+        expect(await markers()).toBe(before.markers);
+      } finally {
+        replica.signal('SIGCONT');
+      }
+      await joined;
+      expect(await markers()).toBe(before.markers + 1);
+      const ann = clients[0].client;
+      const topics = await ann.waitForEvent((e) => e.event === 'topics', 'the change');
+      expect((JSON.parse(topics.data!) as { topics: string[] }).topics).toContain(topic);
+      await apps[1].bus.publish({ on: topic }, { topic });
+      await ann.waitForEvent(
+        (e) => e.data === JSON.stringify({ on: topic }),
+        "the topic's message",
+      );
     });
   } else {
     // Without WAIT, a failover can lose what the master had not yet sent to its replica. The

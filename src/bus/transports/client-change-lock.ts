@@ -4,6 +4,7 @@ import { appendUntil } from '../../redis/append-until.js';
 import { DeadlineExceeded, delay, withDeadline } from '../../redis/deadline.js';
 import type { RedisClient } from '../../redis/redis-connection.js';
 import type { RedisWatchdog } from '../../redis/redis-watchdog.js';
+import { type Waitable, withReplicas } from '../../redis/with-replicas.js';
 
 /**
  * KEYS: the lock. ARGV: token, ttl ms. Takes the lock for the token, or finds it already the
@@ -56,10 +57,16 @@ export class ClientChangeLock {
   /** Per lock, the last change of it queued here: settles once that change is done. */
   private readonly queued = new Map<string, Promise<void>>();
 
+  /**
+   * `replicas`: replicas that must have the lock before a change goes on (`WAIT`, for up to
+   * `waitMs`), as for the messages: a failover then keeps it, and no other change of the client
+   * is written with this one under way.
+   */
   constructor(
     private readonly redis: RedisClient & LockScripts,
     private readonly commands: RedisWatchdog,
     private readonly passing: RegExp,
+    private readonly replicas: { readonly count: number; readonly waitMs: number },
   ) {}
 
   /**
@@ -103,7 +110,7 @@ export class ClientChangeLock {
       try {
         taken = await appendUntil(
           deadline,
-          (left) => this.commands.ask(this.redis.sseBusLock(key, token, String(left)), left),
+          (left) => this.commands.ask(this.lock(key, token, String(left)), left),
           this.passing,
         );
       } catch (err) {
@@ -118,6 +125,17 @@ export class ClientChangeLock {
         "the client's changes on other instances",
       );
     }
+  }
+
+  /** One ask for the lock, which the replicas have when it is taken. */
+  private lock(key: string, token: string, ttlMs: string): Promise<0 | 1> {
+    const { count, waitMs } = this.replicas;
+    if (count === 0) return this.redis.sseBusLock(key, token, ttlMs);
+    const pipeline = this.redis.pipeline() as unknown as {
+      sseBusLock(key: string, token: string, ttlMs: string): Waitable;
+    };
+    // Asked again, the script finds the lock its token's and answers 1 again.
+    return withReplicas(pipeline.sseBusLock(key, token, ttlMs), count, waitMs);
   }
 
   /** Lets the lock go if `token` still holds it. */

@@ -6,6 +6,7 @@ import { TooManyTopicsError } from '../../errors/too-many-topics.error.js';
 import { appendUntil } from '../../redis/append-until.js';
 import { DeadlineExceeded } from '../../redis/deadline.js';
 import type { RedisWatchdog } from '../../redis/redis-watchdog.js';
+import { type Waitable, withReplicas } from '../../redis/with-replicas.js';
 import type { BusMessage, BusReset, ResetReason } from '../bus-event.js';
 import type { OutgoingMessage } from '../bus-transport.js';
 import { HISTORY_PAGE_SIZE } from '../bus-transport.js';
@@ -383,29 +384,21 @@ export class RedisLog {
   }
 
   /** The script; with replicas to wait for, then `WAIT` on the same connection. */
-  private async send(receipt: string, args: string[]): Promise<string> {
+  private send(receipt: string, args: string[]): Promise<string> {
     const { writer, waitReplicas, commandTimeoutMs } = this.options;
     const { meta, log, seen } = this.keys;
     if (waitReplicas === 0) return writer.redis.sseBusPublish(meta, log, receipt, seen, ...args);
     const pipeline = writer.redis.pipeline() as unknown as {
-      sseBusPublish(...keysAndArgs: string[]): {
-        wait(n: number, ms: number): { exec(): Promise<[Error | null, unknown][] | null> };
-      };
+      sseBusPublish(...keysAndArgs: string[]): Waitable;
     };
-    const replies = await pipeline
-      .sseBusPublish(meta, log, receipt, seen, ...args)
-      // Half the watchdog's deadline: a WAIT that waits its whole time (no replica yet, after a
-      // failover) is an answer, not a dead connection to be dropped with every command on it.
-      .wait(waitReplicas, Math.floor(commandTimeoutMs / 2))
-      .exec();
-    const [[failed, ids], [waitFailed, replicas]] = replies!;
-    if (failed) throw failed;
-    if (waitFailed) throw waitFailed;
-    if ((replicas as number) < waitReplicas) {
-      // Retried: the receipt returns the same ids, and WAIT asks again.
-      throw new Error(`${String(replicas)} of ${waitReplicas} replicas have the message`);
-    }
-    return ids as string;
+    // Half the watchdog's deadline: a WAIT that waits its whole time (no replica yet, after a
+    // failover) is an answer, not a dead connection to be dropped with every command on it.
+    // Retried, the receipt returns the same ids, and WAIT asks again.
+    return withReplicas(
+      pipeline.sseBusPublish(meta, log, receipt, seen, ...args),
+      waitReplicas,
+      Math.floor(commandTimeoutMs / 2),
+    );
   }
 }
 

@@ -123,7 +123,11 @@ export class ShardedRedisTransport extends BusTransport implements ShardedLog {
       ...LOCK_SCRIPTS,
     }) as ScriptedCluster;
     this.commands = new RedisWatchdog(this.client, commandTimeoutMs);
-    this.locks = new ClientChangeLock(this.client, this.commands, PASSING);
+    this.locks = new ClientChangeLock(this.client, this.commands, PASSING, {
+      count: waitReplicas,
+      // As for the messages (see `RedisLog`): a WAIT that waits its whole time is an answer.
+      waitMs: Math.floor(commandTimeoutMs / 2),
+    });
     onReconnect(this.client, () => counters.redisReconnects++);
     const host: ShardHost = {
       client: this.client,
