@@ -80,6 +80,14 @@ export abstract class BusTransport {
    */
   abstract publish(message: OutgoingMessage, timeoutMs: number): Promise<string>;
 
+  /** `publish` of each of `messages`, all at once: resolves to each one's outcome, in order. */
+  publishAll(
+    messages: readonly OutgoingMessage[],
+    timeoutMs: number,
+  ): Promise<PromiseSettledResult<string>[]> {
+    return Promise.allSettled(messages.map((message) => this.publish(message, timeoutMs)));
+  }
+
   /**
    * The messages after `lastEventId` that `audience` may see (or more: the caller filters), a
    * page at a time, in log order (on a sharded log, its shards interleaved by their entries'

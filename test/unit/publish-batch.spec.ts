@@ -105,4 +105,56 @@ describe('PublishBatch', () => {
     answer(['SOON', 'SOONER', 'PATIENT']);
     await expect(patient).resolves.toBe('PATIENT');
   });
+
+  describe('addAll', () => {
+    it('gives one promise for items added together, each outcome in their order, across calls', async () => {
+      const { batch, calls } = upperCaser({ maxItems: 4 });
+      const alone = batch.add('a', far);
+      const all = batch.addAll('bcdefg'.split(''), far);
+      const outcomes = await all;
+      expect(calls).toEqual([
+        ['a', 'b', 'c', 'd'],
+        ['e', 'f', 'g'],
+      ]);
+      expect(outcomes).toEqual('BCDEFG'.split('').map((value) => ({ status: 'fulfilled', value })));
+      await expect(alone).resolves.toBe('A');
+      await expect(batch.addAll([], far)).resolves.toEqual([]);
+    });
+
+    it('rejects only the items of a call that fails', async () => {
+      const batch = new PublishBatch<string, string>(
+        async (items) => {
+          if (items.includes('c')) throw new Error('refused');
+          return items;
+        },
+        { maxItems: 2, maxBytes: 1024, bytesOf: () => 1 },
+      );
+      const outcomes = await batch.addAll(['a', 'b', 'c', 'd', 'e'], far);
+      expect(outcomes.map((outcome) => outcome.status)).toEqual([
+        'fulfilled',
+        'fulfilled',
+        'rejected',
+        'rejected',
+        'fulfilled',
+      ]);
+      expect(outcomes[2]).toEqual({ status: 'rejected', reason: new Error('refused') });
+    });
+
+    it('rejects the items at their deadline, and keeps that outcome once the answer comes', async () => {
+      let answer!: (results: string[]) => void;
+      const batch = new PublishBatch<string, string>(
+        () => new Promise((resolve) => (answer = resolve)),
+        { maxItems: 512, maxBytes: 1024, bytesOf: () => 1 },
+      );
+      const patient = batch.add('patient', Date.now() + 60_000);
+      const outcomes = await batch.addAll(['x', 'y'], Date.now() + 10);
+      expect(outcomes).toEqual([
+        { status: 'rejected', reason: expect.any(DeadlineExceeded) },
+        { status: 'rejected', reason: expect.any(DeadlineExceeded) },
+      ]);
+      answer(['PATIENT', 'X', 'Y']);
+      await expect(patient).resolves.toBe('PATIENT');
+      expect(outcomes[0].status).toBe('rejected');
+    });
+  });
 });

@@ -13,10 +13,57 @@ export interface BatchLimits<T> {
  */
 export type Flush<T, R> = (items: T[], until: number) => Promise<R[]>;
 
+/** Who waits for one or more items' results: told once for each, by the item's place. */
+interface Waiter<R> {
+  /** `value`: the result when `ok`, else why there is none. */
+  settle(at: number, ok: boolean, value: R | unknown): void;
+}
+
 interface Waiting<R> {
-  readonly resolve: (result: R) => void;
-  readonly reject: (err: unknown) => void;
+  readonly waiter: Waiter<R>;
+  readonly at: number;
   readonly deadline: number;
+}
+
+/** One item's result, as its promise: told twice (expired, then answered), the first counts. */
+class One<R> implements Waiter<R> {
+  readonly result: Promise<R>;
+  private resolve!: (result: R) => void;
+  private reject!: (err: unknown) => void;
+
+  constructor() {
+    this.result = new Promise<R>((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+    });
+  }
+
+  settle(_at: number, ok: boolean, value: R | unknown): void {
+    if (ok) this.resolve(value as R);
+    else this.reject(value);
+  }
+}
+
+/** The results of items added together, as one promise once each has its own. */
+class All<R> implements Waiter<R> {
+  readonly results: Promise<PromiseSettledResult<R>[]>;
+  private readonly outcomes: PromiseSettledResult<R>[];
+  private left: number;
+  private resolve!: (outcomes: PromiseSettledResult<R>[]) => void;
+
+  constructor(count: number) {
+    this.outcomes = new Array<PromiseSettledResult<R>>(count);
+    this.left = count;
+    this.results = new Promise((resolve) => (this.resolve = resolve));
+  }
+
+  settle(at: number, ok: boolean, value: R | unknown): void {
+    if (this.outcomes[at] !== undefined) return;
+    this.outcomes[at] = ok
+      ? { status: 'fulfilled', value: value as R }
+      : { status: 'rejected', reason: value };
+    if (--this.left === 0) this.resolve(this.outcomes);
+  }
 }
 
 /**
@@ -45,11 +92,26 @@ export class PublishBatch<T, R> {
   ) {}
 
   add(item: T, deadline: number): Promise<R> {
+    const one = new One<R>();
+    this.push(item, one, 0, deadline);
+    return one.result;
+  }
+
+  /**
+   * Adds `items` together: one promise for all, which resolves once each has its result, in
+   * their order; no promise for each, which a batch of a hundred messages felt.
+   */
+  addAll(items: readonly T[], deadline: number): Promise<PromiseSettledResult<R>[]> {
+    if (items.length === 0) return Promise.resolve([]);
+    const all = new All<R>(items.length);
+    items.forEach((item, at) => this.push(item, all, at, deadline));
+    return all.results;
+  }
+
+  private push(item: T, waiter: Waiter<R>, at: number, deadline: number): void {
     const bytes = this.limits.bytesOf(item);
     if (this.items.length > 0 && this.bytes + bytes > this.limits.maxBytes) this.send();
-    const result = new Promise<R>((resolve, reject) =>
-      this.waiting.push({ resolve, reject, deadline }),
-    );
+    this.waiting.push({ waiter, at, deadline });
     this.items.push(item);
     this.bytes += bytes;
     if (this.items.length >= this.limits.maxItems || this.bytes >= this.limits.maxBytes) {
@@ -61,7 +123,6 @@ export class PublishBatch<T, R> {
         if (this.items.length > 0) this.send();
       });
     }
-    return result;
   }
 
   private send(): void {
@@ -82,11 +143,11 @@ export class PublishBatch<T, R> {
     answer.then(
       (results) => {
         stop();
-        waiting.forEach((w, i) => w.resolve(results[i]));
+        waiting.forEach((w, i) => w.waiter.settle(w.at, true, results[i]));
       },
-      (err: unknown) => {
+      (reason: unknown) => {
         stop();
-        waiting.forEach((w) => w.reject(err));
+        waiting.forEach((w) => w.waiter.settle(w.at, false, reason));
       },
     );
   }
@@ -100,7 +161,9 @@ function expireEach<R>(waiting: Waiting<R>[]): () => void {
     timer = setTimeout(() => {
       const now = Date.now();
       for (const w of left) {
-        if (w.deadline <= now) w.reject(new DeadlineExceeded('not answered in time'));
+        if (w.deadline <= now) {
+          w.waiter.settle(w.at, false, new DeadlineExceeded('not answered in time'));
+        }
       }
       const later = left.filter((w) => w.deadline > now);
       if (later.length > 0) arm(later);

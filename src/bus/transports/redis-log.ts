@@ -148,11 +148,30 @@ export class RedisLog {
     return this.batch.add(write, Date.now() + timeoutMs).then(
       (appended) => accepted(appended, write, timeoutMs),
       (err: unknown) => {
-        if (!(err instanceof DeadlineExceeded)) throw err;
-        throw new BusUnavailableError(
-          `Message not published within ${timeoutMs} ms: ${err.message}`,
-        );
+        throw unpublished(err, timeoutMs);
       },
+    );
+  }
+
+  /**
+   * `append` of each of `writes`, added together: one promise for all, resolving to each one's
+   * outcome in their order.
+   */
+  appendAll(
+    writes: readonly LogWrite[],
+    timeoutMs: number,
+  ): Promise<PromiseSettledResult<Appended>[]> {
+    return this.batch.addAll(writes, Date.now() + timeoutMs).then((outcomes) =>
+      outcomes.map((outcome, i): PromiseSettledResult<Appended> => {
+        if (outcome.status === 'rejected') {
+          return { status: 'rejected', reason: unpublished(outcome.reason, timeoutMs) };
+        }
+        try {
+          return { status: 'fulfilled', value: accepted(outcome.value, writes[i], timeoutMs) };
+        } catch (reason) {
+          return { status: 'rejected', reason };
+        }
+      }),
     );
   }
 
@@ -400,6 +419,12 @@ export class RedisLog {
       Math.floor(commandTimeoutMs / 2),
     );
   }
+}
+
+/** Why a message was not appended: past its time, `BusUnavailableError`. */
+function unpublished(err: unknown, timeoutMs: number): unknown {
+  if (!(err instanceof DeadlineExceeded)) return err;
+  return new BusUnavailableError(`Message not published within ${timeoutMs} ms: ${err.message}`);
 }
 
 /** `appended`, unless the script refused it (see `RedisLog.append`). */

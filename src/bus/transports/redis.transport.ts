@@ -18,7 +18,7 @@ import { formatEntryId } from '../log-position.js';
 import { MembershipProjection } from '../membership-projection.js';
 import { topicChangeOf } from '../topic-change.js';
 import { RecentWindow } from './recent-window.js';
-import { type LogLink, RedisLog } from './redis-log.js';
+import { type Appended, type LogLink, type LogWrite, RedisLog } from './redis-log.js';
 import { LOG_SCRIPTS, type LogEntry, type LogScripts } from './redis-log.scripts.js';
 
 /** What both Redis transports are given. */
@@ -140,9 +140,22 @@ export class RedisTransport extends SingleLogTransport {
   }
 
   publish(message: OutgoingMessage, timeoutMs: number): Promise<string> {
+    return this.log.append(logWrite(message), timeoutMs).then(eventIdOf);
+  }
+
+  override publishAll(
+    messages: readonly OutgoingMessage[],
+    timeoutMs: number,
+  ): Promise<PromiseSettledResult<string>[]> {
     return this.log
-      .append({ message, channels: [], spread: '' }, timeoutMs)
-      .then(({ epoch, entryId }) => `${epoch}.${entryId}`);
+      .appendAll(messages.map(logWrite), timeoutMs)
+      .then((outcomes) =>
+        outcomes.map((outcome) =>
+          outcome.status === 'fulfilled'
+            ? { status: 'fulfilled', value: eventIdOf(outcome.value) }
+            : outcome,
+        ),
+      );
   }
 
   history(after: LogEventId): AsyncIterable<readonly BusMessage[]> {
@@ -256,4 +269,13 @@ export class RedisTransport extends SingleLogTransport {
     if (reading) this.logger.log('Reading the log from Redis');
     else if (!this.closed) this.logger.error(`Not reading the log from Redis: ${problem}`);
   }
+}
+
+/** A message of the log with one order: on no channel, to no other shard. */
+function logWrite(message: OutgoingMessage): LogWrite {
+  return { message, channels: [], spread: '' };
+}
+
+function eventIdOf({ epoch, entryId }: Appended): string {
+  return `${epoch}.${entryId}`;
 }
