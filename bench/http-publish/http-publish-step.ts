@@ -123,13 +123,26 @@ async function measureMode(
     // The rest on the first process alone.
     for (const other of servers.splice(1)) await other.stop();
     for (const redis of redises.splice(1)) await redis.stop();
-    const batchOf = (clients: number) =>
-      load(server, {
-        requests: step.batchRequests,
-        warmup: Math.ceil(step.batchRequests / 10),
-        batch: step.batch,
-        clients,
-      });
+    // One measurement of batches moved by half between two runs on one box: the median of as
+    // many turns as the single publishes take.
+    const batchOf = async (clients: number) => {
+      const turns: HttpLoadReport[] = [];
+      for (let rep = 0; rep < step.reps; rep++) {
+        turns.push(
+          await load(server, {
+            requests: step.batchRequests,
+            warmup: Math.ceil(step.batchRequests / 10),
+            batch: step.batch,
+            clients,
+          }),
+        );
+      }
+      return {
+        messagesPerSecond: median(turns.map((turn) => turn.messagesPerSecond))!,
+        serverCpuUsPerMessage: median(turns.map((turn) => turn.serverCpuUsPerMessage))!,
+        turns: turns.map((turn) => Math.round(turn.messagesPerSecond)),
+      };
+    };
     const alone = await batchOf(few);
     gen = await LoadGen.start(2, cfg.cpuLoad, { path: '/sse/msg', openOnHeaders: false });
     const open = async (from: number, to: number) => {
@@ -165,6 +178,7 @@ async function measureMode(
       manyStreamsUsPerRequest: round(median(manyUs), 1),
       manyOverFew: round(manyOverBare / fewOverBare, 2),
       batchMessagesPerSecond: Math.round(alone.messagesPerSecond),
+      batchMessagesPerSecondTurns: alone.turns,
       batchUsPerMessage: round(alone.serverCpuUsPerMessage, 2),
       deliveredBatchMessagesPerSecond: Math.round(delivered.messagesPerSecond),
       deliveredBatchUsPerMessage: round(delivered.serverCpuUsPerMessage, 2),
@@ -172,7 +186,7 @@ async function measureMode(
     log(
       `  ${mode}: server CPU µs/request: bare Fastify ${measured.bareUsPerRequest}, publish ${measured.noStreamUsPerRequest} ` +
         `(${measured.publishOverBare}x; by process ${byProcess.join('x, ')}x${beforeUs ? `; the previous build ${measured.beforeOverBare}x, this one over it ${measured.publishOverBefore}x` : ''}) to nobody, ${measured.publishUsPerRequest} (${measured.deliveredOverBare}x) at ${few} streams, ${measured.manyStreamsUsPerRequest} at ${many} (${measured.manyOverFew}x); ` +
-        `batches of ${step.batch}: ${measured.batchMessagesPerSecond} msg/s, ${measured.batchUsPerMessage} µs/msg to nobody; ` +
+        `batches of ${step.batch}: ${measured.batchMessagesPerSecond} msg/s (turns ${alone.turns.join(', ')}), ${measured.batchUsPerMessage} µs/msg to nobody; ` +
         `${measured.deliveredBatchMessagesPerSecond} msg/s, ${measured.deliveredBatchUsPerMessage} µs/msg at ${many} streams`,
     );
     return measured;

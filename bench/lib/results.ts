@@ -248,8 +248,13 @@ export interface HttpPublishMode {
    * just before (the box's speed drifts between the two).
    */
   manyOverFew: number | null;
-  /** Batches with no stream open: messages per second, and server CPU per message (µs). */
+  /**
+   * Batches with no stream open: messages per second, and server CPU per message (µs); the
+   * median over the turns (one measurement in results from before them).
+   */
   batchMessagesPerSecond: number;
+  /** Messages per second in each turn of batches with no stream open; absent before them. */
+  batchMessagesPerSecondTurns?: number[];
   batchUsPerMessage: number | null;
   /** The same at the many streams, each message delivered to one. */
   deliveredBatchMessagesPerSecond: number;
