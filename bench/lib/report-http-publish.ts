@@ -39,7 +39,7 @@ export function httpPublishSection(
     `${fmt(m.publishUsPerRequest, 1)} (${fmtX(m.deliveredOverBare)})`,
     fmt(m.manyStreamsUsPerRequest, 1),
     `${fmtX(m.manyOverFew)} (≤ ${fmtX(TARGET_MANY_OVER_FEW)}): ${met(m.manyOverFew, (x) => x <= TARGET_MANY_OVER_FEW)}`,
-    `${fmt(m.batchMessagesPerSecond, 0)}${m.mode === 'redis' ? ` (≥ ${fmt(TARGET_BATCH_PER_SECOND, 0)}): ${met(m.batchMessagesPerSecond, (x) => x >= TARGET_BATCH_PER_SECOND)}` : ''}`,
+    `${fmt(m.batchMessagesPerSecond, 0)}${m.mode === 'redis' ? ` (≥ ${fmt(TARGET_BATCH_PER_SECOND, 0)}): ${met(m.batchMessagesPerSecond, (x) => x >= TARGET_BATCH_PER_SECOND)}` : ''}${m.batchMessagesPerSecondTurns ? `; turns ${fmt(Math.min(...m.batchMessagesPerSecondTurns), 0)}–${fmt(Math.max(...m.batchMessagesPerSecondTurns), 0)}` : ''}`,
     fmt(m.batchUsPerMessage, 1),
     `${fmt(m.deliveredBatchMessagesPerSecond, 0)} (${fmt(m.deliveredBatchUsPerMessage, 1)} µs/msg)`,
   ];
