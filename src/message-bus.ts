@@ -15,6 +15,7 @@ import { ClientRouter } from './bus/client-router.js';
 import { disconnectEntry } from './bus/disconnect.js';
 import { type DisconnectOptions, checkDisconnect } from './bus/disconnect-options.js';
 import {
+  type PublishOptions,
   type TopicChangeOptions,
   clientIdProblem,
   toOutgoingMessage,
@@ -87,8 +88,7 @@ export class MessageBus<Events extends object = object, Topic extends string = s
   ): Promise<string> {
     // Not an async function: that would cost each publish a promise more. A bad message rejects.
     try {
-      const { maxMessageBytes, maxRecipients } = this.options;
-      return this.append(toOutgoingMessage(data, options, maxMessageBytes, maxRecipients), true);
+      return this.append(this.outgoing(data, options), true);
     } catch (err) {
       return Promise.reject(err as Error);
     }
@@ -127,14 +127,14 @@ export class MessageBus<Events extends object = object, Topic extends string = s
    * batch lands once when its messages carry idempotency keys.
    */
   async publishMany(messages: readonly PublishMessage[]): Promise<PublishResult[]> {
-    const { maxBatch, maxMessageBytes, maxRecipients, publishTimeoutMs } = this.options;
+    const { maxBatch, publishTimeoutMs } = this.options;
     if (messages.length > maxBatch) throw new TooManyMessagesError(messages.length, maxBatch);
     const results = new Array<PublishResult>(messages.length);
     const outgoing: OutgoingMessage[] = [];
     const at: number[] = [];
     messages.forEach((message, i) => {
       try {
-        outgoing.push(toOutgoingMessage(message.data, message, maxMessageBytes, maxRecipients));
+        outgoing.push(this.outgoing(message.data, message));
         at.push(i);
       } catch (err) {
         results[i] = failed(err);
@@ -159,6 +159,12 @@ export class MessageBus<Events extends object = object, Topic extends string = s
       if (--this.publishing === 0) this.settled?.();
     }
     return results;
+  }
+
+  /** What `publish()` sends, checked and serialized; throws what is wrong with it. */
+  private outgoing(data: unknown, options: PublishOptions): OutgoingMessage {
+    const { maxMessageBytes, maxRecipients } = this.options;
+    return toOutgoingMessage(data, options, maxMessageBytes, maxRecipients);
   }
 
   /**

@@ -4,17 +4,19 @@ export interface Waitable {
 }
 
 /**
- * The reply of the command `started` holds, once `replicas` replicas have what it wrote (`WAIT`,
- * for up to `waitMs`): a failover then keeps it. Throws the command's error; or, when fewer
- * replicas have it in time, a plain `Error`, which callers retry as a lost reply, so the command
- * must give the same reply when run again.
+ * The reply of the command `started` holds, once `replicas` replicas have what it wrote (`WAIT`):
+ * a failover then keeps it. Throws the command's error; or, when fewer replicas have it in time, a
+ * plain `Error`, which callers retry as a lost reply, so the command must give the same reply when
+ * run again.
  */
 export async function withReplicas<T>(
   started: Waitable,
   replicas: number,
-  waitMs: number,
+  commandTimeoutMs: number,
 ): Promise<T> {
-  const replies = await started.wait(replicas, waitMs).exec();
+  // Half the watchdog's deadline: a WAIT that waits its whole time (no replica yet, after a
+  // failover) is an answer, not a dead connection to be dropped with every command on it.
+  const replies = await started.wait(replicas, Math.floor(commandTimeoutMs / 2)).exec();
   const [[failed, reply], [waitFailed, acknowledged]] = replies!;
   if (failed) throw failed;
   if (waitFailed) throw waitFailed;

@@ -26,7 +26,7 @@ function fakeRedis() {
       redis as unknown as RedisClient & LockScripts,
       { ask: <T>(command: Promise<T>) => command } as unknown as RedisWatchdog,
       /^$/,
-      { count: 0, waitMs: 0 },
+      { count: 0, commandTimeoutMs: 0 },
     );
   return { held, lockOn };
 }

@@ -58,15 +58,15 @@ export class ClientChangeLock {
   private readonly queued = new Map<string, Promise<void>>();
 
   /**
-   * `replicas`: replicas that must have the lock before a change goes on (`WAIT`, for up to
-   * `waitMs`), as for the messages: a failover then keeps it, and no other change of the client
-   * is written with this one under way.
+   * `replicas`: replicas that must have the lock before a change goes on (`WAIT`), as for the
+   * messages: a failover then keeps it, and no other change of the client is written with this
+   * one under way.
    */
   constructor(
     private readonly redis: RedisClient & LockScripts,
     private readonly commands: RedisWatchdog,
     private readonly passing: RegExp,
-    private readonly replicas: { readonly count: number; readonly waitMs: number },
+    private readonly replicas: { readonly count: number; readonly commandTimeoutMs: number },
   ) {}
 
   /**
@@ -129,13 +129,13 @@ export class ClientChangeLock {
 
   /** One ask for the lock, which the replicas have when it is taken. */
   private lock(key: string, token: string, ttlMs: string): Promise<0 | 1> {
-    const { count, waitMs } = this.replicas;
+    const { count, commandTimeoutMs } = this.replicas;
     if (count === 0) return this.redis.sseBusLock(key, token, ttlMs);
     const pipeline = this.redis.pipeline() as unknown as {
       sseBusLock(key: string, token: string, ttlMs: string): Waitable;
     };
     // Asked again, the script finds the lock its token's and answers 1 again.
-    return withReplicas(pipeline.sseBusLock(key, token, ttlMs), count, waitMs);
+    return withReplicas(pipeline.sseBusLock(key, token, ttlMs), count, commandTimeoutMs);
   }
 
   /** Lets the lock go if `token` still holds it. */

@@ -410,13 +410,11 @@ export class RedisLog {
     const pipeline = writer.redis.pipeline() as unknown as {
       sseBusPublish(...keysAndArgs: string[]): Waitable;
     };
-    // Half the watchdog's deadline: a WAIT that waits its whole time (no replica yet, after a
-    // failover) is an answer, not a dead connection to be dropped with every command on it.
     // Retried, the receipt returns the same ids, and WAIT asks again.
     return withReplicas(
       pipeline.sseBusPublish(meta, log, receipt, seen, ...args),
       waitReplicas,
-      Math.floor(commandTimeoutMs / 2),
+      commandTimeoutMs,
     );
   }
 }

@@ -125,8 +125,7 @@ export class ShardedRedisTransport extends BusTransport implements ShardedLog {
     this.commands = new RedisWatchdog(this.client, commandTimeoutMs);
     this.locks = new ClientChangeLock(this.client, this.commands, PASSING, {
       count: waitReplicas,
-      // As for the messages (see `RedisLog`): a WAIT that waits its whole time is an answer.
-      waitMs: Math.floor(commandTimeoutMs / 2),
+      commandTimeoutMs,
     });
     onReconnect(this.client, () => counters.redisReconnects++);
     const host: ShardHost = {
