@@ -6,7 +6,7 @@ import {
   type OnModuleInit,
   Optional,
 } from '@nestjs/common';
-import type { Observable } from 'rxjs';
+import { Observable } from 'rxjs';
 import { BusCounters, messageKind } from './bus/bus-counters.js';
 import type { BusEvent } from './bus/bus-event.js';
 import { BusTransport, type OutgoingMessage, type TransportHealth } from './bus/bus-transport.js';
@@ -64,10 +64,19 @@ export class MessageBus<Events extends object = object, Topic extends string = s
     @Optional() @Inject(PUBLISH_SECONDS) private readonly publishSeconds?: BucketHistogram,
   ) {}
 
-  /** Every event on the bus as this instance reads it: hot, in log order (per shard on a cluster). */
-  get events$(): Observable<BusEvent> {
-    return this.transport.events$;
-  }
+  /**
+   * Every event on the bus as this instance reads it: hot, in log order (per shard on a cluster).
+   * While subscribed, the instance reads the log even with no stream open (`readerIdleMs`).
+   */
+  readonly events$ = new Observable<BusEvent>((subscriber) => {
+    const { transport } = this;
+    void transport.attend();
+    const subscription = transport.events$.subscribe(subscriber);
+    return () => {
+      subscription.unsubscribe();
+      transport.unattend();
+    };
+  });
 
   /** Open streams on this instance. */
   get subscriberCount(): number {
@@ -226,7 +235,10 @@ export class MessageBus<Events extends object = object, Topic extends string = s
     }
   }
 
-  /** The id of the last event this instance has read: where a stream opened now starts. */
+  /**
+   * The id of the last event this instance has read: where a stream opened now starts, unless it
+   * stopped reading for want of streams (`readerIdleMs`).
+   */
   position(): string {
     return this.transport.position();
   }

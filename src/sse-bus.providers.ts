@@ -59,6 +59,7 @@ function createTransport(options: ResolvedSseBusOptions, counters: BusCounters):
     membershipTtlMs,
     recentMaxBytes: options.historyMaxBytes,
     blockMs: REDIS_BLOCK_MS,
+    idleMs: options.readerIdleMs,
     commandTimeoutMs: REDIS_COMMAND_TIMEOUT_MS,
     counters,
   });

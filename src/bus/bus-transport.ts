@@ -61,6 +61,19 @@ export abstract class BusTransport {
   readonly events$: Observable<BusEvent> = this.read$.asObservable();
 
   /**
+   * Something here wants `events$` from now on (a stream, a subscriber of the bus's events),
+   * until `unattend()`. Undefined while the transport reads; a transport that stopped reading for
+   * want of anyone to read for reads again, and settles once `position()` is where it reads on
+   * from. It never rejects: one that cannot reach its log reads on from where it stopped.
+   */
+  attend(): Promise<void> | undefined {
+    return undefined;
+  }
+
+  /** One that `attend()`ed wants `events$` no longer. */
+  unattend(): void {}
+
+  /**
    * The id of the last event this process has read that `audience` may see: where a new stream
    * of it starts.
    */

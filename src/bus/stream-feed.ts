@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { Observable, type Unsubscribable } from 'rxjs';
+import { Observable, type Subscriber, type Unsubscribable } from 'rxjs';
 import { BusCounters } from './bus-counters.js';
 import type { Audience, BusEvent } from './bus-event.js';
 import { BusTransport } from './bus-transport.js';
@@ -48,32 +48,61 @@ export class StreamFeeds {
     reader: FeedReader,
   ): Observable<BusEvent> {
     return new Observable<BusEvent>((subscriber) => {
-      const { clientId, topics: asked } = audience;
-      const lease = this.transport.lease(audience, lastEventId);
-      // The start, its topics, then the events, in one turn: nothing comes in between the
-      // lease's id and the membership being read and the router being subscribed.
-      const start = () => {
-        if (subscriber.closed) return;
-        audience.topics = startingTopics(asked, this.transport.membership(clientId));
-        reader.start(lease, !!lastEventId);
-        const { transport } = this;
-        // The topics it had at its cursor, when it resumes: what its replay starts with.
-        const atCursor = lastEventId
-          ? transport
-              .membershipAt(clientId, lastEventId)
-              .then((membership) => cursorTopics(asked, membership))
-          : undefined;
-        const events$ = this.events(audience, atCursor, lastEventId, lease, reader);
-        const { joins } = transport;
-        const resumed = atCursor && { asked, atCursor };
-        (joins ? withJoinCatchUps(events$, joins, audience, lease, resumed) : events$).subscribe(
-          subscriber,
-        );
+      const end = new FeedEnd(this.transport, audience.clientId);
+      // A transport that stopped reading for want of streams reads again first: where it reads
+      // on from is where the stream starts.
+      const reading = this.transport.attend();
+      const open = () => {
+        if (!subscriber.closed) end.lease = this.open(audience, lastEventId, reader, subscriber);
       };
-      if (lease.ready) lease.ready.then(start, (err: unknown) => subscriber.error(err));
-      else start();
-      return new FeedEnd(this.transport, clientId, lease);
+      if (reading) void reading.then(open);
+      else open();
+      return end;
     });
+  }
+
+  /** The stream's lease; its events go to `subscriber` once the bus delivers what it may see. */
+  private open(
+    audience: Member,
+    lastEventId: string | undefined,
+    reader: FeedReader,
+    subscriber: Subscriber<BusEvent>,
+  ): StreamLease {
+    const lease = this.transport.lease(audience, lastEventId);
+    const start = () => this.start(audience, lastEventId, lease, reader, subscriber);
+    if (lease.ready) lease.ready.then(start, (err: unknown) => subscriber.error(err));
+    else start();
+    return lease;
+  }
+
+  /**
+   * The start, its topics, then the events, in one turn: nothing comes in between the lease's id
+   * and the membership being read and the router being subscribed.
+   */
+  private start(
+    audience: Member,
+    lastEventId: string | undefined,
+    lease: StreamLease,
+    reader: FeedReader,
+    subscriber: Subscriber<BusEvent>,
+  ): void {
+    if (subscriber.closed) return;
+    const { transport } = this;
+    const { clientId, topics: asked } = audience;
+    audience.topics = startingTopics(asked, transport.membership(clientId));
+    reader.start(lease, !!lastEventId);
+    // The topics it had at its cursor, when it resumes: what its replay starts with.
+    const atCursor = lastEventId
+      ? transport
+          .membershipAt(clientId, lastEventId)
+          .then((membership) => cursorTopics(asked, membership))
+      : undefined;
+    const events$ = this.events(audience, atCursor, lastEventId, lease, reader);
+    const { joins } = transport;
+    const resumed = atCursor && { asked, atCursor };
+    (joins ? withJoinCatchUps(events$, joins, audience, lease, resumed) : events$).subscribe(
+      subscriber,
+    );
   }
 
   /** Live events, or, when it resumes, what it missed first. */
@@ -99,18 +128,20 @@ export class StreamFeeds {
 }
 
 /**
- * The end of a feed: releases its lease, and keeps its client's membership from then on. An
- * object rather than a closure, as it is held for as long as the stream is open.
+ * The end of a feed: releases its lease (once it has one), and keeps its client's membership from
+ * then on. An object rather than a closure, as it is held for as long as the stream is open.
  */
 class FeedEnd implements Unsubscribable {
+  lease: StreamLease | undefined;
+
   constructor(
     private readonly transport: BusTransport,
     private readonly clientId: string,
-    private readonly lease: StreamLease,
   ) {}
 
   unsubscribe(): void {
-    this.lease.unsubscribe?.();
+    this.lease?.unsubscribe?.();
+    this.transport.unattend();
     this.transport.keepMembership(this.clientId);
   }
 }

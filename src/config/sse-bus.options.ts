@@ -68,6 +68,13 @@ export interface SseBusOptions {
   membershipTtlMs?: number;
   /** How long `publish()` waits for an unreachable bus before it rejects. @default 5000 */
   publishTimeoutMs?: number;
+  /**
+   * On a single Redis, how long an instance with no stream open (and nothing subscribed to
+   * `MessageBus.events$`) goes on reading the log before it stops until one opens (ms): an
+   * instance that only publishes then reads nothing back. The stream that opens waits for one
+   * command, which reads where the log is then. @default 5000
+   */
+  readerIdleMs?: number;
   /** Bytes a stream may have waiting for a client; past it, the client is cut off. @default 1 MiB */
   maxBufferedBytes?: number;
   /** Open streams per instance; more are asked to come back later. @default 10000 */
@@ -142,6 +149,7 @@ export const NUMERIC_OPTIONS: Record<NumericOption, NumericSpec> = {
   revocationTtlMs: { default: 24 * 60 * 60 * 1000, min: 1, max: MAX_TIMER_MS },
   membershipTtlMs: { default: 24 * 60 * 60_000, min: 1_000 },
   publishTimeoutMs: { default: 5_000, min: 1 },
+  readerIdleMs: { default: 5_000, min: 0 },
   maxBufferedBytes: { default: 1024 * 1024, min: 1024 },
   maxConnections: { default: 10_000, min: 1 },
   maxStreamsPerClient: { default: 100, min: 0 },

@@ -36,6 +36,7 @@ const OPTION_VARIABLES: Record<keyof SseBusOptions, string> = {
   revocationTtlMs: 'SSE_REVOCATION_TTL_MS',
   membershipTtlMs: 'SSE_MEMBERSHIP_TTL_MS',
   publishTimeoutMs: 'SSE_PUBLISH_TIMEOUT_MS',
+  readerIdleMs: 'SSE_READER_IDLE_MS',
   maxBufferedBytes: 'SSE_MAX_BUFFERED_BYTES',
   maxConnections: 'SSE_MAX_CONNECTIONS',
   maxStreamsPerClient: 'SSE_MAX_STREAMS_PER_CLIENT',

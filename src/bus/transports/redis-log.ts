@@ -178,14 +178,15 @@ export class RedisLog {
   /**
    * Reads the epoch and the end of the log (starting a new epoch if it has none or lost its
    * log), and whether it still holds the last entry given out, with the memberships as they
-   * stand at the end. The first read takes them as they are. After that, `lostFrom` says whether
-   * the log lost what was given out, and where reading goes on from, to which `top` moves: the
-   * start of a new epoch's log; the end of a log that ends before what was given out; or, when it
-   * was written to since, the place of what it lost. Reading on from before the end applies
-   * changes the memberships already hold again, which leaves them as they are: each change
-   * carries the membership before it.
+   * stand at the end. The first read takes them as they are, and so does a `fresh` one (reading
+   * starts over at the end: nothing read before is owed to anyone). After that, `lostFrom` says
+   * whether the log lost what was given out, and where reading goes on from, to which `top`
+   * moves: the start of a new epoch's log; the end of a log that ends before what was given out;
+   * or, when it was written to since, the place of what it lost. Reading on from before the end
+   * applies changes the memberships already hold again, which leaves them as they are: each
+   * change carries the membership before it.
    */
-  async sync(): Promise<{
+  async sync(fresh = false): Promise<{
     readonly end: LogPosition;
     readonly lostFrom?: LogPosition;
     readonly memberships: [string, Membership, LogPosition][];
@@ -198,7 +199,7 @@ export class RedisLog {
     );
     const end = parseEntryId(top);
     const memberships = parseMemberships(stored);
-    const first = this.epoch === '';
+    const first = fresh || this.epoch === '';
     const renewed = this.epoch !== epoch;
     this.epoch = epoch;
     if (first) {

@@ -44,6 +44,8 @@ export interface RedisTransportOptions extends RedisBusOptions {
   readonly recentMaxBytes: number;
   /** How long one `XREAD` blocks: a reader that stays silent longer than this is wedged. */
   readonly blockMs: number;
+  /** How long the reader reads on while nothing here wants the log's events. */
+  readonly idleMs: number;
 }
 
 type ScriptedRedis = Redis & LogScripts;
@@ -53,12 +55,17 @@ type ScriptedRedis = Redis & LogScripts;
  * `XREAD BLOCK` from the last entry it read. What it reads becomes `events$`, and the latest of
  * it is kept in memory for resuming clients (`RecentWindow`). A reader that loses its connection
  * picks up where it stopped; one that finds the log lost what it read announces a reset.
+ *
+ * Reading back every message costs a publishing process about as much as writing it. So while
+ * nothing here wants the events (no stream open, nothing subscribed to the bus's events) for
+ * `idleMs`, the reader stops; the next stream waits for it to start over where the log is then,
+ * as at the start, since what was published meanwhile is owed to no stream here.
  */
 export class RedisTransport extends SingleLogTransport {
   private readonly logger = new Logger(RedisTransport.name);
   /** Publishes and reads history: fails fast while disconnected instead of queueing. */
   private readonly writer: ScriptedRedis;
-  /** Only ever blocked in `XREAD`. */
+  /** Only ever blocked in `XREAD`, or pinging while the reader has stopped. */
   private readonly reader: LogLink;
   private readonly log: RedisLog;
   /** What the reader read last, where resuming clients are served from first. */
@@ -71,6 +78,15 @@ export class RedisTransport extends SingleLogTransport {
   private closed = false;
   private loop: Promise<void> | undefined;
   private writerReady: Promise<void> | undefined;
+  /** Streams and other subscribers that want the events now. */
+  private attending = 0;
+  /** Since when nothing has wanted the events (ms). */
+  private idleSince = Date.now();
+  /** While the reader has stopped: starts it again. */
+  private wake: (() => void) | undefined;
+  /** From when the reader stops until it reads again: settles once it does. */
+  private resuming: Promise<void> | undefined;
+  private resumed: (() => void) | undefined;
 
   constructor(private readonly options: RedisTransportOptions) {
     super();
@@ -109,9 +125,7 @@ export class RedisTransport extends SingleLogTransport {
   async start(): Promise<void> {
     try {
       await Promise.all([this.writer.connect(), this.reader.redis.connect()]);
-      const { memberships } = await this.log.sync();
-      this.memberships.restart(memberships);
-      this.recent.restart(this.log.epoch, this.log.top);
+      await this.startOver();
     } catch (err) {
       this.writer.disconnect();
       this.reader.redis.disconnect();
@@ -123,11 +137,22 @@ export class RedisTransport extends SingleLogTransport {
 
   async close(): Promise<void> {
     this.closed = true;
+    this.wake?.();
     // Interrupts the blocked XREAD; quit() would wait up to blockMs for it.
     this.reader.redis.disconnect();
     await this.loop;
     await closeRedis(this.writer, this.options.commandTimeoutMs);
     this.read$.complete();
+  }
+
+  override attend(): Promise<void> | undefined {
+    this.attending++;
+    this.wake?.();
+    return this.resuming;
+  }
+
+  override unattend(): void {
+    if (--this.attending === 0) this.idleSince = Date.now();
   }
 
   health(): TransportHealth {
@@ -188,6 +213,37 @@ export class RedisTransport extends SingleLogTransport {
     }) as ScriptedRedis;
   }
 
+  /** Reads on from the end of the log as it is now, with its memberships as they stand there. */
+  private async startOver(): Promise<void> {
+    const { memberships } = await this.log.sync(true);
+    this.memberships.restart(memberships);
+    this.recent.restart(this.log.epoch, this.log.top);
+  }
+
+  /**
+   * Waits, the reader stopped, until something wants the events, or for as long as an `XREAD`
+   * blocks: then pings, as a Redis that stopped answering must still show in `health()`.
+   */
+  private async idle(): Promise<void> {
+    this.resuming ??= new Promise<void>((resolve) => (this.resumed = resolve));
+    let timer: NodeJS.Timeout | undefined;
+    const woken = await new Promise<boolean>((resolve) => {
+      this.wake = () => resolve(true);
+      timer = setTimeout(() => resolve(false), this.options.blockMs);
+    });
+    clearTimeout(timer);
+    this.wake = undefined;
+    if (woken) return;
+    await this.reader.commands.ask(this.reader.redis.ping());
+    this.setReading(true);
+  }
+
+  /** Those who waited for the reader to read again go on (see `attend`). */
+  private resume(): void {
+    this.resumed?.();
+    this.resuming = this.resumed = undefined;
+  }
+
   /**
    * Finds the epoch and where to read from; when the log lost what was read from it (a new
    * epoch, or entries gone), every subscriber is reset. Unless what it reads next follows what it
@@ -209,7 +265,16 @@ export class RedisTransport extends SingleLogTransport {
     let synced = true;
     while (!this.closed) {
       try {
-        if (!synced) {
+        if (this.attending === 0 && Date.now() - this.idleSince >= this.options.idleMs) {
+          await this.idle();
+          continue;
+        }
+        if (this.resuming) {
+          // What was published while it stopped is owed to no stream here.
+          await this.startOver();
+          this.resume();
+          synced = true;
+        } else if (!synced) {
           await this.sync();
           synced = true;
         }
@@ -227,14 +292,17 @@ export class RedisTransport extends SingleLogTransport {
         this.setReading(true);
         if (reply) synced = this.deliver(reply[0][1]);
       } catch (err) {
-        if (this.closed) return;
+        if (this.closed) break;
         this.setReading(false, (err as Error).message);
+        // Streams that waited for it start where it stopped, and get what it reads on from there.
+        this.resume();
         synced = false;
         // A reader that stopped answering may sit on a dead socket: start a new one.
         if (err instanceof DeadlineExceeded) this.reader.redis.disconnect(true);
         await delay(100);
       }
     }
+    this.resume();
   }
 
   /** Emits the entries in order; false when one is from another epoch (the log was replaced). */
