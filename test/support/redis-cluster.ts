@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
-import { freePort } from './free-port.js';
+import { freePort, portIsFree } from './free-port.js';
 import { waitFor } from './wait-for.js';
 
 const run = promisify(execFile);
@@ -42,8 +42,10 @@ export async function startRedisCluster(masters = 3): Promise<RedisCluster> {
   const ports: number[] = [];
   while (ports.length < masters * 2) {
     const port = await freePort();
-    // The cluster bus listens on port + 10000.
-    if (port < 55535 && !ports.includes(port)) ports.push(port);
+    // The cluster bus listens on port + 10000: a node whose bus port is taken exits at once.
+    if (port < 55535 && !ports.includes(port) && (await portIsFree(port + 10000))) {
+      ports.push(port);
+    }
   }
   const spawnNode = (port: number) =>
     spawn(

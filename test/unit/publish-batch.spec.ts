@@ -158,3 +158,57 @@ describe('PublishBatch', () => {
     });
   });
 });
+
+describe('PublishBatch with a call in flight', () => {
+  /** A batch whose calls answer only when told, and are recorded. */
+  function held(maxItems = 512) {
+    const calls: { items: string[]; answer: () => void }[] = [];
+    const batch = new PublishBatch<string, string>(
+      (items) => new Promise((resolve) => calls.push({ items, answer: () => resolve(items) })),
+      { maxItems, maxBytes: 1024, bytesOf: () => 1 },
+    );
+    return { batch, calls };
+  }
+
+  /** Resolves after the next `setImmediate`, when a batch not held would have gone. */
+  const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
+
+  it('holds the adds of later turns until it answers, then sends them in one call', async () => {
+    const { batch, calls } = held();
+    const first = batch.add('a', far);
+    await nextTurn();
+    const later = [batch.add('b', far)];
+    await nextTurn();
+    later.push(batch.add('c', far));
+    await nextTurn();
+    expect(calls.map((call) => call.items)).toEqual([['a']]);
+    calls[0].answer();
+    await expect(first).resolves.toBe('a');
+    await nextTurn();
+    expect(calls.map((call) => call.items)).toEqual([['a'], ['b', 'c']]);
+    calls[1].answer();
+    await expect(Promise.all(later)).resolves.toEqual(['b', 'c']);
+  });
+
+  it('sends a full batch at once all the same', async () => {
+    const { batch, calls } = held(2);
+    const added = [batch.add('a', far)];
+    await nextTurn();
+    added.push(batch.add('b', far), batch.add('c', far));
+    expect(calls.map((call) => call.items)).toEqual([['a'], ['b', 'c']]);
+    calls.forEach((call) => call.answer());
+    await expect(Promise.all(added)).resolves.toEqual(['a', 'b', 'c']);
+  });
+
+  it('sends what it holds at the first held deadline, and rejects what is past its own', async () => {
+    const { batch, calls } = held();
+    const first = batch.add('a', far);
+    await nextTurn();
+    const late = batch.add('late', Date.now() + 5);
+    const onTime = batch.add('b', far);
+    await expect(late).rejects.toBeInstanceOf(DeadlineExceeded);
+    expect(calls.map((call) => call.items)).toEqual([['a'], ['b']]);
+    calls.forEach((call) => call.answer());
+    await expect(Promise.all([first, onTime])).resolves.toEqual(['a', 'b']);
+  });
+});

@@ -77,6 +77,12 @@ class All<R> implements Waiter<R> {
  * whose `add` comes a few promise hops later. A batch that reaches `maxItems` or `maxBytes` goes
  * out at once, so no single call grows without bound; an item larger than `maxBytes` goes alone.
  *
+ * While a call is in flight, a batch that is not full waits for its answer: with 32 publishes
+ * over HTTP at once, calls carried 3 messages each without it, and each call is a command written
+ * (a syscall that wakes Redis) and a reply read; held, a publish cost 0.93x to 0.95x the CPU. What
+ * is held goes out at the first held item's deadline if the call has not answered by then; an
+ * item already past its own then is rejected, and not sent.
+ *
  * The deadlines take one timer per batch, not one per item: a timer each cost as much CPU as
  * the rest of a publish's way through the batch.
  */
@@ -85,6 +91,10 @@ export class PublishBatch<T, R> {
   private waiting: Waiting<R>[] = [];
   private bytes = 0;
   private scheduled = false;
+  /** Calls sent and not answered yet. */
+  private inFlight = 0;
+  /** Sends what is held at the first held item's deadline, should the call in flight take longer. */
+  private holding: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly flush: Flush<T, R>,
@@ -116,21 +126,38 @@ export class PublishBatch<T, R> {
     this.bytes += bytes;
     if (this.items.length >= this.limits.maxItems || this.bytes >= this.limits.maxBytes) {
       this.send();
-    } else if (!this.scheduled) {
-      this.scheduled = true;
-      setImmediate(() => {
-        this.scheduled = false;
-        if (this.items.length > 0) this.send();
-      });
+    } else if (this.inFlight === 0) {
+      this.schedule();
+    } else {
+      this.holding ??= setTimeout(() => this.send(), deadline - Date.now());
     }
   }
 
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      if (this.items.length > 0) this.send();
+    });
+  }
+
   private send(): void {
-    const items = this.items;
-    const waiting = this.waiting;
+    clearTimeout(this.holding);
+    this.holding = undefined;
+    const now = Date.now();
+    const items: T[] = [];
+    const waiting: Waiting<R>[] = [];
+    this.waiting.forEach((w, i) => {
+      if (w.deadline > now) {
+        items.push(this.items[i]);
+        waiting.push(w);
+      } else w.waiter.settle(w.at, false, new DeadlineExceeded('not sent in time'));
+    });
     this.items = [];
     this.waiting = [];
     this.bytes = 0;
+    if (items.length === 0) return;
     const until = Math.max(...waiting.map((w) => w.deadline));
     let answer: Promise<R[]>;
     try {
@@ -139,17 +166,24 @@ export class PublishBatch<T, R> {
       answer = Promise.reject(err);
     }
     const stop = expireEach(waiting);
+    this.inFlight++;
     // Settling an add that has expired does nothing.
     answer.then(
       (results) => {
-        stop();
+        this.answered(stop);
         waiting.forEach((w, i) => w.waiter.settle(w.at, true, results[i]));
       },
       (reason: unknown) => {
-        stop();
+        this.answered(stop);
         waiting.forEach((w) => w.waiter.settle(w.at, false, reason));
       },
     );
+  }
+
+  /** A partial batch waits for the calls in flight: the adds of their time go out together. */
+  private answered(stop: () => void): void {
+    stop();
+    if (--this.inFlight === 0 && this.items.length > 0) this.schedule();
   }
 }
 
