@@ -25,7 +25,7 @@ export function publishSection(step: PublishThroughput, source: string): string 
   out.push(
     `From [\`${source}\`](../${source}). One process (pinned where the servers under test go, on its own redis-server) sends ${fmt(step.n, 0)} messages of ~${step.payloadBytes} bytes, ` +
       `${step.inFlight} in flight, ${step.reps} times each way, in turns: with pipelined ioredis \`XADD\` into a scratch stream (entries of the bus's shape, \`MAXLEN ~\`), and with ` +
-      '`MessageBus.publish()` of an in-process `SseBusModule` through the Redis transport (its reader reads them back too), and with its `publishMany()` (as many messages in flight, in batches). The ratio is the median over the turns of publishes/s over the `XADD`s/s measured just before; CPU per message is the median over the turns of what the process and redis-server used (/proc). ' +
+      '`MessageBus.publish()` of an in-process `SseBusModule` through the Redis transport (its reader reads them back too, until it stops for want of a stream, `SSE_READER_IDLE_MS` (5 s) into the step), and with its `publishMany()` (as many messages in flight, in batches). The ratio is the median over the turns of publishes/s over the `XADD`s/s measured just before; CPU per message is the median over the turns of what the process and redis-server used (/proc). ' +
       '`npm run bench -- --only publish` runs the publish steps alone.',
   );
   out.push('');
