@@ -23,6 +23,7 @@ describe('loadEnvConfig', () => {
       jwtTopicsClaim: 'topics',
       jwtRequireExp: true,
       maxStreamsPerClient: 100,
+      readerIdleMs: 5000,
     });
   });
 
@@ -44,6 +45,7 @@ describe('loadEnvConfig', () => {
       SSE_JWT_REQUIRE_EXP: 'false',
       SSE_MAX_STREAMS_PER_CLIENT: '0',
       SSE_MAX_TOPICS_PER_CLIENT: '50',
+      SSE_READER_IDLE_MS: '0',
     });
     expect(config.port).toBe(8080);
     expect(config.corsOrigins).toEqual(['https://a.example', 'http://localhost:5173']);
@@ -61,6 +63,7 @@ describe('loadEnvConfig', () => {
       jwtRequireExp: false,
       maxStreamsPerClient: 0,
       maxTopicsPerClient: 50,
+      readerIdleMs: 0,
     });
   });
 
@@ -132,6 +135,8 @@ describe('loadEnvConfig', () => {
     ['SSE_JWT_REQUIRE_EXP', 'no'],
     ['SSE_MAX_STREAMS_PER_CLIENT', '-1'],
     ['SSE_MAX_TOPICS_PER_CLIENT', '0'],
+    ['SSE_READER_IDLE_MS', '-1'],
+    ['SSE_READER_IDLE_MS', '5s'],
   ])('names %s when it is %p', (name, value) => {
     expect(() => loadEnvConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadEnvConfig({ [name]: value })).toThrow(new RegExp(`^${name}: expected`));
