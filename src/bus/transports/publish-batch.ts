@@ -146,14 +146,9 @@ export class PublishBatch<T, R> {
     clearTimeout(this.holding);
     this.holding = undefined;
     const now = Date.now();
-    const items: T[] = [];
-    const waiting: Waiting<R>[] = [];
-    this.waiting.forEach((w, i) => {
-      if (w.deadline > now) {
-        items.push(this.items[i]);
-        waiting.push(w);
-      } else w.waiter.settle(w.at, false, new DeadlineExceeded('not sent in time'));
-    });
+    let { items, waiting } = this;
+    // Only an item held behind a call can be past its deadline here.
+    if (waiting.some((w) => w.deadline <= now)) ({ items, waiting } = this.unexpired(now));
     this.items = [];
     this.waiting = [];
     this.bytes = 0;
@@ -178,6 +173,19 @@ export class PublishBatch<T, R> {
         waiting.forEach((w) => w.waiter.settle(w.at, false, reason));
       },
     );
+  }
+
+  /** The items still within their deadlines; the others are rejected, and not sent. */
+  private unexpired(now: number): { items: T[]; waiting: Waiting<R>[] } {
+    const items: T[] = [];
+    const waiting: Waiting<R>[] = [];
+    this.waiting.forEach((w, i) => {
+      if (w.deadline > now) {
+        items.push(this.items[i]);
+        waiting.push(w);
+      } else w.waiter.settle(w.at, false, new DeadlineExceeded('not sent in time'));
+    });
+    return { items, waiting };
   }
 
   /** A partial batch waits for the calls in flight: the adds of their time go out together. */

@@ -14,9 +14,9 @@ import {
 } from '../bus-transport.js';
 import { type LogEventId, formatEventId } from '../event-id.js';
 import type { IdempotencyLimits } from '../idempotency.js';
-import { formatEntryId } from '../log-position.js';
+import { type LogPosition, formatEntryId } from '../log-position.js';
 import { MembershipProjection } from '../membership-projection.js';
-import { topicChangeOf } from '../topic-change.js';
+import { type Membership, topicChangeOf } from '../topic-change.js';
 import { RecentWindow } from './recent-window.js';
 import { type Appended, type LogLink, type LogWrite, RedisLog } from './redis-log.js';
 import { LOG_SCRIPTS, type LogEntry, type LogScripts } from './redis-log.scripts.js';
@@ -215,7 +215,11 @@ export class RedisTransport extends SingleLogTransport {
 
   /** Reads on from the end of the log as it is now, with its memberships as they stand there. */
   private async startOver(): Promise<void> {
-    const { memberships } = await this.log.sync(true);
+    this.restartAtTop((await this.log.sync(true)).memberships);
+  }
+
+  /** Holds `memberships`, and a recent window that starts at the log's `top`. */
+  private restartAtTop(memberships: Iterable<readonly [string, Membership, LogPosition]>): void {
     this.memberships.restart(memberships);
     this.recent.restart(this.log.epoch, this.log.top);
   }
@@ -256,8 +260,7 @@ export class RedisTransport extends SingleLogTransport {
       this.read$.next(this.log.reset('lost', lostFrom));
     }
     if (lostFrom || !(await this.log.holdsEverythingAfterTop())) {
-      this.memberships.restart(memberships);
-      this.recent.restart(this.log.epoch, this.log.top);
+      this.restartAtTop(memberships);
     }
   }
 
