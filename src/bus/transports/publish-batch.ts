@@ -129,8 +129,19 @@ export class PublishBatch<T, R> {
     } else if (this.inFlight === 0) {
       this.schedule();
     } else {
-      this.holding ??= setTimeout(() => this.send(), deadline - Date.now());
+      this.hold(deadline);
     }
+  }
+
+  /** Sends what is held at `deadline`, should the call in flight not have answered by then. */
+  private hold(deadline: number): void {
+    this.holding ??= setTimeout(() => {
+      this.holding = undefined;
+      // A timer may fire a little before `Date.now()` reaches its time (the loop's clock is read
+      // once a turn): the item that armed it would go out within its deadline after all.
+      if (Date.now() < deadline) this.hold(deadline);
+      else this.send();
+    }, deadline - Date.now());
   }
 
   private schedule(): void {
