@@ -40,13 +40,14 @@ export interface RedisCluster {
 export async function startRedisCluster(masters = 3): Promise<RedisCluster> {
   const dir = mkdtempSync(join(tmpdir(), 'sse-bus-cluster-'));
   const ports: number[] = [];
-  while (ports.length < masters * 2) {
-    const port = await freePort();
-    // The cluster bus listens on port + 10000: a node whose bus port is taken exits at once.
-    if (port < 55535 && !ports.includes(port) && (await portIsFree(port + 10000))) {
-      ports.push(port);
+  /** A port for a node: free, as is its cluster bus port (+ 10000), and none of the others'. */
+  const newPort = async (): Promise<number> => {
+    for (;;) {
+      const port = await freePort();
+      if (port < 55535 && !ports.includes(port) && (await portIsFree(port + 10000))) return port;
     }
-  }
+  };
+  while (ports.length < masters * 2) ports.push(await newPort());
   const spawnNode = (port: number) =>
     spawn(
       'redis-server',
@@ -73,8 +74,27 @@ export async function startRedisCluster(masters = 3): Promise<RedisCluster> {
       { stdio: 'ignore' },
     );
   const children: ChildProcess[] = ports.map(spawnNode);
-  const nodes: ClusterNode[] = ports.map((port, index) => ({
-    port,
+  /**
+   * Waits for node `index` to answer; one that exited first (a port taken since it was found
+   * free, by another test's connection) is started again on new ports, a few times.
+   */
+  const started = async (index: number) => {
+    for (let attempt = 0; ; attempt++) {
+      const child = children[index];
+      await waitFor(
+        async () => child.exitCode !== null || (await pong(ports[index])),
+        `redis-server on ${ports[index]}`,
+      );
+      if (child.exitCode === null) return;
+      if (attempt === 3) throw new Error(`redis-server on ${ports[index]} exited at its start`);
+      ports[index] = await newPort();
+      children[index] = spawnNode(ports[index]);
+    }
+  };
+  const nodes: ClusterNode[] = ports.map((_, index) => ({
+    get port() {
+      return ports[index];
+    },
     get pid() {
       return children[index].pid!;
     },
@@ -84,11 +104,16 @@ export async function startRedisCluster(masters = 3): Promise<RedisCluster> {
       if (child.exitCode === null && child.signalCode === null) {
         await new Promise((resolve) => child.once('exit', resolve));
       }
-      children[index] = spawnNode(port);
-      await waitFor(() => pong(port), `redis-server on ${port} again`);
+      children[index] = spawnNode(ports[index]);
+      await waitFor(() => pong(ports[index]), `redis-server on ${ports[index]} again`);
     },
     connect: () =>
-      new Redis({ port, host: '127.0.0.1', lazyConnect: false, maxRetriesPerRequest: 1 }),
+      new Redis({
+        port: ports[index],
+        host: '127.0.0.1',
+        lazyConnect: false,
+        maxRetriesPerRequest: 1,
+      }),
   }));
   const stop = async () => {
     for (const child of children) {
@@ -101,7 +126,7 @@ export async function startRedisCluster(masters = 3): Promise<RedisCluster> {
     rmSync(dir, { recursive: true, force: true });
   };
   try {
-    await Promise.all(ports.map((port) => waitFor(() => pong(port), `redis-server on ${port}`)));
+    await Promise.all(ports.map((_, index) => started(index)));
     await run('redis-cli', [
       '--cluster',
       'create',
