@@ -5,6 +5,7 @@ import { DeadlineExceeded, delay, withDeadline } from '../../redis/deadline.js';
 import type { RedisClient } from '../../redis/redis-connection.js';
 import type { RedisWatchdog } from '../../redis/redis-watchdog.js';
 import { type Waitable, withReplicas } from '../../redis/with-replicas.js';
+import { LOCK_KEY_INFIX } from './redis-log.scripts.js';
 
 /**
  * KEYS: the lock. ARGV: token, ttl ms. Takes the lock for the token, or finds it already the
@@ -39,7 +40,7 @@ const RETRY_MS = 10;
 
 /** `<hash tag>:lock:<client id>`: beside the client's membership, in its hash slot. */
 export function changeLockKey(hashTag: string, clientId: string): string {
-  return `${hashTag}:lock:${clientId}`;
+  return `${hashTag}${LOCK_KEY_INFIX}${clientId}`;
 }
 
 /**

@@ -89,6 +89,9 @@ export const TOO_MANY_TOPICS = '#';
  */
 export const LOCK_LOST = '%';
 
+/** Between the hash tag and the client id in a client's change lock's key (`changeLockKey`). */
+export const LOCK_KEY_INFIX = ':lock:';
+
 /**
  * KEYS: meta, log, receipt, keys. ARGV: candidate epoch, max length, receipt ttl ms, channel
  * prefix (the hash tag), key window ms, max keys, membership ttl ms, then one per message: its
@@ -160,7 +163,7 @@ for b = 8, #ARGV do
     local max, token = string.match(change, '^(%d+) ?(%S*)$')
     change = max
     if token ~= '' then
-      local lock = ARGV[4] .. ':lock:' .. to
+      local lock = ARGV[4] .. '${LOCK_KEY_INFIX}' .. to
       if redis.call('GET', lock) == token then redis.call('DEL', lock)
       elseif not id then id = '${LOCK_LOST}' end
     end
