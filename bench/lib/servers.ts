@@ -65,8 +65,7 @@ export const SYSTEMS: Record<SystemId, SystemSpec> = {
     label: 'sse-bus',
     script: () => serviceEntry(join(ROOT, 'dist')),
     nodeFlags: startFlags,
-    describe:
-      'this project: NestJS 12 + Fastify, as `npm start` runs it (`node --max-semi-space-size=64 --no-allocation-site-pretenuring dist/service/main.js`)',
+    describe: `this project: NestJS 12 + Fastify, as \`npm start\` runs it (\`node ${startFlags().join(' ')} dist/service/main.js\`)`,
   },
   'sse-bus-own': {
     label: 'sse-bus own @Sse()',
